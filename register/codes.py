@@ -1,0 +1,164 @@
+"""The register's code lists (DESIGN.md): stored value, Swedish label, and for outcomes the
+severity that drives the marking's colour and symbol.
+
+Colour is never the only signal: every marking carries a symbol and a text.
+"""
+
+from dataclasses import dataclass
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class FacilityType(models.TextChoices):
+    HVB = "hvb", _("HVB för barn och unga")
+    STODBOENDE = "stodboende", _("Stödboende för barn och unga 16–20 år")
+    SARSKILT_UNGDOMSHEM = "sarskilt_ungdomshem", _("Särskilt ungdomshem (SiS, 12 § LVU)")
+
+
+# 3 kap. 19 § SoF: HVB and stödboenden for children are inspected at least once a year.
+TYPES_WITH_YEARLY_INSPECTION = (FacilityType.HVB, FacilityType.STODBOENDE)
+
+
+class Ownership(models.TextChoices):
+    ENSKILD = "enskild", _("Enskild")
+    KOMMUNAL = "kommunal", _("Kommunal")
+    REGIONAL = "regional", _("Regional")
+    STATLIG = "statlig", _("Statlig")
+
+
+class FacilityStatus(models.TextChoices):
+    AKTIV = "aktiv", _("Aktiv")
+    NEDLAGD = "nedlagd", _("Nedlagd")
+    ATERKALLAD = "aterkallad", _("Tillståndet återkallat")
+    FORBUD = "forbud", _("Förbud mot verksamheten")
+
+
+class DecisionKind(models.TextChoices):
+    TILLSYN = "tillsyn", _("Tillsyn")
+    TILLSTAND = "tillstand", _("Tillstånd")
+
+
+class Outcome(models.TextChoices):
+    INGA_BRISTER = "inga_brister", _("Inga brister")
+    BRISTER = "brister", _("Brister konstaterade")
+    FORELAGGANDE = "forelaggande", _("Föreläggande")
+    FORELAGGANDE_VITE = "forelaggande_vite", _("Föreläggande med vite")
+    TILLFALLIGT_FORBUD = "tillfalligt_forbud", _("Tillfälligt förbud")
+    FORBUD = "forbud", _("Förbud")
+    ATERKALLELSE = "aterkallelse", _("Återkallelse av tillstånd")
+    SANKTIONSAVGIFT = "sanktionsavgift", _("Sanktionsavgift")
+    TILLSTAND_BEVILJAT = "tillstand_beviljat", _("Tillstånd beviljat")
+    TILLSTAND_AVSLAG = "tillstand_avslag", _("Ansökan avslagen")
+
+
+# Outcomes that change the facility's status as of the decision date (DESIGN.md).
+STATUS_FROM_OUTCOME: dict[str, str] = {
+    Outcome.ATERKALLELSE: FacilityStatus.ATERKALLAD,
+    Outcome.FORBUD: FacilityStatus.FORBUD,
+    Outcome.TILLFALLIGT_FORBUD: FacilityStatus.FORBUD,
+}
+
+
+class AppealStatus(models.TextChoices):
+    EJ_OVERKLAGAT = "ej_overklagat", _("Ej överklagat")
+    OVERKLAGAT = "overklagat", _("Överklagat")
+    FASTALLT = "fastallt", _("Fastställt av domstol")
+    UPPHAVT = "upphavt", _("Upphävt av domstol")
+
+
+class FollowUp(models.TextChoices):
+    INGEN = "ingen", _("Ingen uppföljning")
+    PLANERAD = "planerad", _("Uppföljning planerad")
+    PAGAR = "pagar", _("Uppföljning pågår")
+    AVSLUTAD = "avslutad", _("Uppföljning avslutad")
+
+
+class ReviewArea(models.TextChoices):
+    TRYGGHET_SAKERHET = "trygghet_sakerhet", _("Trygghet och säkerhet")
+    VALD_KRANKNINGAR = "vald_krankningar", _("Våld och kränkningar")
+    DELAKTIGHET = "delaktighet", _("Delaktighet")
+    KOMPETENS_BEMANNING = "kompetens_bemanning", _("Kompetens och bemanning")
+    FORESTANDARE = "forestandare", _("Föreståndare")
+    INSKRIVNA = "inskrivna", _("Inskrivna barn och unga")
+    LOKALER = "lokaler", _("Lokaler")
+    BEGRANSNINGSATGARDER = "begransningsatgarder", _("Begränsningsåtgärder")
+    DOKUMENTATION = "dokumentation", _("Dokumentation")
+    LAMPLIGHET_AGARE = "lamplighet_agare", _("Ägarens lämplighet")
+    EKONOMI = "ekonomi", _("Ekonomi")
+    UPPFOLJNING_TIDIGARE_BESLUT = "uppfoljning_tidigare_beslut", _("Uppföljning av tidigare beslut")
+
+
+class TargetGroup(models.TextChoices):
+    MISSBRUK = "missbruk", _("Missbruk")
+    NORMBRYTANDE = "normbrytande", _("Normbrytande beteende")
+    PSYKISK_OHALSA = "psykisk_ohalsa", _("Psykisk ohälsa")
+    NPF = "npf", _("Neuropsykiatriska funktionsnedsättningar")
+    ENSAMKOMMANDE = "ensamkommande", _("Ensamkommande")
+    HEDERSRELATERAT = "hedersrelaterat", _("Hedersrelaterat våld och förtryck")
+    VALD_OVERGREPP = "vald_overgrepp", _("Våld och övergrepp")
+    SEXUELLT_BETEENDE = "sexuellt_beteende", _("Sexuellt beteende")
+    SKYDD = "skydd", _("Skyddat boende")
+
+
+class Gender(models.TextChoices):
+    FLICKOR = "flickor", _("Flickor")
+    POJKAR = "pojkar", _("Pojkar")
+    ALLA = "alla", _("Alla")
+
+
+class PermitStatus(models.TextChoices):
+    GALLANDE = "gallande", _("Gällande")
+    ATERKALLAT = "aterkallat", _("Återkallat")
+    UPPHORT = "upphort", _("Upphört")
+
+
+class Severity(models.TextChoices):
+    OK = "ok", _("Inga brister")
+    ATTENTION = "attention", _("Brister")
+    SERIOUS = "serious", _("Allvarligt")
+    NEUTRAL = "neutral", _("Tillståndsbeslut")
+
+
+@dataclass(frozen=True)
+class Marking:
+    """How an outcome is shown: a severity (for colour), a symbol and a text, always together."""
+
+    severity: str
+    symbol: str
+    colour: str
+    label: str
+
+
+_SEVERITY_STYLE = {
+    Severity.OK: ("✓", "green"),
+    Severity.ATTENTION: ("!", "amber"),
+    Severity.SERIOUS: ("✕", "red"),
+    Severity.NEUTRAL: ("–", "grey"),
+}
+
+OUTCOME_SEVERITY: dict[str, str] = {
+    Outcome.INGA_BRISTER: Severity.OK,
+    Outcome.BRISTER: Severity.ATTENTION,
+    Outcome.FORELAGGANDE: Severity.ATTENTION,
+    Outcome.FORELAGGANDE_VITE: Severity.SERIOUS,
+    Outcome.TILLFALLIGT_FORBUD: Severity.SERIOUS,
+    Outcome.FORBUD: Severity.SERIOUS,
+    Outcome.ATERKALLELSE: Severity.SERIOUS,
+    Outcome.SANKTIONSAVGIFT: Severity.SERIOUS,
+    Outcome.TILLSTAND_BEVILJAT: Severity.NEUTRAL,
+    Outcome.TILLSTAND_AVSLAG: Severity.NEUTRAL,
+}
+
+
+def marking_for(outcome: str, appeal_status: str = AppealStatus.EJ_OVERKLAGAT) -> Marking:
+    """The marking of a decision outcome; a decision a court has overturned says so."""
+    severity = OUTCOME_SEVERITY[outcome]
+    label = str(Outcome(outcome).label)
+    if appeal_status == AppealStatus.UPPHAVT:
+        # The court's judgment replaces the decision: no longer a finding against the home.
+        return Marking(Severity.NEUTRAL, "–", "grey", f"{label} – upphävt av domstol")
+    if appeal_status == AppealStatus.OVERKLAGAT:
+        label = f"{label} (överklagat)"
+    symbol, colour = _SEVERITY_STYLE[severity]
+    return Marking(severity, symbol, colour, label)

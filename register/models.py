@@ -1,0 +1,455 @@
+"""The register's domain model (DESIGN.md). Writes go through ``register.services`` only."""
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from register import validation
+from register.codes import (
+    AppealStatus,
+    DecisionKind,
+    FacilityStatus,
+    FacilityType,
+    FollowUp,
+    Gender,
+    Outcome,
+    Ownership,
+    PermitStatus,
+    ReviewArea,
+    TargetGroup,
+)
+from register.fields import CodeListField
+
+
+def _in_choices(field: str, choices: type[models.TextChoices], *, blank: bool = False) -> Q:
+    allowed = list(choices.values) + ([""] if blank else [])
+    return Q(**{f"{field}__in": allowed})
+
+
+class TimeStamped(models.Model):
+    created_at = models.DateTimeField(_("skapad"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("ändrad"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class County(models.Model):
+    """Län, keyed by its two-digit SCB code. Reference data, loaded by a data migration."""
+
+    code = models.CharField(_("länskod"), max_length=2, primary_key=True)
+    name = models.CharField(_("län"), max_length=60)
+    letter = models.CharField(_("länsbokstav"), max_length=2)
+
+    class Meta:
+        verbose_name = _("län")
+        verbose_name_plural = _("län")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Municipality(models.Model):
+    """Kommun, keyed by its four-digit SCB code (the first two digits are the län's)."""
+
+    code = models.CharField(_("kommunkod"), max_length=4, primary_key=True)
+    name = models.CharField(_("kommun"), max_length=60)
+    county = models.ForeignKey(
+        County, on_delete=models.PROTECT, related_name="municipalities", verbose_name=_("län")
+    )
+
+    class Meta:
+        verbose_name = _("kommun")
+        verbose_name_plural = _("kommuner")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Provider(TimeStamped):
+    """Huvudman / verksamhetsutförare."""
+
+    organisation_number = models.CharField(
+        _("organisationsnummer"),
+        max_length=11,
+        help_text=_(
+            "NNNNNN-NNNN. För en enskild näringsidkare är det personnumret: personuppgift."
+        ),
+    )
+    name = models.CharField(_("namn"), max_length=200)
+    ownership = models.CharField(_("regi"), max_length=10, choices=Ownership.choices)
+    is_sole_trader = models.BooleanField(
+        _("enskild näringsidkare"),
+        default=False,
+        help_text=_("Namn och nummer är då personuppgifter och visas bara enligt lag."),
+    )
+    history = HistoricalRecords(verbose_name=_("historik för huvudman"))
+
+    class Meta:
+        verbose_name = _("huvudman")
+        verbose_name_plural = _("huvudmän")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation_number"], name="provider_unique_organisation_number"
+            ),
+            models.CheckConstraint(
+                condition=_in_choices("ownership", Ownership), name="provider_ownership_known"
+            ),
+        ]
+        indexes = [
+            # Search filter "regi".
+            models.Index(fields=["ownership"], name="provider_ownership_idx"),
+        ]
+
+    def __str__(self) -> str:
+        # Never the name of a sole trader: it is personal data (DESIGN.md).
+        if self.is_sole_trader:
+            return str(_("Enskild näringsidkare (uppgift skyddad)"))
+        return self.name
+
+    def clean(self) -> None:
+        with validation.field_errors("organisation_number"):
+            self.organisation_number = validation.organisation_number(
+                self.organisation_number, sole_trader=self.is_sole_trader
+            )
+
+
+class Facility(TimeStamped):
+    """Verksamhet: one HVB, stödboende or särskilt ungdomshem."""
+
+    facility_id = models.CharField(
+        _("verksamhetsid"),
+        max_length=32,
+        help_text=_("Registrets stabila id: bokstäver, siffror och bindestreck."),
+    )
+    name = models.CharField(_("namn"), max_length=200)
+    facility_type = models.CharField(
+        _("verksamhetstyp"), max_length=24, choices=FacilityType.choices
+    )
+    provider = models.ForeignKey(
+        Provider, on_delete=models.PROTECT, related_name="facilities", verbose_name=_("huvudman")
+    )
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="facilities", verbose_name=_("kommun")
+    )
+    street_address = models.CharField(_("besöksadress"), max_length=200, blank=True, default="")
+    postal_code = models.CharField(_("postnummer"), max_length=6, blank=True, default="")
+    postal_town = models.CharField(_("postort"), max_length=100, blank=True, default="")
+    target_groups = CodeListField(_("målgrupper"), codes=TargetGroup)
+    age_from = models.PositiveSmallIntegerField(_("ålder från"), null=True, blank=True)
+    age_to = models.PositiveSmallIntegerField(_("ålder till"), null=True, blank=True)
+    gender = models.CharField(
+        _("kön"), max_length=8, choices=Gender.choices, blank=True, default=""
+    )
+    places = models.PositiveIntegerField(_("antal platser"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=FacilityStatus.choices, default=FacilityStatus.AKTIV
+    )
+    status_date = models.DateField(
+        _("status sedan"),
+        null=True,
+        blank=True,
+        help_text=_("Datum för beslutet som senast ändrade status."),
+    )
+    start_date = models.DateField(_("startdatum"), null=True, blank=True)
+    end_date = models.DateField(_("slutdatum"), null=True, blank=True)
+    orientation = models.TextField(_("inriktning"), blank=True, default="")
+    summary = models.TextField(_("sammanfattning"), blank=True, default="")
+    history = HistoricalRecords(verbose_name=_("historik för verksamhet"))
+
+    class Meta:
+        verbose_name = _("verksamhet")
+        verbose_name_plural = _("verksamheter")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["facility_id"], name="facility_unique_facility_id"),
+            models.CheckConstraint(
+                condition=Q(places__gte=0),
+                name="facility_places_not_negative",
+                violation_error_message=_("Antal platser kan inte vara negativt."),
+            ),
+            models.CheckConstraint(
+                condition=Q(age_from__isnull=True) | Q(age_from__lte=21),
+                name="facility_age_from_at_most_21",
+                violation_error_message=_("Åldern från får vara högst 21 år."),
+            ),
+            models.CheckConstraint(
+                condition=Q(age_to__isnull=True) | Q(age_to__lte=21),
+                name="facility_age_to_at_most_21",
+                violation_error_message=_("Åldern till får vara högst 21 år."),
+            ),
+            models.CheckConstraint(
+                condition=Q(age_from__isnull=True)
+                | Q(age_to__isnull=True)
+                | Q(age_from__lte=F("age_to")),
+                name="facility_age_from_not_above_age_to",
+                violation_error_message=_("Åldern från får inte vara högre än åldern till."),
+            ),
+            models.CheckConstraint(
+                condition=Q(start_date__isnull=True)
+                | Q(end_date__isnull=True)
+                | Q(end_date__gte=F("start_date")),
+                name="facility_end_date_not_before_start_date",
+                violation_error_message=_("Slutdatum får inte ligga före startdatum."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=FacilityStatus.NEDLAGD) | Q(end_date__isnull=False),
+                name="facility_closed_has_end_date",
+                violation_error_message=_("En nedlagd verksamhet måste ha ett slutdatum."),
+            ),
+            models.CheckConstraint(
+                condition=_in_choices("facility_type", FacilityType),
+                name="facility_type_known",
+            ),
+            models.CheckConstraint(
+                condition=_in_choices("status", FacilityStatus), name="facility_status_known"
+            ),
+            models.CheckConstraint(
+                condition=_in_choices("gender", Gender, blank=True), name="facility_gender_known"
+            ),
+        ]
+        indexes = [
+            # Search filters: type, status, gender, places, age span; sorting by name.
+            models.Index(fields=["status", "facility_type"], name="facility_status_type_idx"),
+            models.Index(fields=["facility_type"], name="facility_type_idx"),
+            models.Index(fields=["gender"], name="facility_gender_idx"),
+            models.Index(fields=["places"], name="facility_places_idx"),
+            models.Index(fields=["age_from", "age_to"], name="facility_age_idx"),
+            models.Index(fields=["name"], name="facility_name_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.facility_id})"
+
+    def clean(self) -> None:
+        with validation.field_errors("facility_id"):
+            self.facility_id = validation.facility_id(self.facility_id)
+
+
+class Permit(TimeStamped):
+    """Tillstånd (private providers)."""
+
+    facility = models.ForeignKey(
+        Facility, on_delete=models.PROTECT, related_name="permits", verbose_name=_("verksamhet")
+    )
+    diarienummer = models.CharField(_("diarienummer"), max_length=40)
+    granted_on = models.DateField(_("beviljat"), null=True, blank=True)
+    scope = models.TextField(_("omfattning"), blank=True, default="")
+    status = models.CharField(
+        _("status"), max_length=12, choices=PermitStatus.choices, default=PermitStatus.GALLANDE
+    )
+    history = HistoricalRecords(verbose_name=_("historik för tillstånd"))
+
+    class Meta:
+        verbose_name = _("tillstånd")
+        verbose_name_plural = _("tillstånd")
+        ordering = ["-granted_on"]
+        constraints = [
+            models.UniqueConstraint(fields=["diarienummer"], name="permit_unique_diarienummer"),
+            models.CheckConstraint(
+                condition=_in_choices("status", PermitStatus), name="permit_status_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.diarienummer
+
+    def clean(self) -> None:
+        with validation.field_errors("diarienummer"):
+            self.diarienummer = validation.diarienummer(self.diarienummer)
+
+
+class Registration(TimeStamped):
+    """Anmälan (municipal and regional providers)."""
+
+    facility = models.ForeignKey(
+        Facility,
+        on_delete=models.PROTECT,
+        related_name="registrations",
+        verbose_name=_("verksamhet"),
+    )
+    diarienummer = models.CharField(_("diarienummer"), max_length=40)
+    registered_on = models.DateField(_("anmäld"), null=True, blank=True)
+    history = HistoricalRecords(verbose_name=_("historik för anmälan"))
+
+    class Meta:
+        verbose_name = _("anmälan")
+        verbose_name_plural = _("anmälningar")
+        ordering = ["-registered_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["diarienummer"], name="registration_unique_diarienummer"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.diarienummer
+
+    def clean(self) -> None:
+        with validation.field_errors("diarienummer"):
+            self.diarienummer = validation.diarienummer(self.diarienummer)
+
+
+class Manager(TimeStamped):
+    """Föreståndare. Every field but the period is personal data (DESIGN.md)."""
+
+    facility = models.ForeignKey(
+        Facility, on_delete=models.PROTECT, related_name="managers", verbose_name=_("verksamhet")
+    )
+    name = models.CharField(_("namn"), max_length=200)
+    personal_identity_number = models.CharField(
+        _("personnummer"), max_length=13, blank=True, default=""
+    )
+    email = models.EmailField(_("e-post"), blank=True, default="")
+    phone = models.CharField(_("telefon"), max_length=30, blank=True, default="")
+    start_date = models.DateField(_("från"), null=True, blank=True)
+    end_date = models.DateField(_("till"), null=True, blank=True)
+    history = HistoricalRecords(verbose_name=_("historik för föreståndare"))
+
+    class Meta:
+        verbose_name = _("föreståndare")
+        verbose_name_plural = _("föreståndare")
+        ordering = ["-start_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start_date__isnull=True)
+                | Q(end_date__isnull=True)
+                | Q(end_date__gte=F("start_date")),
+                name="manager_end_date_not_before_start_date",
+                violation_error_message=_("Slutdatum får inte ligga före startdatum."),
+            ),
+        ]
+        indexes = [
+            # The current manager of a facility: end_date IS NULL.
+            models.Index(fields=["facility", "end_date"], name="manager_facility_current_idx"),
+        ]
+
+    def __str__(self) -> str:
+        # Personal data stays out of logs, admin breadcrumbs and history listings.
+        return str(_("Föreståndare för %(facility)s") % {"facility": self.facility_id})
+
+    def clean(self) -> None:
+        if self.personal_identity_number:
+            with validation.field_errors("personal_identity_number"):
+                self.personal_identity_number = validation.personal_identity_number(
+                    self.personal_identity_number
+                )
+        if self.email:
+            with validation.field_errors("email"):
+                self.email = validation.email(self.email)
+        if self.phone:
+            with validation.field_errors("phone"):
+                self.phone = validation.phone(self.phone)
+
+
+class Inspection(TimeStamped):
+    """Inspektion, keyed by the diarienummer of the case it belongs to."""
+
+    facility = models.ForeignKey(
+        Facility, on_delete=models.PROTECT, related_name="inspections", verbose_name=_("verksamhet")
+    )
+    diarienummer = models.CharField(_("diarienummer"), max_length=40)
+    start_date = models.DateField(_("inspektionsdatum"))
+    end_date = models.DateField(_("sista inspektionsdag"), null=True, blank=True)
+    announced = models.BooleanField(_("anmäld i förväg"), null=True, blank=True)
+    history = HistoricalRecords(verbose_name=_("historik för inspektion"))
+
+    class Meta:
+        verbose_name = _("inspektion")
+        verbose_name_plural = _("inspektioner")
+        ordering = ["-start_date"]
+        constraints = [
+            models.UniqueConstraint(fields=["diarienummer"], name="inspection_unique_diarienummer"),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="inspection_end_date_not_before_start_date",
+                violation_error_message=_("Sista inspektionsdagen får inte ligga före den första."),
+            ),
+        ]
+        indexes = [
+            # The latest inspection of a facility (frekvenstillsyn, 3 kap. 19 § SoF).
+            models.Index(fields=["facility", "-start_date"], name="inspection_latest_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.diarienummer} ({self.start_date.isoformat()})"
+
+    def clean(self) -> None:
+        with validation.field_errors("diarienummer"):
+            self.diarienummer = validation.diarienummer(self.diarienummer)
+
+
+class Decision(TimeStamped):
+    """Beslut: IVO's decision in a supervision or permit case."""
+
+    diarienummer = models.CharField(_("diarienummer"), max_length=40)
+    facility = models.ForeignKey(
+        Facility, on_delete=models.PROTECT, related_name="decisions", verbose_name=_("verksamhet")
+    )
+    kind = models.CharField(_("beslutstyp"), max_length=10, choices=DecisionKind.choices)
+    decision_date = models.DateField(_("beslutsdatum"))
+    outcome = models.CharField(_("utfall"), max_length=20, choices=Outcome.choices)
+    review_areas = CodeListField(_("granskade områden"), codes=ReviewArea)
+    summary = models.TextField(
+        _("sammanfattning"),
+        blank=True,
+        default="",
+        help_text=_("Offentlig sammanfattning: inget sekretessbelagt innehåll."),
+    )
+    legal_reference = models.CharField(
+        _("lagrum"),
+        max_length=200,
+        blank=True,
+        default="",
+        help_text=_("Med lagens SFS-nummer, t.ex. 26 kap. 1 § socialtjänstlagen (2025:400)."),
+    )
+    follow_up = models.CharField(
+        _("uppföljning"), max_length=10, choices=FollowUp.choices, default=FollowUp.INGEN
+    )
+    appeal_status = models.CharField(
+        _("överklagande"),
+        max_length=14,
+        choices=AppealStatus.choices,
+        default=AppealStatus.EJ_OVERKLAGAT,
+    )
+    history = HistoricalRecords(verbose_name=_("historik för beslut"))
+
+    class Meta:
+        verbose_name = _("beslut")
+        verbose_name_plural = _("beslut")
+        ordering = ["-decision_date", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["diarienummer"], name="decision_unique_diarienummer"),
+            models.CheckConstraint(
+                condition=_in_choices("kind", DecisionKind), name="decision_kind_known"
+            ),
+            models.CheckConstraint(
+                condition=_in_choices("outcome", Outcome), name="decision_outcome_known"
+            ),
+            models.CheckConstraint(
+                condition=_in_choices("appeal_status", AppealStatus),
+                name="decision_appeal_status_known",
+            ),
+            models.CheckConstraint(
+                condition=_in_choices("follow_up", FollowUp), name="decision_follow_up_known"
+            ),
+        ]
+        indexes = [
+            # The latest decision of a facility (marking, "latest outcome" filter and sorting).
+            models.Index(fields=["facility", "-decision_date", "-id"], name="decision_latest_idx"),
+            models.Index(fields=["outcome"], name="decision_outcome_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.diarienummer
+
+    def clean(self) -> None:
+        with validation.field_errors("diarienummer"):
+            self.diarienummer = validation.diarienummer(self.diarienummer)
+        if self.decision_date:
+            with validation.field_errors("decision_date"):
+                validation.date_not_in_future(self.decision_date)

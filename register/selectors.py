@@ -1,0 +1,162 @@
+"""Reads of the register shared by the interfaces (portal, API, exports, staff pages).
+
+Every list here is one query (plus a fixed number of prefetches), whatever its length.
+Restricted fields (a manager's data, a sole trader's name and number) are fetched here only for
+the disclosure policy to filter; nothing here decides what a viewer may see.
+"""
+
+import datetime
+import re
+from dataclasses import dataclass
+
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from register.codes import TYPES_WITH_YEARLY_INSPECTION, FacilityStatus, Gender
+from register.fields import holds_code
+from register.models import Decision, Facility, Inspection, Permit, Registration
+
+ORDERINGS = {
+    "name": ("name_lower", "facility_id"),
+    "municipality": ("municipality__name", "name_lower", "facility_id"),
+    "latest_decision": ("-latest_decision_date", "name_lower", "facility_id"),
+}
+
+_ORGANISATION_NUMBER = re.compile(r"^(?:16)?(\d{6})-?(\d{4})$")
+
+
+@dataclass(frozen=True)
+class FacilitySearch:
+    """The facility search of the portal and the API. Empty values mean "any"."""
+
+    text: str = ""
+    facility_types: tuple[str, ...] = ()
+    target_groups: tuple[str, ...] = ()  # the facility must take every one of them
+    child_age: int | None = None  # within the facility's age span
+    gender: str = ""  # the child's: flickor or pojkar (facilities for all match too)
+    county: str = ""  # länskod
+    municipality: str = ""  # kommunkod
+    ownerships: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = (FacilityStatus.AKTIV,)
+    min_places: int | None = None
+    latest_outcomes: tuple[str, ...] = ()
+    ordering: str = "name"  # a key of ORDERINGS
+
+
+def inspection_overdue_cutoff(today: datetime.date | None = None) -> datetime.date:
+    """The latest inspection must be on or after this date (3 kap. 19 § SoF: HVB and stödboenden
+    for children are inspected at least once a year)."""
+    today = today or timezone.localdate()
+    try:
+        return today.replace(year=today.year - 1)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - 1, day=28)
+
+
+def facilities_with_marking(
+    queryset: QuerySet[Facility] | None = None, *, today: datetime.date | None = None
+) -> QuerySet[Facility]:
+    """Facilities annotated with their latest decision (the marking) and the frekvenstillsyn flag.
+
+    The marking is derived from the latest decision's outcome, never set by hand. Each
+    annotation is a correlated subquery served by ``decision_latest_idx`` and
+    ``inspection_latest_idx``, so the list stays one query.
+    """
+    queryset = Facility.objects.all() if queryset is None else queryset
+    latest_decision = Decision.objects.filter(facility=OuterRef("pk")).order_by(
+        "-decision_date", "-id"
+    )
+    latest_inspection = Inspection.objects.filter(facility=OuterRef("pk")).order_by(
+        "-start_date", "-id"
+    )
+    cutoff = inspection_overdue_cutoff(today)
+    return (
+        queryset.select_related("provider", "municipality__county")
+        .annotate(
+            latest_decision_date=Subquery(latest_decision.values("decision_date")[:1]),
+            latest_outcome=Subquery(latest_decision.values("outcome")[:1]),
+            latest_appeal_status=Subquery(latest_decision.values("appeal_status")[:1]),
+            latest_decision_diarienummer=Subquery(latest_decision.values("diarienummer")[:1]),
+            last_inspection_date=Subquery(latest_inspection.values("start_date")[:1]),
+        )
+        .annotate(
+            inspection_overdue=Case(
+                When(
+                    Q(facility_type__in=TYPES_WITH_YEARLY_INSPECTION, status=FacilityStatus.AKTIV)
+                    & (Q(last_inspection_date__isnull=True) | Q(last_inspection_date__lt=cutoff))
+                    # A home opened less than a year ago is not yet due.
+                    & (Q(start_date__isnull=True) | Q(start_date__lt=cutoff)),
+                    then=Value(True),
+                ),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
+    )
+
+
+def facility_search(
+    search: FacilitySearch, *, today: datetime.date | None = None
+) -> QuerySet[Facility]:
+    queryset = facilities_with_marking(today=today).alias(
+        name_lower=Lower("name"), provider_name_lower=Lower("provider__name")
+    )
+    conditions = Q()
+    if search.facility_types:
+        conditions &= Q(facility_type__in=search.facility_types)
+    for target_group in search.target_groups:
+        conditions &= Q(target_groups__contains=holds_code(target_group))
+    if search.child_age is not None:
+        conditions &= Q(age_from__isnull=True) | Q(age_from__lte=search.child_age)
+        conditions &= Q(age_to__isnull=True) | Q(age_to__gte=search.child_age)
+    if search.gender:
+        conditions &= Q(gender__in=[search.gender, Gender.ALLA, ""])
+    if search.county:
+        conditions &= Q(municipality__county_id=search.county)
+    if search.municipality:
+        conditions &= Q(municipality_id=search.municipality)
+    if search.ownerships:
+        conditions &= Q(provider__ownership__in=search.ownerships)
+    if search.statuses:
+        conditions &= Q(status__in=search.statuses)
+    if search.min_places is not None:
+        conditions &= Q(places__gte=search.min_places)
+    if search.latest_outcomes:
+        conditions &= Q(latest_outcome__in=search.latest_outcomes)
+    if search.text.strip():
+        conditions &= _text_condition(search.text)
+    queryset = queryset.filter(conditions)
+    return queryset.order_by(*ORDERINGS.get(search.ordering, ORDERINGS["name"]))
+
+
+def _text_condition(text: str) -> Q:
+    """Free text over the facility's name, a legal person's name and organisationsnummer, and the
+    diarienummer of its decisions, inspections, permits and registrations.
+
+    A sole trader's name and number are personal data: searching by them must not reveal which
+    home a person runs, so they are not searched.
+    """
+    needle = text.strip().lower()
+    legal_person = Q(provider__is_sole_trader=False)
+    condition = Q(name_lower__contains=needle)
+    condition |= legal_person & Q(provider_name_lower__contains=needle)
+    match = _ORGANISATION_NUMBER.match(needle.replace(" ", ""))
+    if match:
+        number = f"{match.group(1)}-{match.group(2)}"
+        condition |= legal_person & Q(provider__organisation_number=number)
+    for model in (Decision, Inspection, Permit, Registration):
+        condition |= Exists(
+            model.objects.filter(facility=OuterRef("pk"), diarienummer__icontains=needle)
+        )
+    return condition

@@ -1,0 +1,219 @@
+"""Validation of register values, in one place, with Swedish messages.
+
+Each function takes raw text (from an import cell, a form or the admin), returns the value in the
+register's canonical form, or raises ``django.core.exceptions.ValidationError`` with a message a
+registrator can act on.
+"""
+
+import datetime
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from stdnum import luhn
+from stdnum.exceptions import ValidationError as StdnumError
+from stdnum.se import personnummer as stdnum_personnummer
+
+# A dotted class of one to four levels, a dash, a running number, a slash, a four-digit year and
+# sometimes a document suffix: 3.2.2-13748/2022, 8.5-29206/2014, 8.7.1-6361/2015-1.
+DIARIENUMMER_PATTERN = re.compile(r"^(\d{1,3}(?:\.\d{1,3}){0,3})-(\d{1,7})/(\d{4})(?:-(\d{1,3}))?$")
+FACILITY_ID_PATTERN = re.compile(r"^[A-Za-z0-9-]{1,32}$")
+MUNICIPALITY_CODE_PATTERN = re.compile(r"^\d{4}$")
+
+MINIMUM_AGE = 0
+MAXIMUM_AGE = 21
+
+
+def _digits(value: str) -> str:
+    return re.sub(r"[\s\-+]", "", value)
+
+
+def organisation_number(value: str, *, sole_trader: bool = False) -> str:
+    """Canonical ``NNNNNN-NNNN`` form of an organisationsnummer.
+
+    Accepts 10 or 12 digits, with or without dash. A legal person's number has 20 or more in
+    digits 3–4 (python-stdnum does not check this); a sole trader's number is the owner's
+    personnummer, validated as such.
+    """
+    raw = value.strip()
+    if sole_trader:
+        canonical = personal_identity_number(raw)
+        return canonical[2:]  # the 10-digit form, as the trade register writes it
+    digits = _digits(raw)
+    if not digits.isdigit() or len(digits) not in (10, 12):
+        raise ValidationError(_("ska ha 10 siffror (eller 12 med 16 först), t.ex. 212000-0746"))
+    if len(digits) == 12:
+        if not digits.startswith("16"):
+            raise ValidationError(_("ett 12-siffrigt organisationsnummer börjar med 16"))
+        digits = digits[2:]
+    try:
+        luhn.validate(digits)
+    except StdnumError:
+        raise ValidationError(_("kontrollsiffran stämmer inte")) from None
+    if int(digits[2:4]) < 20:
+        raise ValidationError(
+            _(
+                "siffrorna 3–4 är under 20: det är ett personnummer, inte en juridisk persons "
+                "organisationsnummer (ange enskild_naringsidkare = ja för en enskild näringsidkare)"
+            )
+        )
+    return f"{digits[:6]}-{digits[6:]}"
+
+
+def personal_identity_number(value: str) -> str:
+    """Canonical ``YYYYMMDD-NNNN`` form of a personnummer or samordningsnummer."""
+    raw = value.strip()
+    separator_plus = "+" in raw
+    digits = _digits(raw)
+    if not digits.isdigit() or len(digits) not in (10, 12):
+        raise ValidationError(_("ska ha 10 eller 12 siffror, t.ex. 19811218-9876"))
+    try:
+        luhn.validate(digits[-10:])
+    except StdnumError:
+        raise ValidationError(_("kontrollsiffran stämmer inte")) from None
+    day = int(digits[-6:-4])
+    is_coordination_number = day > 60  # samordningsnummer: day of birth + 60
+    date_part = digits[:-4]
+    if is_coordination_number:
+        date_part = date_part[:-2] + f"{day - 60:02d}"
+    try:
+        if len(digits) == 12:
+            birth_date = datetime.date(int(date_part[:4]), int(date_part[4:6]), int(date_part[6:8]))
+        else:
+            separator = "+" if separator_plus else "-"
+            birth_date = stdnum_personnummer.get_birth_date(f"{date_part}{separator}{digits[-4:]}")
+    except (ValueError, StdnumError):
+        raise ValidationError(_("innehåller inget giltigt födelsedatum")) from None
+    if birth_date > timezone.localdate():
+        raise ValidationError(_("födelsedatumet ligger i framtiden"))
+    century = f"{birth_date.year:04d}"[:2]
+    full = digits if len(digits) == 12 else century + digits
+    return f"{full[:8]}-{full[8:]}"
+
+
+def diarienummer(value: str) -> str:
+    raw = value.strip()
+    match = DIARIENUMMER_PATTERN.match(raw)
+    if not match:
+        raise ValidationError(
+            _("har inte IVO:s form för diarienummer, t.ex. 3.2.2-13748/2022 eller 8.5-29206/2014")
+        )
+    year = int(match.group(3))
+    if year < 1950 or year > timezone.localdate().year:
+        raise ValidationError(_("årtalet %(year)s i diarienumret är inte rimligt") % {"year": year})
+    return raw
+
+
+def facility_id(value: str) -> str:
+    raw = value.strip()
+    if not FACILITY_ID_PATTERN.match(raw):
+        raise ValidationError(_("ska vara 1–32 tecken: bokstäver a–z, siffror och bindestreck"))
+    return raw
+
+
+def municipality_code(value: str, known_codes: set[str] | frozenset[str]) -> str:
+    raw = value.strip()
+    if not MUNICIPALITY_CODE_PATTERN.match(raw):
+        raise ValidationError(_("ska vara en fyrsiffrig kommunkod från SCB, t.ex. 0880"))
+    if raw not in known_codes:
+        raise ValidationError(_("okänd kommunkod %(code)s") % {"code": raw})
+    return raw
+
+
+def code(value: str, choices: type[models.TextChoices]) -> str:
+    """A code from a code list; codes are case-insensitive and trimmed."""
+    raw = value.strip().lower()
+    if raw not in choices.values:
+        raise ValidationError(
+            _("okänd kod %(value)s; tillåtna: %(allowed)s")
+            % {"value": value.strip(), "allowed": ", ".join(choices.values)}
+        )
+    return raw
+
+
+def code_list(value: str, choices: type[models.TextChoices]) -> list[str]:
+    """Codes separated by ``|``, returned sorted and without repeats."""
+    parts = [part.strip().lower() for part in value.split("|") if part.strip()]
+    unknown = [part for part in parts if part not in choices.values]
+    if unknown:
+        raise ValidationError(
+            _("okänd kod %(value)s; tillåtna: %(allowed)s")
+            % {"value": ", ".join(unknown), "allowed": ", ".join(choices.values)}
+        )
+    return sorted(set(parts))
+
+
+def iso_date(value: str) -> datetime.date:
+    raw = value.strip()
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+            raise ValueError
+        return datetime.date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationError(
+            _("%(value)s är inget giltigt datum i formen ÅÅÅÅ-MM-DD") % {"value": raw}
+        ) from None
+
+
+def date_not_in_future(value: datetime.date) -> datetime.date:
+    if value > timezone.localdate():
+        raise ValidationError(
+            _("datumet %(value)s ligger i framtiden") % {"value": value.isoformat()}
+        )
+    return value
+
+
+def whole_number(value: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    raw = value.strip()
+    if not re.fullmatch(r"\d+", raw):
+        raise ValidationError(_("%(value)s är inget heltal") % {"value": raw})
+    number = int(raw)
+    if minimum is not None and number < minimum:
+        raise ValidationError(_("ska vara minst %(minimum)s") % {"minimum": minimum})
+    if maximum is not None and number > maximum:
+        raise ValidationError(_("får vara högst %(maximum)s") % {"maximum": maximum})
+    return number
+
+
+def age(value: str) -> int:
+    return whole_number(value, minimum=MINIMUM_AGE, maximum=MAXIMUM_AGE)
+
+
+def yes_no(value: str) -> bool:
+    raw = value.strip().lower()
+    if raw == "ja":
+        return True
+    if raw == "nej":
+        return False
+    raise ValidationError(_("ska vara ja eller nej"))
+
+
+def email(value: str) -> str:
+    from django.core.validators import validate_email
+
+    raw = value.strip()
+    try:
+        validate_email(raw)
+    except ValidationError:
+        raise ValidationError(_("är ingen giltig e-postadress")) from None
+    return raw.lower()
+
+
+def phone(value: str) -> str:
+    raw = value.strip()
+    if not re.fullmatch(r"\+?[\d\s\-()]{6,20}", raw):
+        raise ValidationError(_("är inget giltigt telefonnummer"))
+    return raw
+
+
+@contextmanager
+def field_errors(field: str) -> Iterator[None]:
+    """Attach a ValidationError raised inside to ``field`` (for a model's ``clean``)."""
+    try:
+        yield
+    except ValidationError as error:
+        raise ValidationError({field: error.messages}) from None

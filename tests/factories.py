@@ -1,0 +1,93 @@
+"""Factories for register data. They create rows through the services, as everything else does."""
+
+import datetime
+import itertools
+
+import factory
+from stdnum import luhn
+
+from register import services
+from register.codes import DecisionKind, FacilityStatus, FacilityType, Outcome, Ownership
+from register.models import Decision, Facility, Inspection, Municipality, Provider
+
+_serial = itertools.count(1)
+
+
+def build_valid_organisation_number(prefix: str) -> str:
+    """A Luhn-valid organisationsnummer starting with the 9 digits of ``prefix``."""
+    assert len(prefix) == 9
+    return f"{prefix[:6]}-{prefix[6:]}{luhn.calc_check_digit(prefix)}"
+
+
+def _next_organisation_number() -> str:
+    return build_valid_organisation_number(f"559{next(_serial):06d}")
+
+
+class _ServiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        instance = model_class(*args, **kwargs)
+        return cls._service_save(instance)
+
+
+class ProviderFactory(_ServiceFactory):
+    class Meta:
+        model = Provider
+
+    organisation_number = factory.LazyFunction(_next_organisation_number)
+    name = factory.Sequence(lambda n: f"Testomsorg {n} AB")
+    ownership = Ownership.ENSKILD
+    is_sole_trader = False
+
+    @staticmethod
+    def _service_save(instance):
+        return services.provider_save(provider=instance)
+
+
+class FacilityFactory(_ServiceFactory):
+    class Meta:
+        model = Facility
+
+    facility_id = factory.Sequence(lambda n: f"T-{n:05d}")
+    name = factory.Sequence(lambda n: f"Testgården {n}")
+    facility_type = FacilityType.HVB
+    provider = factory.SubFactory(ProviderFactory)
+    municipality = factory.LazyFunction(lambda: Municipality.objects.get(code="0880"))
+    places = 6
+    status = FacilityStatus.AKTIV
+    start_date = datetime.date(2015, 1, 1)
+
+    @staticmethod
+    def _service_save(instance):
+        return services.facility_save(facility=instance)
+
+
+class InspectionFactory(_ServiceFactory):
+    class Meta:
+        model = Inspection
+
+    facility = factory.SubFactory(FacilityFactory)
+    diarienummer = factory.Sequence(lambda n: f"3.2.2-{n + 1000}/2024")
+    start_date = datetime.date(2024, 5, 1)
+
+    @staticmethod
+    def _service_save(instance):
+        return services.inspection_save(inspection=instance)
+
+
+class DecisionFactory(_ServiceFactory):
+    class Meta:
+        model = Decision
+
+    facility = factory.SubFactory(FacilityFactory)
+    diarienummer = factory.Sequence(lambda n: f"3.2.2-{n + 1}/2024")
+    kind = DecisionKind.TILLSYN
+    decision_date = datetime.date(2024, 6, 1)
+    outcome = Outcome.INGA_BRISTER
+
+    @staticmethod
+    def _service_save(instance):
+        return services.decision_save(decision=instance)
