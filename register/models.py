@@ -74,7 +74,7 @@ class Provider(TimeStamped):
 
     organisation_number = models.CharField(
         _("organisationsnummer"),
-        max_length=11,
+        max_length=13,  # stored as 11 (NNNNNN-NNNN); input may have 12 digits and a dash
         help_text=_(
             "NNNNNN-NNNN. För en enskild näringsidkare är det personnumret: personuppgift."
         ),

@@ -13,6 +13,7 @@ from django.db.models import (
     BooleanField,
     Case,
     Exists,
+    F,
     OuterRef,
     Q,
     QuerySet,
@@ -30,7 +31,12 @@ from register.models import Decision, Facility, Inspection, Permit, Registration
 ORDERINGS = {
     "name": ("name_lower", "facility_id"),
     "municipality": ("municipality__name", "name_lower", "facility_id"),
-    "latest_decision": ("-latest_decision_date", "name_lower", "facility_id"),
+    # Homes never decided on last, on SQLite and PostgreSQL alike.
+    "latest_decision": (
+        F("latest_decision_date").desc(nulls_last=True),
+        "name_lower",
+        "facility_id",
+    ),
 }
 
 _ORGANISATION_NUMBER = re.compile(r"^(?:16)?(\d{6})-?(\d{4})$")

@@ -1,6 +1,15 @@
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def _plain_static_files(settings):
+    """Production serves hashed static files from collectstatic's manifest; tests have none."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 @pytest.fixture
 def registrator(django_user_model):
     """An IVO registrator: the person whose name goes on history rows written through the admin."""

@@ -73,7 +73,8 @@ def test_diarienummer__ivo_forms__accepted(raw):
 
 
 @pytest.mark.parametrize(
-    "raw", ["13748/2022", "3.2.2-13748/22", "1.2.3.4.5-1/2020", "3.2.2-13748-2022", "", "3.2.2-/2022"]
+    "raw",
+    ["13748/2022", "3.2.2-13748/22", "1.2.3.4.5-1/2020", "3.2.2-13748-2022", "", "3.2.2-/2022"],
 )
 def test_diarienummer__not_ivo_form__refused(raw):
     with pytest.raises(ValidationError) as error:
@@ -107,9 +108,7 @@ def test_code__case_insensitive_and_trimmed():
 def test_code__unknown__refused_with_the_allowed_codes():
     with pytest.raises(ValidationError) as error:
         validation.code("hvb-hem", FacilityType)
-    assert messages(error) == [
-        "okänd kod hvb-hem; tillåtna: hvb, stodboende, sarskilt_ungdomshem"
-    ]
+    assert messages(error) == ["okänd kod hvb-hem; tillåtna: hvb, stodboende, sarskilt_ungdomshem"]
 
 
 def test_code_list__sorted_without_repeats():

@@ -1,0 +1,166 @@
+import datetime
+
+import pytest
+from django.contrib import admin
+
+from register import admin as register_admin
+from register.codes import FacilityStatus
+from register.models import Decision, Facility, Provider
+from tests.factories import DecisionFactory, FacilityFactory, ProviderFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_client(client, django_user_model):
+    user = django_user_model.objects.create_superuser(
+        username="ivo.admin", password="admin-password-for-tests"
+    )
+    client.force_login(user)
+    client.user = user
+    return client
+
+
+def form_data(response) -> dict:
+    """The values an admin change form shows, as the browser would post them back."""
+    data = {}
+    for bound_field in response.context["adminform"].form:
+        value = bound_field.value()
+        if value is None:
+            value = ""
+        elif isinstance(value, datetime.date):
+            value = value.isoformat()
+        elif isinstance(value, bool):
+            if not value:
+                continue
+            value = "on"
+        data[bound_field.html_name] = value
+    return data
+
+
+def test_every_register_model_in_the_admin_saves_through_a_service():
+    register_models = {
+        model
+        for model, model_admin in admin.site._registry.items()
+        if isinstance(model_admin, register_admin.RegisterAdmin)
+    }
+    assert register_models == set(register_admin._SAVE)
+
+
+def test_admin_index__in_swedish(staff_client):
+    response = staff_client.get("/admin/")
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "Registerförvaltning" in content
+    assert "Verksamheter" in content
+    assert "Beslut" in content
+    assert 'lang="sv"' in content
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "county",
+        "municipality",
+        "provider",
+        "facility",
+        "permit",
+        "registration",
+        "manager",
+        "inspection",
+        "decision",
+    ],
+)
+def test_admin_changelist__search_and_filters_render(staff_client, model):
+    DecisionFactory()
+    response = staff_client.get(f"/admin/register/{model}/", {"q": "a"})
+    assert response.status_code == 200
+
+
+def test_admin_facility_edit__goes_through_services_and_leaves_history_with_the_user(
+    staff_client,
+):
+    facility = FacilityFactory(places=6)
+    url = f"/admin/register/facility/{facility.pk}/change/"
+    data = form_data(staff_client.get(url))
+    data["places"] = "9"
+
+    response = staff_client.post(url, data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    latest = Facility.objects.get(pk=facility.pk).history.latest()
+    assert latest.places == 9
+    assert latest.prev_record.places == 6
+    assert latest.history_user == staff_client.user
+    assert latest.history_change_reason == "Ändrad i registerförvaltningen"
+
+
+def test_admin_facility_history_page_lists_the_changes(staff_client):
+    facility = FacilityFactory()
+    response = staff_client.get(f"/admin/register/facility/{facility.pk}/history/")
+    assert response.status_code == 200
+    assert "Historik" in response.content.decode()
+
+
+def test_admin_decision_with_revocation__changes_facility_status_as_an_import_would(
+    staff_client,
+):
+    facility = FacilityFactory()
+    data = {
+        "diarienummer": "3.2.2-13748/2022",
+        "facility": facility.pk,
+        "kind": "tillsyn",
+        "decision_date": "2022-06-16",
+        "outcome": "aterkallelse",
+        "follow_up": "ingen",
+        "appeal_status": "ej_overklagat",
+    }
+    response = staff_client.post("/admin/register/decision/add/", data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    facility = Facility.objects.get(pk=facility.pk)
+    assert facility.status == FacilityStatus.ATERKALLAD
+    assert facility.status_date == datetime.date(2022, 6, 16)
+
+
+def test_admin_provider_with_bad_organisation_number__shows_swedish_error_and_saves_nothing(
+    staff_client,
+):
+    data = {"organisation_number": "212000-0747", "name": "Fel AB", "ownership": "enskild"}
+    response = staff_client.post("/admin/register/provider/add/", data)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "organisation_number": ["kontrollsiffran stämmer inte"]
+    }
+    assert Provider.objects.count() == 0
+
+
+def test_admin_decision_in_the_future__refused(staff_client):
+    facility = FacilityFactory()
+    tomorrow = datetime.date.today() + datetime.timedelta(days=2)
+    data = {
+        "diarienummer": "3.2.2-1/2024",
+        "facility": facility.pk,
+        "kind": "tillsyn",
+        "decision_date": tomorrow.isoformat(),
+        "outcome": "forbud",
+        "follow_up": "ingen",
+        "appeal_status": "ej_overklagat",
+    }
+    response = staff_client.post("/admin/register/decision/add/", data)
+    assert response.status_code == 200
+    assert "decision_date" in response.context["adminform"].form.errors
+    assert Decision.objects.count() == 0
+
+
+def test_admin_delete__leaves_a_deletion_row_in_history(staff_client):
+    provider = ProviderFactory()
+    response = staff_client.post(f"/admin/register/provider/{provider.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    deleted = Provider.history.get(history_type="-")
+    assert deleted.history_user == staff_client.user
+
+
+def test_admin_reference_data__read_only(staff_client):
+    assert staff_client.get("/admin/register/municipality/add/").status_code == 403

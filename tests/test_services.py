@@ -1,0 +1,209 @@
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from register import services
+from register.codes import AppealStatus, FacilityStatus, Outcome, PermitStatus
+from register.models import Decision, Facility, Permit, Provider
+from tests.factories import DecisionFactory, FacilityFactory, ProviderFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def reload(facility: Facility) -> Facility:
+    return Facility.objects.get(pk=facility.pk)
+
+
+@pytest.mark.parametrize(
+    "outcome,status",
+    [
+        (Outcome.ATERKALLELSE, FacilityStatus.ATERKALLAD),
+        (Outcome.FORBUD, FacilityStatus.FORBUD),
+        (Outcome.TILLFALLIGT_FORBUD, FacilityStatus.FORBUD),
+    ],
+)
+def test_decision_save__revocation_or_prohibition__changes_status_as_of_decision_date(
+    outcome, status
+):
+    facility = FacilityFactory()
+    DecisionFactory(facility=facility, outcome=outcome, decision_date=datetime.date(2025, 3, 4))
+
+    facility = reload(facility)
+    assert facility.status == status
+    assert facility.status_date == datetime.date(2025, 3, 4)
+
+
+def test_decision_save__status_change__recorded_in_history_with_the_decision_as_reason(
+    registrator,
+):
+    facility = FacilityFactory()
+    decision = Decision(
+        facility=facility,
+        diarienummer="3.2.2-13748/2022",
+        kind="tillsyn",
+        decision_date=datetime.date(2022, 6, 16),
+        outcome=Outcome.ATERKALLELSE,
+    )
+    services.decision_save(decision=decision, actor=registrator)
+
+    latest = reload(facility).history.latest()
+    assert latest.status == FacilityStatus.ATERKALLAD
+    assert latest.prev_record.status == FacilityStatus.AKTIV
+    assert latest.history_user == registrator
+    assert latest.history_change_reason == ("Beslut 3.2.2-13748/2022: Återkallelse av tillstånd")
+
+
+@pytest.mark.parametrize(
+    "outcome",
+    [
+        Outcome.INGA_BRISTER,
+        Outcome.BRISTER,
+        Outcome.FORELAGGANDE,
+        Outcome.FORELAGGANDE_VITE,
+        Outcome.SANKTIONSAVGIFT,
+        Outcome.TILLSTAND_BEVILJAT,
+        Outcome.TILLSTAND_AVSLAG,
+    ],
+)
+def test_decision_save__other_outcomes__leave_status_alone(outcome):
+    facility = FacilityFactory()
+    DecisionFactory(facility=facility, outcome=outcome)
+    assert reload(facility).status == FacilityStatus.AKTIV
+
+
+def test_decision_save__older_prohibition__does_not_override_a_later_decision():
+    facility = FacilityFactory()
+    DecisionFactory(facility=facility, decision_date=datetime.date(2024, 6, 1))
+    DecisionFactory(
+        facility=facility, outcome=Outcome.FORBUD, decision_date=datetime.date(2023, 1, 1)
+    )
+    assert reload(facility).status == FacilityStatus.AKTIV
+
+
+def test_decision_save__revocation__revokes_the_valid_permit():
+    facility = FacilityFactory()
+    services.permit_save(
+        permit=Permit(facility=facility, diarienummer="8.5-100/2015", status="gallande")
+    )
+    DecisionFactory(facility=facility, outcome=Outcome.ATERKALLELSE)
+    assert Permit.objects.get(diarienummer="8.5-100/2015").status == PermitStatus.ATERKALLAT
+
+
+def test_decision_save__revocation_overturned_by_court__gives_status_and_permit_back():
+    facility = FacilityFactory()
+    services.permit_save(permit=Permit(facility=facility, diarienummer="8.5-100/2015"))
+    decision = DecisionFactory(facility=facility, outcome=Outcome.ATERKALLELSE)
+    assert reload(facility).status == FacilityStatus.ATERKALLAD
+
+    decision.appeal_status = AppealStatus.UPPHAVT
+    services.decision_save(decision=decision)
+
+    facility = reload(facility)
+    assert facility.status == FacilityStatus.AKTIV
+    assert facility.history.latest().history_change_reason.endswith("upphävt av domstol")
+    assert Permit.objects.get(diarienummer="8.5-100/2015").status == PermitStatus.GALLANDE
+
+
+def test_decision_save__future_date__refused_and_nothing_written():
+    facility = FacilityFactory()
+    tomorrow = datetime.date.today() + datetime.timedelta(days=2)
+    with pytest.raises(ValidationError) as error:
+        DecisionFactory(facility=facility, outcome=Outcome.FORBUD, decision_date=tomorrow)
+    assert "decision_date" in error.value.message_dict
+    assert Decision.objects.count() == 0
+    assert reload(facility).status == FacilityStatus.AKTIV
+
+
+def test_provider_save__invalid_organisation_number__refused_with_swedish_message():
+    with pytest.raises(ValidationError) as error:
+        ProviderFactory(organisation_number="212000-0747")
+    assert error.value.message_dict == {"organisation_number": ["kontrollsiffran stämmer inte"]}
+    assert Provider.objects.count() == 0
+
+
+def test_provider_save__number_stored_in_canonical_form():
+    provider = ProviderFactory(organisation_number="162120000746")
+    assert Provider.objects.get(pk=provider.pk).organisation_number == "212000-0746"
+
+
+def test_provider_save__duplicate_organisation_number__refused():
+    ProviderFactory(organisation_number="212000-0746")
+    with pytest.raises(ValidationError) as error:
+        ProviderFactory(organisation_number="2120000746")
+    assert "organisation_number" in error.value.message_dict
+
+
+def test_facility_save__closed_without_end_date__refused():
+    with pytest.raises(ValidationError) as error:
+        FacilityFactory(status=FacilityStatus.NEDLAGD, end_date=None)
+    assert error.value.messages == ["En nedlagd verksamhet måste ha ett slutdatum."]
+
+
+def test_facility_save__age_from_above_age_to__refused():
+    with pytest.raises(ValidationError) as error:
+        FacilityFactory(age_from=17, age_to=13)
+    assert error.value.messages == ["Åldern från får inte vara högre än åldern till."]
+
+
+def test_facility_upsert__same_values_twice__second_writes_no_history():
+    facility = FacilityFactory(name="Ängen")
+    values = {"name": "Ängen", "places": 6}
+    before = facility.history.count()
+
+    _, result = services.facility_upsert(facility_id=facility.facility_id, values=values)
+
+    assert result == "unchanged"
+    assert reload(facility).history.count() == before
+
+
+def test_facility_upsert__changed_value__updates_and_keeps_before_and_after():
+    facility = FacilityFactory(places=6)
+
+    _, result = services.facility_upsert(
+        facility_id=facility.facility_id, values={"places": 8}, reason="import x.csv"
+    )
+
+    assert result == "updated"
+    latest = reload(facility).history.latest()
+    delta = latest.diff_against(latest.prev_record)
+    assert [(c.field, c.old, c.new) for c in delta.changes] == [("places", 6, 8)]
+    assert latest.history_change_reason == "import x.csv"
+
+
+def test_manager_set_current__another_person__ends_the_earlier_period():
+    facility = FacilityFactory()
+    first = {"name": "Test Testsson", "personal_identity_number": "19811218-9876"}
+    services.manager_set_current(facility=facility, values=first)
+    second = {"name": "Prov Provsson", "personal_identity_number": "19811278-9873"}
+
+    assert services.manager_set_current(facility=facility, values=second) == "created"
+
+    managers = list(facility.managers.order_by("id"))
+    assert [m.name for m in managers] == ["Test Testsson", "Prov Provsson"]
+    assert managers[0].end_date is not None
+    assert managers[1].end_date is None
+
+
+def test_manager_set_current__same_person__updated_in_place():
+    facility = FacilityFactory()
+    values = {"name": "Test Testsson", "personal_identity_number": "811218-9876"}
+    services.manager_set_current(facility=facility, values=values)
+    manager = facility.managers.get()
+    assert manager.personal_identity_number == "19811218-9876"
+
+    changed = {
+        "name": "Test Testsson",
+        "personal_identity_number": "19811218-9876",
+        "email": "Test@Example.com",
+    }
+    assert services.manager_set_current(facility=facility, values=changed) == "updated"
+    assert facility.managers.get().email == "test@example.com"
+
+
+def test_register_object_delete__leaves_a_deletion_row_in_history(registrator):
+    provider = ProviderFactory()
+    services.register_object_delete(instance=provider, actor=registrator, reason="felregistrerad")
+    deleted = Provider.history.filter(history_type="-").get()
+    assert deleted.history_user == registrator
+    assert deleted.history_change_reason == "felregistrerad"
