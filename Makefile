@@ -33,3 +33,10 @@ format: $(STAMP)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm
+
+BENCH_DB := sqlite:///$(CURDIR)/bench/bench.sqlite3
+
+bench: $(STAMP)
+	DATABASE_URL=$(BENCH_DB) $(BIN)/python manage.py migrate --noinput -v 0
+	DATABASE_URL=$(BENCH_DB) $(BIN)/python manage.py seed_demo
+	DATABASE_URL=$(BENCH_DB) $(BIN)/python bench/search.py
