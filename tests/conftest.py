@@ -8,6 +8,8 @@ def _plain_static_files(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # Production redirects plain HTTP to HTTPS; the test client speaks plain HTTP.
+    settings.SECURE_SSL_REDIRECT = False
 
 
 @pytest.fixture

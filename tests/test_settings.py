@@ -1,0 +1,65 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def run_manage(*args: str, **environment: str) -> subprocess.CompletedProcess:
+    env = {key: value for key, value in os.environ.items() if key not in ("DEBUG", "SECRET_KEY")}
+    env.update(environment)
+    return subprocess.run(
+        [sys.executable, str(BASE_DIR / "manage.py"), *args],
+        env=env,
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_settings__swedish_and_stockholm_time():
+    assert settings.LANGUAGE_CODE == "sv"
+    assert settings.TIME_ZONE == "Europe/Stockholm"
+
+
+def test_settings__legal_line_off_by_default():
+    assert settings.PERSONAL_DATA_DISCLOSURE is False
+    assert settings.DECISION_RELEASE == "on_request"
+
+
+def test_settings__production_values__check_deploy_is_silent():
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="false",
+        SECRET_KEY="x" * 20 + "a-long-random-production-secret-key-9f8e7d6c5b",
+        ALLOWED_HOSTS="hvb-registret.example.se",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_settings__development_key_in_production__flagged_by_check_deploy():
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", DEBUG="false")
+    assert result.returncode != 0
+    assert "security.W009" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "variable,value,message",
+    [
+        ("DEBUG", "kanske", "DEBUG must be true or false"),
+        ("DECISION_RELEASE", "always", "DECISION_RELEASE must be one of on_request, automatic"),
+        ("PERSONAL_DATA_DISCLOSURE", "2", "PERSONAL_DATA_DISCLOSURE must be true or false"),
+    ],
+)
+def test_settings__malformed_value__start_up_stops_naming_the_variable(variable, value, message):
+    result = run_manage("check", **{variable: value})
+    assert result.returncode != 0
+    assert message in result.stderr
