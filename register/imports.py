@@ -1,0 +1,1017 @@
+"""The two register imports of ``../shared/formats/register-import.md``: facilities and decisions.
+
+A file is read whole (CSV in UTF-8 with ``;`` or ``,``, or the first sheet of an XLSX), every row is
+checked, and only a file without a single error is written — through ``register.services``, in one
+transaction, so the rules and the history are the same as for an edit in the back office. Every
+error is reported as ``rad N, kolumn X: orsak`` with the row number a spreadsheet shows (the header
+is row 1). Records are keyed by ``verksamhetsid`` and ``diarienummer``, so a second import of the
+same file finds nothing to change.
+"""
+
+import csv
+import datetime
+import functools
+import io
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from register import services, validation
+from register.codes import (
+    STATUS_FROM_OUTCOME,
+    AppealStatus,
+    DecisionKind,
+    FacilityStatus,
+    FacilityType,
+    Gender,
+    Outcome,
+    Ownership,
+    ReviewArea,
+    TargetGroup,
+)
+from register.models import Decision, Facility, Municipality, Permit, Registration
+
+T = TypeVar("T")
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+_XLSX_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # Excel 97–2003 (.xls)
+
+FACILITY_COLUMNS: dict[str, bool] = {  # column → required
+    "verksamhetsid": True,
+    "verksamhet": True,
+    "verksamhetstyp": True,
+    "organisationsnummer": True,
+    "huvudman": True,
+    "regi": True,
+    "enskild_naringsidkare": False,
+    "kommunkod": True,
+    "besoksadress": False,
+    "postnummer": False,
+    "postort": False,
+    "malgrupper": False,
+    "alder_fran": False,
+    "alder_till": False,
+    "kon": False,
+    "antal_platser": True,
+    "status": True,
+    "startdatum": False,
+    "slutdatum": False,
+    "tillstand_dnr": False,
+    "tillstand_datum": False,
+    "anmalan_dnr": False,
+    "anmalan_datum": False,
+    "inriktning": False,
+    "sammanfattning": False,
+    "forestandare_namn": False,
+    "forestandare_personnummer": False,
+    "forestandare_epost": False,
+    "forestandare_telefon": False,
+}
+
+DECISION_COLUMNS: dict[str, bool] = {
+    "diarienummer": True,
+    "verksamhetsid": True,
+    "beslutstyp": True,
+    "beslutsdatum": True,
+    "utfall": True,
+    "granskade_omraden": False,
+    "inspektionsdatum": False,
+    "inspektion_anmald": False,
+    "sammanfattning": False,
+}
+
+# Cells that spreadsheets turn into numbers, dropping the leading zero: padded back.
+_ZERO_PADDED_COLUMNS = {"kommunkod": 4, "postnummer": 5}
+
+# Model field → import column, to place an error raised by the model on the right cell.
+_FACILITY_FIELD_COLUMNS = {
+    "facility_id": "verksamhetsid",
+    "name": "verksamhet",
+    "facility_type": "verksamhetstyp",
+    "municipality": "kommunkod",
+    "street_address": "besoksadress",
+    "postal_code": "postnummer",
+    "postal_town": "postort",
+    "target_groups": "malgrupper",
+    "age_from": "alder_fran",
+    "age_to": "alder_till",
+    "gender": "kon",
+    "places": "antal_platser",
+    "status": "status",
+    "start_date": "startdatum",
+    "end_date": "slutdatum",
+    "orientation": "inriktning",
+    "summary": "sammanfattning",
+}
+_PROVIDER_FIELD_COLUMNS = {
+    "organisation_number": "organisationsnummer",
+    "name": "huvudman",
+    "ownership": "regi",
+    "is_sole_trader": "enskild_naringsidkare",
+}
+_MANAGER_FIELD_COLUMNS = {
+    "name": "forestandare_namn",
+    "personal_identity_number": "forestandare_personnummer",
+    "email": "forestandare_epost",
+    "phone": "forestandare_telefon",
+}
+_DECISION_FIELD_COLUMNS = {
+    "diarienummer": "diarienummer",
+    "facility": "verksamhetsid",
+    "kind": "beslutstyp",
+    "decision_date": "beslutsdatum",
+    "outcome": "utfall",
+    "review_areas": "granskade_omraden",
+    "summary": "sammanfattning",
+}
+_INSPECTION_FIELD_COLUMNS = {
+    "diarienummer": "diarienummer",
+    "start_date": "inspektionsdatum",
+    "end_date": "inspektionsdatum",
+    "announced": "inspektion_anmald",
+}
+
+_TILLSTAND_OUTCOMES = {Outcome.TILLSTAND_BEVILJAT, Outcome.TILLSTAND_AVSLAG}
+
+
+# Errors and results ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int | None  # None: the file as a whole
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        if self.row is None:
+            return self.message
+        return _("rad %(row)s, kolumn %(column)s: %(message)s") % {
+            "row": self.row,
+            "column": self.column,
+            "message": self.message,
+        }
+
+
+class ImportFailed(Exception):
+    """The file was not imported; ``errors`` says why, every one of them."""
+
+    def __init__(self, errors: list[RowError]):
+        super().__init__(f"{len(errors)} fel")
+        self.errors = errors
+
+
+@dataclass
+class ImportReport:
+    counts: dict[str, Counter] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    def count(self, kind: str, result: str) -> None:
+        self.counts.setdefault(kind, Counter())[result] += 1
+
+    @property
+    def changed(self) -> bool:
+        return any(c["created"] or c["updated"] for c in self.counts.values())
+
+    def summary_lines(self) -> list[str]:
+        return [
+            _("%(kind)s: %(created)s nya, %(updated)s ändrade, %(unchanged)s oförändrade")
+            % {
+                "kind": kind,
+                "created": c["created"],
+                "updated": c["updated"],
+                "unchanged": c["unchanged"],
+            }
+            for kind, c in self.counts.items()
+        ]
+
+
+class _DryRun(Exception):
+    """Raised inside the transaction to roll a checked dry run back."""
+
+
+# Reading the file -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    number: int  # as a spreadsheet shows it; the header is row 1
+    cells: dict[str, str]  # column → trimmed text ("" when empty)
+
+
+@dataclass(frozen=True)
+class Table:
+    columns: list[str]  # normalised header names, in file order
+    rows: list[Row]
+    errors: list[RowError]  # rows the header cannot hold
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
+
+
+def _file_error(message: str) -> ImportFailed:
+    return ImportFailed([RowError(None, "", message)])
+
+
+def read_table(path: str | Path) -> Table:
+    """The header and rows of a CSV or XLSX file, told apart by content, not by name."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise _file_error(_("filen %(name)s finns inte") % {"name": path}) from None
+    except OSError:
+        raise _file_error(_("filen %(name)s kan inte läsas") % {"name": path}) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise _file_error(
+            _("filen är större än %(mb)s MB; dela upp den") % {"mb": MAX_FILE_BYTES // 2**20}
+        )
+    if data.startswith(_OLE_MAGIC):
+        raise _file_error(
+            _("filen är i det gamla Excel-formatet (.xls); spara den som .xlsx eller CSV (UTF-8)")
+        )
+    return _table(_xlsx_rows(data) if data.startswith(_XLSX_MAGIC) else _csv_rows(data))
+
+
+def _csv_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise _file_error(
+            _(
+                "filen är inte i UTF-8 (första felaktiga tecknet på rad %(line)s); spara den som "
+                "”CSV UTF-8” eller som .xlsx"
+            )
+            % {"line": line}
+        ) from None
+    first_line = text.split("\n", 1)[0]
+    delimiter = "," if first_line.count(",") > first_line.count(";") else ";"
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        # A quoted cell may hold a line break; the spreadsheet still shows one row per record.
+        yield from enumerate(reader, start=1)
+    except csv.Error as error:
+        raise _file_error(
+            _("filen är ingen giltig CSV-fil (rad %(line)s): %(error)s")
+            % {"line": reader.line_num, "error": error}
+        ) from None
+
+
+def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds for a damaged file
+        raise _file_error(_("filen ser ut som .xlsx men går inte att öppna")) from None
+    try:
+        sheet = workbook.worksheets[0]
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield number, list(values)
+    finally:
+        workbook.close()
+
+
+def _cell_text(value: Any, column: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "ja" if value else "nej"
+    if isinstance(value, datetime.datetime):
+        value = value.date() if value.time() == datetime.time() else value
+        return value.isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and column in _ZERO_PADDED_COLUMNS:
+        return str(value).zfill(_ZERO_PADDED_COLUMNS[column])
+    return str(value).strip()
+
+
+def _table(raw_rows: Iterator[tuple[int, list[Any]]]) -> Table:
+    header: list[str] | None = None
+    rows: list[Row] = []
+    errors: list[RowError] = []
+    for number, values in raw_rows:
+        if header is None:
+            header = [_cell_text(value, "").lower() for value in values]
+            while header and not header[-1]:
+                header.pop()
+            continue
+        texts = [
+            _cell_text(value, header[i] if i < len(header) else "")
+            for i, value in enumerate(values)
+        ]
+        if not any(texts):
+            continue  # an empty row between records
+        if any(texts[len(header) :]):
+            errors.append(
+                RowError(
+                    number,
+                    _column_letter(len(header)),
+                    _("raden har fler ifyllda celler än rubrikraden har kolumner"),
+                )
+            )
+            continue
+        texts += [""] * (len(header) - len(texts))
+        rows.append(Row(number, dict(zip(header, texts, strict=False))))
+    if header is None or not any(header):
+        raise _file_error(_("filen är tom: rubrikraden saknas"))
+    return Table(columns=header, rows=rows, errors=errors)
+
+
+def check_header(table: Table, columns: Mapping[str, bool]) -> list[RowError]:
+    """Unknown, repeated, unnamed and missing columns, each an error on row 1."""
+    errors = []
+    seen: set[str] = set()
+    for index, name in enumerate(table.columns):
+        letter = _column_letter(index)
+        if not name:
+            errors.append(RowError(1, letter, _("kolumnen saknar rubrik")))
+        elif name not in columns:
+            errors.append(
+                RowError(
+                    1,
+                    name,
+                    _("okänd kolumn (kolumn %(letter)s); kända kolumner: %(known)s")
+                    % {"letter": letter, "known": ", ".join(columns)},
+                )
+            )
+        elif name in seen:
+            errors.append(RowError(1, name, _("kolumnen finns mer än en gång")))
+        seen.add(name)
+    for name, required in columns.items():
+        if required and name not in seen:
+            errors.append(RowError(1, name, _("obligatorisk kolumn saknas")))
+    return errors
+
+
+class _Cells:
+    """One row's cells, parsed one column at a time; every failure becomes a RowError."""
+
+    def __init__(self, row: Row, errors: list[RowError]):
+        self.row = row
+        self.errors = errors
+        self.failed = False
+
+    def has(self, column: str) -> bool:
+        return column in self.row.cells
+
+    def raw(self, column: str) -> str:
+        return self.row.cells.get(column, "")
+
+    def error(self, column: str, message: str) -> None:
+        self.errors.append(RowError(self.row.number, column, message))
+        self.failed = True
+
+    def text(self, column: str, *, required: bool = False, max_length: int | None = None) -> str:
+        value = self.raw(column)
+        if required and not value:
+            self.error(column, _("värde saknas"))
+        elif max_length is not None and len(value) > max_length:
+            self.error(
+                column,
+                _("får vara högst %(max)s tecken, är %(n)s") % {"max": max_length, "n": len(value)},
+            )
+        return value
+
+    def parse(self, column: str, parser: Callable[[str], T], *, required: bool = False) -> T | None:
+        value = self.raw(column)
+        if not value:
+            if required:
+                self.error(column, _("värde saknas"))
+            return None
+        try:
+            return parser(value)
+        except ValidationError as error:
+            for message in error.messages:
+                self.error(column, message)
+            return None
+
+
+def _record_model_error(
+    errors: list[RowError],
+    row: int,
+    error: ValidationError,
+    columns: Mapping[str, str],
+    default: str,
+) -> None:
+    """Place a ValidationError raised by a model's full_clean on the cells it is about."""
+    detail = (
+        error.message_dict if hasattr(error, "error_dict") else {NON_FIELD_ERRORS: error.messages}
+    )
+    for model_field, messages in detail.items():
+        column = columns.get(model_field, default)
+        for message in messages:
+            errors.append(RowError(row, column, message))
+
+
+def _in_file_order(errors: list[RowError], table: Table) -> list[RowError]:
+    """Errors by row, then by column as the file orders them."""
+    position = {name: index for index, name in enumerate(table.columns)}
+    return sorted(errors, key=lambda e: (e.row or 0, position.get(e.column, len(position))))
+
+
+def _import(
+    path: str | Path,
+    *,
+    command: str,
+    columns: Mapping[str, bool],
+    parse: Callable[[Table, list[RowError]], list[Any]],
+    write: Callable[[list[Any], ImportReport, list[RowError], services.Actor, str], None],
+    actor: services.Actor,
+    dry_run: bool,
+) -> ImportReport:
+    """Read, check every row, then write in one transaction; any error, or a dry run, rolls all
+    of it back."""
+    table = read_table(path)
+    errors = table.errors + check_header(table, columns)
+    if any(e.message == _("obligatorisk kolumn saknas") for e in errors):
+        raise ImportFailed(errors)
+    rows = parse(table, errors)
+    if errors:
+        raise ImportFailed(_in_file_order(errors, table))
+    reason = f"{command} {Path(path).name}"
+    report = ImportReport(dry_run=dry_run)
+    try:
+        with transaction.atomic():
+            write(rows, report, errors, actor, reason)
+            if errors:
+                raise ImportFailed(_in_file_order(errors, table))
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    return report
+
+
+def _dates(value: str) -> tuple[datetime.date, datetime.date | None]:
+    """One inspection date, or two (``first|last``) for an inspection over two days."""
+    parts = [part.strip() for part in value.split("|")]
+    if len(parts) > 2:
+        raise ValidationError(_("ange ett datum eller två datum åtskilda med |"))
+    first = validation.date_not_in_future(validation.iso_date(parts[0]))
+    last = validation.date_not_in_future(validation.iso_date(parts[1])) if len(parts) == 2 else None
+    if last is not None and last < first:
+        raise ValidationError(_("den sista inspektionsdagen ligger före den första"))
+    return first, last
+
+
+def _postal_code(value: str) -> str:
+    digits = value.replace(" ", "")
+    if not (digits.isdigit() and len(digits) == 5):
+        raise ValidationError(_("ska vara fem siffror, t.ex. 392 31"))
+    return f"{digits[:3]} {digits[3:]}"
+
+
+def _max_length(limit: int) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if len(value) > limit:
+            raise ValidationError(
+                _("får vara högst %(max)s tecken, är %(n)s") % {"max": limit, "n": len(value)}
+            )
+        return value
+
+    return check
+
+
+# Facilities -----------------------------------------------------------------------------------
+
+# Optional column → (model field, parser, value of an empty cell).
+_OPTIONAL_FACILITY_CELLS: dict[str, tuple[str, Callable[[str], Any], Any]] = {
+    "besoksadress": ("street_address", _max_length(200), ""),
+    "postnummer": ("postal_code", _postal_code, ""),
+    "postort": ("postal_town", _max_length(100), ""),
+    "malgrupper": ("target_groups", lambda v: validation.code_list(v, TargetGroup), []),
+    "alder_fran": ("age_from", validation.age, None),
+    "alder_till": ("age_to", validation.age, None),
+    "kon": ("gender", lambda v: validation.code(v, Gender), ""),
+    "startdatum": ("start_date", validation.iso_date, None),
+    "slutdatum": ("end_date", validation.iso_date, None),
+    "inriktning": ("orientation", str, ""),
+    "sammanfattning": ("summary", str, ""),
+}
+
+
+@dataclass
+class _FacilityRow:
+    number: int
+    facility_id: str
+    organisation_number: str
+    provider: dict[str, Any]
+    facility: dict[str, Any]
+    permit: tuple[str, dict[str, Any]] | None
+    registration: tuple[str, dict[str, Any]] | None
+    manager: dict[str, Any] | None
+
+
+def import_facilities(
+    path: str | Path, *, actor: services.Actor = None, dry_run: bool = False
+) -> ImportReport:
+    """Import a facilities file (register-import.md). Raises ImportFailed with every error."""
+    return _import(
+        path,
+        command="import_facilities",
+        columns=FACILITY_COLUMNS,
+        parse=_parse_facility_rows,
+        write=_write_facilities,
+        actor=actor,
+        dry_run=dry_run,
+    )
+
+
+def _parse_facility_rows(table: Table, errors: list[RowError]) -> list[_FacilityRow]:
+    known_municipalities = frozenset(Municipality.objects.values_list("code", flat=True))
+    parsed: list[_FacilityRow] = []
+    first_row_of_id: dict[str, int] = {}
+    provider_seen: dict[str, tuple[int, dict[str, Any]]] = {}
+    dnr_seen: dict[str, int] = {}
+    for row in table.rows:
+        cells = _Cells(row, errors)
+        facility_id = cells.parse("verksamhetsid", validation.facility_id, required=True)
+        if facility_id is not None:
+            key = facility_id.upper()
+            if key in first_row_of_id:
+                cells.error(
+                    "verksamhetsid",
+                    _("verksamhetsid %(id)s finns redan på rad %(row)s")
+                    % {"id": facility_id, "row": first_row_of_id[key]},
+                )
+            else:
+                first_row_of_id[key] = row.number
+        name = cells.text("verksamhet", required=True, max_length=200)
+        facility_type = cells.parse(
+            "verksamhetstyp", lambda v: validation.code(v, FacilityType), required=True
+        )
+        sole_trader = cells.parse("enskild_naringsidkare", validation.yes_no) or False
+        organisation_number = cells.parse(
+            "organisationsnummer",
+            functools.partial(validation.organisation_number, sole_trader=sole_trader),
+            required=True,
+        )
+        provider_name = cells.text("huvudman", required=True, max_length=200)
+        ownership = cells.parse("regi", lambda v: validation.code(v, Ownership), required=True)
+        if sole_trader and ownership and ownership != Ownership.ENSKILD:
+            cells.error("regi", _("en enskild näringsidkare har regi enskild"))
+        provider = {"name": provider_name, "ownership": ownership, "is_sole_trader": sole_trader}
+        if organisation_number is not None and not cells.failed:
+            _check_same_provider(cells, organisation_number, provider, provider_seen)
+
+        municipality = cells.parse(
+            "kommunkod",
+            lambda v: validation.municipality_code(v, known_municipalities),
+            required=True,
+        )
+        facility: dict[str, Any] = {
+            "name": name,
+            "facility_type": facility_type,
+            "municipality_id": municipality,
+            "places": cells.parse(
+                "antal_platser", lambda v: validation.whole_number(v, minimum=0), required=True
+            ),
+            "status": cells.parse(
+                "status", lambda v: validation.code(v, FacilityStatus), required=True
+            ),
+        }
+        for column, (model_field, parser, empty) in _OPTIONAL_FACILITY_CELLS.items():
+            if cells.has(column):  # an absent column leaves the register's value as it is
+                value = cells.parse(column, parser)
+                facility[model_field] = empty if value is None else value
+        _check_facility_rules(cells, facility)
+
+        permit = _parse_case(cells, "tillstand", dnr_seen, "granted_on")
+        registration = _parse_case(cells, "anmalan", dnr_seen, "registered_on")
+        if permit and ownership and ownership != Ownership.ENSKILD:
+            cells.error(
+                "tillstand_dnr",
+                _(
+                    "tillstånd gäller enskild regi; en kommunal eller regional verksamhet anmäls "
+                    "(anmalan_dnr)"
+                ),
+            )
+        if registration and ownership and ownership not in (Ownership.KOMMUNAL, Ownership.REGIONAL):
+            cells.error(
+                "anmalan_dnr",
+                _("anmälan gäller kommunal och regional regi; enskild regi kräver tillstånd"),
+            )
+        manager = _parse_manager(cells)
+        if not cells.failed:
+            parsed.append(
+                _FacilityRow(
+                    row.number,
+                    facility_id,
+                    organisation_number,
+                    provider,
+                    facility,
+                    permit,
+                    registration,
+                    manager,
+                )
+            )
+    if not errors:
+        _check_cases_belong_to_their_facility(parsed, errors)
+    return parsed
+
+
+def _check_same_provider(
+    cells: _Cells,
+    organisation_number: str,
+    provider: dict[str, Any],
+    seen: dict[str, tuple[int, dict[str, Any]]],
+) -> None:
+    """Rows naming the same organisationsnummer must agree on the provider."""
+    if organisation_number not in seen:
+        seen[organisation_number] = (cells.row.number, provider)
+        return
+    first_row, first = seen[organisation_number]
+    for key, column in (
+        ("name", "huvudman"),
+        ("ownership", "regi"),
+        ("is_sole_trader", "enskild_naringsidkare"),
+    ):
+        if first[key] != provider[key]:
+            cells.error(
+                column,
+                _(
+                    "samma organisationsnummer har ett annat värde i kolumnen %(column)s på rad "
+                    "%(row)s; en huvudman har ett namn, en regi och en form"
+                )
+                % {"column": column, "row": first_row},
+            )
+
+
+def _check_facility_rules(cells: _Cells, facility: dict[str, Any]) -> None:
+    age_from, age_to = facility.get("age_from"), facility.get("age_to")
+    if age_from is not None and age_to is not None and age_from > age_to:
+        cells.error(
+            "alder_fran",
+            _("åldern från (%(from)s) är högre än åldern till (%(to)s)")
+            % {"from": age_from, "to": age_to},
+        )
+    start, end = facility.get("start_date"), facility.get("end_date")
+    if start and end and end < start:
+        cells.error("slutdatum", _("slutdatum ligger före startdatum"))
+    if facility.get("status") == FacilityStatus.NEDLAGD and not end:
+        cells.error("slutdatum", _("slutdatum krävs när status är nedlagd"))
+
+
+def _parse_case(
+    cells: _Cells, prefix: str, dnr_seen: dict[str, int], date_field: str
+) -> tuple[str, dict[str, Any]] | None:
+    dnr_column, date_column = f"{prefix}_dnr", f"{prefix}_datum"
+    dnr = cells.parse(dnr_column, validation.diarienummer)
+    date = cells.parse(date_column, lambda v: validation.date_not_in_future(validation.iso_date(v)))
+    if dnr is None:
+        if date is not None:
+            cells.error(
+                date_column,
+                _("datum utan diarienummer; fyll i %(column)s") % {"column": dnr_column},
+            )
+        return None
+    if dnr in dnr_seen:
+        cells.error(
+            dnr_column,
+            _("diarienumret %(dnr)s finns redan på rad %(row)s")
+            % {"dnr": dnr, "row": dnr_seen[dnr]},
+        )
+        return None
+    dnr_seen[dnr] = cells.row.number
+    values: dict[str, Any] = {}
+    if cells.has(date_column):
+        values[date_field] = date
+    return dnr, values
+
+
+def _parse_manager(cells: _Cells) -> dict[str, Any] | None:
+    """The manager's cells; all empty leaves the register's manager as it is."""
+    columns = list(_MANAGER_FIELD_COLUMNS.values())
+    if not any(cells.raw(column) for column in columns):
+        return None
+    manager = {
+        "name": cells.text("forestandare_namn", required=True, max_length=200),
+        "personal_identity_number": cells.parse(
+            "forestandare_personnummer", validation.personal_identity_number
+        )
+        or "",
+        "email": cells.parse("forestandare_epost", validation.email) or "",
+        "phone": cells.parse("forestandare_telefon", validation.phone) or "",
+    }
+    return manager
+
+
+def _check_cases_belong_to_their_facility(rows: list[_FacilityRow], errors: list[RowError]) -> None:
+    """A permit or registration diarienummer already in the register must be this facility's."""
+    for model, attribute, column in (
+        (Permit, "permit", "tillstand_dnr"),
+        (Registration, "registration", "anmalan_dnr"),
+    ):
+        wanted = {getattr(r, attribute)[0]: r for r in rows if getattr(r, attribute)}
+        owners = dict(
+            model.objects.filter(diarienummer__in=wanted).values_list(
+                "diarienummer", "facility__facility_id"
+            )
+        )
+        for dnr, owner in owners.items():
+            row = wanted[dnr]
+            if owner != row.facility_id:
+                errors.append(
+                    RowError(
+                        row.number,
+                        column,
+                        _("diarienumret %(dnr)s hör redan till verksamheten %(owner)s")
+                        % {"dnr": dnr, "owner": owner},
+                    )
+                )
+
+
+def _write_facilities(
+    rows: list[_FacilityRow],
+    report: ImportReport,
+    errors: list[RowError],
+    actor: services.Actor,
+    reason: str,
+) -> None:
+    kinds = {
+        "provider": _("huvudmän"),
+        "facility": _("verksamheter"),
+        "permit": _("tillstånd"),
+        "registration": _("anmälningar"),
+        "manager": _("föreståndare"),
+    }
+    providers_done: set[str] = set()
+    for row in rows:
+        try:
+            provider, result = services.provider_upsert(
+                organisation_number=row.organisation_number,
+                values=row.provider,
+                actor=actor,
+                reason=reason,
+            )
+        except ValidationError as error:
+            _record_model_error(
+                errors, row.number, error, _PROVIDER_FIELD_COLUMNS, "organisationsnummer"
+            )
+            continue
+        if row.organisation_number not in providers_done:
+            providers_done.add(row.organisation_number)
+            report.count(kinds["provider"], result)
+        values = {**row.facility, "provider": provider}
+        _keep_status_set_by_decision(row, values, report)
+        try:
+            facility, result = services.facility_upsert(
+                facility_id=row.facility_id, values=values, actor=actor, reason=reason
+            )
+        except ValidationError as error:
+            _record_model_error(errors, row.number, error, _FACILITY_FIELD_COLUMNS, "verksamhetsid")
+            continue
+        report.count(kinds["facility"], result)
+        for attribute, upsert, column in (
+            ("permit", services.permit_upsert, "tillstand_dnr"),
+            ("registration", services.registration_upsert, "anmalan_dnr"),
+        ):
+            case = getattr(row, attribute)
+            if case is None:
+                continue
+            dnr, case_values = case
+            try:
+                _case, result = upsert(
+                    diarienummer=dnr,
+                    values={"facility": facility, **case_values},
+                    actor=actor,
+                    reason=reason,
+                )
+            except ValidationError as error:
+                _record_model_error(errors, row.number, error, {}, column)
+                continue
+            report.count(kinds[attribute], result)
+        if row.manager is not None:
+            try:
+                result = services.manager_set_current(
+                    facility=facility, values=row.manager, actor=actor, reason=reason
+                )
+            except ValidationError as error:
+                _record_model_error(
+                    errors, row.number, error, _MANAGER_FIELD_COLUMNS, "forestandare_namn"
+                )
+                continue
+            report.count(kinds["manager"], result)
+
+
+def _keep_status_set_by_decision(
+    row: _FacilityRow, values: dict[str, Any], report: ImportReport
+) -> None:
+    """A revocation or prohibition is IVO's decision; a facilities file cannot undo it.
+
+    When the facility's status follows from its latest decision, the file's status is left aside
+    (with a notice); otherwise the file's status holds and the status date follows it.
+    """
+    facility = Facility.objects.filter(facility_id=row.facility_id).first()
+    if facility is None:
+        if values["status"] == FacilityStatus.NEDLAGD:
+            values["status_date"] = values.get("end_date")
+        return
+    latest = Decision.objects.filter(facility=facility).order_by("-decision_date", "-id").first()
+    decided = (
+        latest is not None
+        and latest.appeal_status != AppealStatus.UPPHAVT
+        and STATUS_FROM_OUTCOME.get(latest.outcome) == facility.status
+    )
+    if decided and values["status"] != facility.status:
+        report.notices.append(
+            _(
+                "rad %(row)s: status %(file)s i filen ändrar inte verksamhetens status "
+                "”%(status)s”, som följer av beslut %(dnr)s (%(date)s)"
+            )
+            % {
+                "row": row.number,
+                "file": values["status"],
+                "status": FacilityStatus(facility.status).label,
+                "dnr": latest.diarienummer,
+                "date": latest.decision_date.isoformat(),
+            }
+        )
+        values["status"] = facility.status
+    elif values["status"] != facility.status:
+        values["status_date"] = (
+            values.get("end_date") if values["status"] == FacilityStatus.NEDLAGD else None
+        )
+
+
+# Decisions ------------------------------------------------------------------------------------
+
+
+@dataclass
+class _DecisionRow:
+    number: int
+    diarienummer: str
+    decision: dict[str, Any]
+    inspection: dict[str, Any] | None
+
+
+def import_decisions(
+    path: str | Path, *, actor: services.Actor = None, dry_run: bool = False
+) -> ImportReport:
+    """Import a decisions file (register-import.md). Raises ImportFailed with every error."""
+    return _import(
+        path,
+        command="import_decisions",
+        columns=DECISION_COLUMNS,
+        parse=_parse_decision_rows,
+        write=_write_decisions,
+        actor=actor,
+        dry_run=dry_run,
+    )
+
+
+def _parse_decision_rows(table: Table, errors: list[RowError]) -> list[_DecisionRow]:
+    wanted_ids = {row.cells.get("verksamhetsid", "") for row in table.rows}
+    facilities = {
+        f.facility_id.upper(): f
+        for f in Facility.objects.filter(facility_id__in=wanted_ids).select_related("provider")
+    }
+    parsed: list[_DecisionRow] = []
+    dnr_seen: dict[str, int] = {}
+    for row in table.rows:
+        cells = _Cells(row, errors)
+        dnr = cells.parse("diarienummer", validation.diarienummer, required=True)
+        if dnr is not None:
+            if dnr in dnr_seen:
+                cells.error(
+                    "diarienummer",
+                    _("diarienumret %(dnr)s finns redan på rad %(row)s")
+                    % {"dnr": dnr, "row": dnr_seen[dnr]},
+                )
+            else:
+                dnr_seen[dnr] = row.number
+        facility = None
+        facility_id = cells.parse("verksamhetsid", validation.facility_id, required=True)
+        if facility_id is not None:
+            facility = facilities.get(facility_id.upper())
+            if facility is None:
+                cells.error(
+                    "verksamhetsid",
+                    _(
+                        "okänd verksamhet %(id)s: den finns inte i registret; importera "
+                        "verksamheten först (import_facilities)"
+                    )
+                    % {"id": facility_id},
+                )
+        kind = cells.parse("beslutstyp", lambda v: validation.code(v, DecisionKind), required=True)
+        decision_date = cells.parse(
+            "beslutsdatum",
+            lambda v: validation.date_not_in_future(validation.iso_date(v)),
+            required=True,
+        )
+        outcome = cells.parse("utfall", lambda v: validation.code(v, Outcome), required=True)
+        if kind and outcome:
+            _check_outcome_fits(cells, kind, outcome, facility)
+        decision: dict[str, Any] = {
+            "facility": facility,
+            "kind": kind,
+            "decision_date": decision_date,
+            "outcome": outcome,
+        }
+        if cells.has("granskade_omraden"):
+            decision["review_areas"] = (
+                cells.parse("granskade_omraden", lambda v: validation.code_list(v, ReviewArea))
+                or []
+            )
+        if cells.has("sammanfattning"):
+            decision["summary"] = cells.text("sammanfattning")
+        inspection = _parse_inspection(cells, facility, decision_date)
+        if not cells.failed:
+            parsed.append(_DecisionRow(row.number, dnr, decision, inspection))
+    return parsed
+
+
+def _check_outcome_fits(cells: _Cells, kind: str, outcome: str, facility: Facility | None) -> None:
+    if (outcome in _TILLSTAND_OUTCOMES) != (kind == DecisionKind.TILLSTAND):
+        cells.error(
+            "utfall",
+            _("utfallet %(outcome)s hör inte till beslutstypen %(kind)s")
+            % {"outcome": outcome, "kind": kind},
+        )
+    if (
+        outcome == Outcome.ATERKALLELSE
+        and facility is not None
+        and facility.provider.ownership != Ownership.ENSKILD
+    ):
+        cells.error(
+            "utfall",
+            _(
+                "återkallelse gäller ett tillstånd, och verksamheten %(id)s har %(ownership)s "
+                "regi utan tillstånd"
+            )
+            % {"id": facility.facility_id, "ownership": facility.provider.ownership},
+        )
+
+
+def _parse_inspection(
+    cells: _Cells, facility: Facility | None, decision_date: datetime.date | None
+) -> dict[str, Any] | None:
+    dates = cells.parse("inspektionsdatum", _dates)
+    announced = cells.parse("inspektion_anmald", validation.yes_no)
+    if dates is None:
+        if announced is not None and not cells.raw("inspektionsdatum"):
+            cells.error("inspektion_anmald", _("anges bara tillsammans med inspektionsdatum"))
+        return None
+    first, last = dates
+    if decision_date is not None and first > decision_date:
+        cells.error(
+            "inspektionsdatum",
+            _("inspektionen (%(date)s) ligger efter beslutsdatumet (%(decided)s)")
+            % {"date": first.isoformat(), "decided": decision_date.isoformat()},
+        )
+    inspection: dict[str, Any] = {"facility": facility, "start_date": first, "end_date": last}
+    if cells.has("inspektion_anmald"):
+        inspection["announced"] = announced
+    return inspection
+
+
+def _write_decisions(
+    rows: list[_DecisionRow],
+    report: ImportReport,
+    errors: list[RowError],
+    actor: services.Actor,
+    reason: str,
+) -> None:
+    # Newest first: each decision then meets every later one, so the status rule ("unless a later
+    # decision already says otherwise") gives the same result whatever the order of the file.
+    ordered = sorted(rows, key=lambda r: (r.decision["decision_date"], r.number), reverse=True)
+    for row in ordered:
+        if row.inspection is not None:
+            try:
+                _inspection, result = services.inspection_upsert(
+                    diarienummer=row.diarienummer, values=row.inspection, actor=actor, reason=reason
+                )
+            except ValidationError as error:
+                _record_model_error(
+                    errors, row.number, error, _INSPECTION_FIELD_COLUMNS, "inspektionsdatum"
+                )
+                continue
+            report.count(_("inspektioner"), result)
+        try:
+            _decision, result = services.decision_upsert(
+                diarienummer=row.diarienummer, values=row.decision, actor=actor, reason=reason
+            )
+        except ValidationError as error:
+            _record_model_error(errors, row.number, error, _DECISION_FIELD_COLUMNS, "diarienummer")
+            continue
+        report.count(_("beslut"), result)
+    errors.sort(key=lambda e: e.row or 0)

@@ -1,0 +1,702 @@
+"""The two imports of ../shared/formats/register-import.md, through their commands."""
+
+import datetime
+import io
+
+import openpyxl
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+from stdnum import luhn
+
+from register.codes import FacilityStatus, PermitStatus
+from register.models import (
+    Decision,
+    Facility,
+    Inspection,
+    Manager,
+    Permit,
+    Provider,
+    Registration,
+)
+from tests.factories import build_valid_organisation_number
+
+pytestmark = pytest.mark.django_db
+
+REGISTER_MODELS = [Provider, Facility, Permit, Registration, Manager, Inspection, Decision]
+
+# The example of the format file, as it stands there.
+FACILITY_EXAMPLE = (
+    "verksamhetsid;verksamhet;verksamhetstyp;organisationsnummer;huvudman;regi;kommunkod;"
+    "antal_platser;status;kon;alder_fran;alder_till\n"
+    "K0880-001;Exempelgården HVB;hvb;212000-0746;Kalmar kommun;kommunal;0880;6;aktiv;alla;13;17\n"
+)
+DECISION_HEADER = (
+    "diarienummer;verksamhetsid;beslutstyp;beslutsdatum;utfall;granskade_omraden;"
+    "inspektionsdatum;inspektion_anmald;sammanfattning\n"
+)
+DECISION_EXAMPLE = DECISION_HEADER + (
+    "3.2.2-13748/2022;K0880-001;tillsyn;2022-11-03;brister;trygghet_sakerhet|dokumentation;"
+    "2022-09-14|2022-09-15;nej;IVO fann brister i dokumentationen.\n"
+)
+FACILITY_HEADER = FACILITY_EXAMPLE.splitlines()[0]
+PRIVATE_HEADER = FACILITY_HEADER + ";tillstand_dnr;tillstand_datum"
+
+
+def test_personnummer(birth: str = "19811218", serial: str = "987") -> str:
+    """A personnummer from Skatteverket's test range (födelsenummer 980–999)."""
+    check = luhn.calc_check_digit(birth[2:] + serial)
+    return f"{birth}-{serial}{check}"
+
+
+test_personnummer.__test__ = False  # a helper, not a test
+
+
+def snapshot() -> dict[str, int]:
+    """Row counts of the register and of its history: "nothing written" means all are equal."""
+    counts = {}
+    for model in REGISTER_MODELS:
+        counts[model.__name__] = model.objects.count()
+        counts[f"{model.__name__} history"] = model.history.count()
+    return counts
+
+
+def write(tmp_path, text: str, name: str = "fil.csv", encoding: str = "utf-8") -> str:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return str(path)
+
+
+def run(command: str, path: str, *args: str) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    call_command(command, path, *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def run_failing(command: str, path: str) -> tuple[list[str], str]:
+    """Run an import that must fail; its error lines and the final message."""
+    err = io.StringIO()
+    with pytest.raises(CommandError) as failure:
+        call_command(command, path, stdout=io.StringIO(), stderr=err)
+    return err.getvalue().splitlines(), str(failure.value)
+
+
+@pytest.fixture
+def example(tmp_path):
+    """The format file's facility and a decision for it, imported."""
+    run("import_facilities", write(tmp_path, FACILITY_EXAMPLE, "verksamheter.csv"))
+    run("import_decisions", write(tmp_path, DECISION_EXAMPLE, "beslut.csv"))
+    return Facility.objects.get(facility_id="K0880-001")
+
+
+# The example and idempotency ------------------------------------------------------------------
+
+
+def test_import__format_file_example__creates_facility_provider_and_decision(example):
+    facility = example
+    assert facility.name == "Exempelgården HVB"
+    assert facility.facility_type == "hvb"
+    assert facility.municipality_id == "0880"
+    assert (facility.places, facility.gender, facility.age_from, facility.age_to) == (
+        6,
+        "alla",
+        13,
+        17,
+    )
+    assert facility.status == FacilityStatus.AKTIV
+    assert facility.provider.organisation_number == "212000-0746"
+    assert facility.provider.name == "Kalmar kommun"
+    assert facility.provider.ownership == "kommunal"
+    decision = Decision.objects.get(diarienummer="3.2.2-13748/2022")
+    assert decision.facility == facility
+    assert decision.decision_date == datetime.date(2022, 11, 3)
+    assert decision.outcome == "brister"
+    assert decision.review_areas == ["dokumentation", "trygghet_sakerhet"]
+    assert decision.summary == "IVO fann brister i dokumentationen."
+    inspection = Inspection.objects.get(diarienummer="3.2.2-13748/2022")
+    assert (inspection.start_date, inspection.end_date) == (
+        datetime.date(2022, 9, 14),
+        datetime.date(2022, 9, 15),
+    )
+    assert inspection.announced is False
+    assert Facility.history.get().history_change_reason == "import_facilities verksamheter.csv"
+
+
+def test_import__same_files_again__changes_nothing(example, tmp_path):
+    before = snapshot()
+    stamps = list(Facility.objects.values_list("updated_at", flat=True))
+
+    out_f, _ = run("import_facilities", write(tmp_path, FACILITY_EXAMPLE, "verksamheter.csv"))
+    out_d, _ = run("import_decisions", write(tmp_path, DECISION_EXAMPLE, "beslut.csv"))
+
+    assert snapshot() == before
+    assert list(Facility.objects.values_list("updated_at", flat=True)) == stamps
+    assert "verksamheter: 0 nya, 0 ändrade, 1 oförändrade" in out_f
+    assert "beslut: 0 nya, 0 ändrade, 1 oförändrade" in out_d
+
+
+def test_import_facilities__changed_row__updates_and_keeps_before_and_after(example, tmp_path):
+    changed = FACILITY_EXAMPLE.replace(";6;aktiv;", ";8;aktiv;")
+
+    out, _ = run("import_facilities", write(tmp_path, changed, "andring.csv"))
+
+    assert "verksamheter: 0 nya, 1 ändrade, 0 oförändrade" in out
+    newest, earlier = Facility.history.order_by("-history_id")[:2]
+    assert (earlier.places, newest.places) == (6, 8)
+    assert newest.history_change_reason == "import_facilities andring.csv"
+    assert [change.field for change in newest.diff_against(earlier).changes] == ["places"]
+
+
+def test_import_facilities__user_option__names_who_imported_in_history(tmp_path, registrator):
+    run("import_facilities", write(tmp_path, FACILITY_EXAMPLE), "--user", "registrator")
+
+    assert Facility.history.get().history_user == registrator
+
+
+def test_import__dry_run__checks_and_writes_nothing(tmp_path):
+    before = snapshot()
+
+    out, _ = run("import_facilities", write(tmp_path, FACILITY_EXAMPLE), "--dry-run")
+
+    assert "verksamheter: 1 nya" in out
+    assert "kontrollerad, inget sparades" in out
+    assert snapshot() == before
+
+
+# File forms -----------------------------------------------------------------------------------
+
+
+def test_import_facilities__comma_delimited_with_bom__read_alike(tmp_path):
+    text = FACILITY_EXAMPLE.replace(";", ",")
+
+    run("import_facilities", write(tmp_path, "\ufeff" + text))
+
+    facility = Facility.objects.get(facility_id="K0880-001")
+    assert facility.name == "Exempelgården HVB"
+    assert facility.municipality_id == "0880"
+
+
+def test_import_facilities__quoted_cells_with_delimiter_and_line_break__kept_whole(tmp_path):
+    header = FACILITY_HEADER + ";inriktning"
+    row = FACILITY_EXAMPLE.splitlines()[1] + ';"KBT; ART\noch familjearbete"'
+    run("import_facilities", write(tmp_path, f"{header}\n{row}\n"))
+
+    assert Facility.objects.get().orientation == "KBT; ART\noch familjearbete"
+
+
+def test_import__xlsx_first_sheet__with_numbers_and_dates_as_spreadsheets_store_them(tmp_path):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["Verksamhetsid", *FACILITY_HEADER.split(";")[1:], "startdatum"])
+    # A spreadsheet turns 0880 into the number 880 and a date cell into a date.
+    sheet.append(
+        [
+            "K0880-001",
+            "Exempelgården HVB",
+            "HVB",
+            "212000-0746",
+            "Kalmar kommun",
+            "kommunal",
+            880,
+            6,
+            "aktiv",
+            "alla",
+            13,
+            17.0,
+            datetime.datetime(2015, 3, 1),
+        ]
+    )
+    workbook.create_sheet("Anteckningar").append(["inte", "en", "del", "av", "importen"])
+    path = tmp_path / "verksamheter.xlsx"
+    workbook.save(path)
+
+    run("import_facilities", str(path))
+
+    facility = Facility.objects.get(facility_id="K0880-001")
+    assert facility.municipality_id == "0880"
+    assert facility.facility_type == "hvb"
+    assert facility.age_to == 17
+    assert facility.start_date == datetime.date(2015, 3, 1)
+
+
+def test_import_facilities__manager_and_sole_trader__stored_in_canonical_form(tmp_path):
+    pnr = test_personnummer()
+    header = (
+        PRIVATE_HEADER + ";enskild_naringsidkare;forestandare_namn;forestandare_personnummer;"
+        "forestandare_epost;forestandare_telefon"
+    )
+    owner = test_personnummer("19700101", "990")
+    row = (
+        f"E-1;Familjehemmet Björken;hvb;{owner.replace('-', '')[2:]};Anna Andersson;ENSKILD;0880;"
+        f"3;aktiv;alla;13;17;8.5-1001/2019;2019-05-02;ja;Test Testsson;{pnr.replace('-', '')};"
+        "Test.Testsson@Example.com;070-1740605"
+    )
+
+    run("import_facilities", write(tmp_path, f"{header}\n{row}\n"))
+    run("import_facilities", write(tmp_path, f"{header}\n{row}\n"))
+
+    provider = Provider.objects.get()
+    assert provider.is_sole_trader
+    assert provider.organisation_number == owner[2:]
+    manager = Manager.objects.get()
+    assert manager.personal_identity_number == pnr
+    assert manager.email == "test.testsson@example.com"
+    assert Manager.history.count() == 1
+    permit = Permit.objects.get()
+    assert (permit.diarienummer, permit.granted_on) == ("8.5-1001/2019", datetime.date(2019, 5, 2))
+    assert permit.status == PermitStatus.GALLANDE
+
+
+# Bad input: each rule, the exact error, and nothing written -----------------------------------
+
+ORG_OK = "212000-0746"
+
+
+def facility_row(**cells: str) -> str:
+    values = {
+        "verksamhetsid": "K0880-001",
+        "verksamhet": "Exempelgården HVB",
+        "verksamhetstyp": "hvb",
+        "organisationsnummer": ORG_OK,
+        "huvudman": "Kalmar kommun",
+        "regi": "kommunal",
+        "kommunkod": "0880",
+        "antal_platser": "6",
+        "status": "aktiv",
+        "kon": "alla",
+        "alder_fran": "13",
+        "alder_till": "17",
+    }
+    values.update(cells)
+    return ";".join(values.values())
+
+
+@pytest.mark.parametrize(
+    "row,error",
+    [
+        (
+            facility_row(organisationsnummer="212000-0747"),
+            "rad 2, kolumn organisationsnummer: kontrollsiffran stämmer inte",
+        ),
+        (
+            facility_row(kommunkod="0999"),
+            "rad 2, kolumn kommunkod: okänd kommunkod 0999",
+        ),
+        (
+            facility_row(verksamhetstyp="villa"),
+            "rad 2, kolumn verksamhetstyp: okänd kod villa; tillåtna: hvb, stodboende, "
+            "sarskilt_ungdomshem",
+        ),
+        (
+            facility_row(alder_fran="18", alder_till="17"),
+            "rad 2, kolumn alder_fran: åldern från (18) är högre än åldern till (17)",
+        ),
+        (
+            facility_row(alder_till="25"),
+            "rad 2, kolumn alder_till: får vara högst 21",
+        ),
+        (
+            facility_row(antal_platser="sex"),
+            "rad 2, kolumn antal_platser: sex är inget heltal",
+        ),
+        (
+            facility_row(verksamhet=""),
+            "rad 2, kolumn verksamhet: värde saknas",
+        ),
+        (
+            facility_row(status="nedlagd"),
+            "rad 2, kolumn slutdatum: slutdatum krävs när status är nedlagd",
+        ),
+        (
+            facility_row(organisationsnummer="811218-9876"),
+            "rad 2, kolumn organisationsnummer: siffrorna 3–4 är under 20: det är ett "
+            "personnummer, inte en juridisk persons organisationsnummer (ange "
+            "enskild_naringsidkare = ja för en enskild näringsidkare)",
+        ),
+    ],
+    ids=[
+        "orgnr-check-digit",
+        "unknown-kommunkod",
+        "unknown-code",
+        "age-from-above-to",
+        "age-above-21",
+        "places-not-a-number",
+        "required-value-missing",
+        "closed-without-end-date",
+        "personnummer-as-orgnr",
+    ],
+)
+def test_import_facilities__bad_cell__exact_error_and_nothing_written(tmp_path, row, error):
+    before = snapshot()
+
+    errors, message = run_failing(
+        "import_facilities", write(tmp_path, f"{FACILITY_HEADER}\n{row}\n")
+    )
+
+    assert errors == [error]
+    assert message == "Importen avbröts: 1 fel. Inget sparades."
+    assert snapshot() == before
+
+
+def test_import_facilities__bad_date__exact_error_and_nothing_written(tmp_path):
+    before = snapshot()
+    text = f"{FACILITY_HEADER};startdatum\n{facility_row()};2020-13-01\n"
+
+    errors, _ = run_failing("import_facilities", write(tmp_path, text))
+
+    assert errors == [
+        "rad 2, kolumn startdatum: 2020-13-01 är inget giltigt datum i formen ÅÅÅÅ-MM-DD"
+    ]
+    assert snapshot() == before
+
+
+def test_import_facilities__misspelt_header__rejected_with_its_name(tmp_path):
+    before = snapshot()
+    text = f"{FACILITY_HEADER};malgruper\n{facility_row()};npf\n"
+
+    errors, _ = run_failing("import_facilities", write(tmp_path, text))
+
+    assert len(errors) == 1
+    assert errors[0].startswith("rad 1, kolumn malgruper: okänd kolumn (kolumn M); kända kolumner:")
+    assert snapshot() == before
+
+
+def test_import_facilities__required_column_missing__rejected(tmp_path):
+    header = FACILITY_HEADER.replace(";antal_platser", "")
+    row = facility_row().replace(";6;aktiv", ";aktiv")
+
+    errors, _ = run_failing("import_facilities", write(tmp_path, f"{header}\n{row}\n"))
+
+    assert errors == ["rad 1, kolumn antal_platser: obligatorisk kolumn saknas"]
+    assert snapshot()["Facility"] == 0
+
+
+def test_import_facilities__duplicate_verksamhetsid__both_rows_named(tmp_path):
+    before = snapshot()
+    text = f"{FACILITY_HEADER}\n{facility_row()}\n{facility_row(verksamhet='Annat namn')}\n"
+
+    errors, _ = run_failing("import_facilities", write(tmp_path, text))
+
+    assert errors == ["rad 3, kolumn verksamhetsid: verksamhetsid K0880-001 finns redan på rad 2"]
+    assert snapshot() == before
+
+
+def test_import_facilities__one_provider_two_names__rejected(tmp_path):
+    text = (
+        f"{FACILITY_HEADER}\n{facility_row()}\n"
+        f"{facility_row(verksamhetsid='K0880-002', huvudman='Kalmar kommun socialtjänst')}\n"
+    )
+
+    errors, _ = run_failing("import_facilities", write(tmp_path, text))
+
+    assert errors == [
+        "rad 3, kolumn huvudman: samma organisationsnummer har ett annat värde i kolumnen "
+        "huvudman på rad 2; en huvudman har ett namn, en regi och en form"
+    ]
+    assert snapshot()["Provider"] == 0
+
+
+def test_import_facilities__permit_for_municipal_home__rejected(tmp_path):
+    text = f"{PRIVATE_HEADER}\n{facility_row()};8.5-1001/2019;2019-05-02\n"
+
+    errors, _ = run_failing("import_facilities", write(tmp_path, text))
+
+    assert errors == [
+        "rad 2, kolumn tillstand_dnr: tillstånd gäller enskild regi; en kommunal eller regional "
+        "verksamhet anmäls (anmalan_dnr)"
+    ]
+
+
+def test_import_facilities__sole_trader_in_municipal_ownership__rejected(tmp_path):
+    owner = test_personnummer("19700101", "990")
+    text = (
+        f"{FACILITY_HEADER};enskild_naringsidkare\n{facility_row(organisationsnummer=owner)};ja\n"
+    )
+
+    errors, _ = run_failing("import_facilities", write(tmp_path, text))
+
+    assert errors == ["rad 2, kolumn regi: en enskild näringsidkare har regi enskild"]
+
+
+def test_import_facilities__many_bad_rows__every_error_in_one_run_in_file_order(tmp_path):
+    before = snapshot()
+    text = (
+        f"{FACILITY_HEADER};startdatum;orgnummer\n"
+        f"{facility_row(organisationsnummer='212000-0747', alder_fran='18')};2020-13-01;x\n"
+        f"{facility_row(verksamhetstyp='villa', kommunkod='0999')};;\n"
+    )
+
+    errors, message = run_failing("import_facilities", write(tmp_path, text))
+
+    assert [line.split(":")[0] for line in errors] == [
+        "rad 1, kolumn orgnummer",
+        "rad 2, kolumn organisationsnummer",
+        "rad 2, kolumn alder_fran",
+        "rad 2, kolumn startdatum",
+        "rad 3, kolumn verksamhetsid",
+        "rad 3, kolumn verksamhetstyp",
+        "rad 3, kolumn kommunkod",
+    ]
+    assert message == "Importen avbröts: 7 fel. Inget sparades."
+    assert snapshot() == before
+
+
+def test_import_facilities__bad_row_after_good_ones__nothing_of_the_good_ones_written(
+    example, tmp_path
+):
+    before = snapshot()
+    text = (
+        f"{FACILITY_HEADER}\n{facility_row(antal_platser='9')}\n"
+        f"{facility_row(verksamhetsid='K0880-002', kommunkod='0999')}\n"
+    )
+
+    errors, _ = run_failing("import_facilities", write(tmp_path, text))
+
+    assert errors == ["rad 3, kolumn kommunkod: okänd kommunkod 0999"]
+    assert snapshot() == before
+    assert Facility.objects.get().places == 6
+
+
+def test_import_facilities__not_utf8__told_how_to_save_it(tmp_path):
+    errors, _ = run_failing(
+        "import_facilities", write(tmp_path, FACILITY_EXAMPLE, encoding="latin-1")
+    )
+
+    assert errors == [
+        "filen är inte i UTF-8 (första felaktiga tecknet på rad 2); spara den som ”CSV UTF-8” "
+        "eller som .xlsx"
+    ]
+    assert snapshot()["Facility"] == 0
+
+
+def test_import_facilities__old_excel_format__told_to_save_as_xlsx(tmp_path):
+    path = tmp_path / "verksamheter.xls"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100)
+
+    errors, _ = run_failing("import_facilities", str(path))
+
+    assert errors == [
+        "filen är i det gamla Excel-formatet (.xls); spara den som .xlsx eller CSV (UTF-8)"
+    ]
+
+
+def test_import_facilities__more_cells_than_header__rejected(tmp_path):
+    errors, _ = run_failing(
+        "import_facilities", write(tmp_path, f"{FACILITY_HEADER}\n{facility_row()};extra\n")
+    )
+
+    assert errors == ["rad 2, kolumn M: raden har fler ifyllda celler än rubrikraden har kolumner"]
+
+
+# Decisions ------------------------------------------------------------------------------------
+
+
+def decision_row(**cells: str) -> str:
+    values = {
+        "diarienummer": "3.2.2-13748/2022",
+        "verksamhetsid": "K0880-001",
+        "beslutstyp": "tillsyn",
+        "beslutsdatum": "2022-11-03",
+        "utfall": "brister",
+        "granskade_omraden": "trygghet_sakerhet",
+        "inspektionsdatum": "2022-09-14",
+        "inspektion_anmald": "",
+        "sammanfattning": "",
+    }
+    values.update(cells)
+    return ";".join(values.values())
+
+
+TOMORROW = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
+
+
+@pytest.mark.parametrize(
+    "row,error",
+    [
+        (
+            decision_row(verksamhetsid="K9999-001"),
+            "rad 2, kolumn verksamhetsid: okänd verksamhet K9999-001: den finns inte i "
+            "registret; importera verksamheten först (import_facilities)",
+        ),
+        (
+            decision_row(beslutsdatum=TOMORROW),
+            f"rad 2, kolumn beslutsdatum: datumet {TOMORROW} ligger i framtiden",
+        ),
+        (
+            decision_row(utfall="varning"),
+            "rad 2, kolumn utfall: okänd kod varning; tillåtna: inga_brister, brister, "
+            "forelaggande, forelaggande_vite, tillfalligt_forbud, forbud, aterkallelse, "
+            "sanktionsavgift, tillstand_beviljat, tillstand_avslag",
+        ),
+        (
+            decision_row(diarienummer="13748-2022"),
+            "rad 2, kolumn diarienummer: har inte IVO:s form för diarienummer, t.ex. "
+            "3.2.2-13748/2022 eller 8.5-29206/2014",
+        ),
+        (
+            decision_row(inspektionsdatum="2022-12-01"),
+            "rad 2, kolumn inspektionsdatum: inspektionen (2022-12-01) ligger efter "
+            "beslutsdatumet (2022-11-03)",
+        ),
+        (
+            decision_row(inspektionsdatum="2022-09-15|2022-09-14"),
+            "rad 2, kolumn inspektionsdatum: den sista inspektionsdagen ligger före den första",
+        ),
+        (
+            decision_row(inspektionsdatum="", inspektion_anmald="ja"),
+            "rad 2, kolumn inspektion_anmald: anges bara tillsammans med inspektionsdatum",
+        ),
+        (
+            decision_row(utfall="tillstand_beviljat"),
+            "rad 2, kolumn utfall: utfallet tillstand_beviljat hör inte till beslutstypen tillsyn",
+        ),
+        (
+            decision_row(utfall="aterkallelse"),
+            "rad 2, kolumn utfall: återkallelse gäller ett tillstånd, och verksamheten K0880-001 "
+            "har kommunal regi utan tillstånd",
+        ),
+        (
+            decision_row(granskade_omraden="trygghet|lokaler"),
+            "rad 2, kolumn granskade_omraden: okänd kod trygghet; tillåtna: trygghet_sakerhet, "
+            "vald_krankningar, delaktighet, kompetens_bemanning, forestandare, inskrivna, "
+            "lokaler, begransningsatgarder, dokumentation, lamplighet_agare, ekonomi, "
+            "uppfoljning_tidigare_beslut",
+        ),
+    ],
+    ids=[
+        "unknown-facility",
+        "future-date",
+        "unknown-outcome",
+        "bad-diarienummer",
+        "inspection-after-decision",
+        "inspection-days-reversed",
+        "announced-without-inspection",
+        "outcome-of-other-kind",
+        "revocation-without-permit",
+        "unknown-review-area",
+    ],
+)
+def test_import_decisions__bad_cell__exact_error_and_nothing_written(tmp_path, row, error):
+    run("import_facilities", write(tmp_path, FACILITY_EXAMPLE, "verksamheter.csv"))
+    before = snapshot()
+
+    errors, message = run_failing("import_decisions", write(tmp_path, f"{DECISION_HEADER}{row}\n"))
+
+    assert errors == [error]
+    assert message == "Importen avbröts: 1 fel. Inget sparades."
+    assert snapshot() == before
+
+
+def test_import_decisions__duplicate_diarienummer__rejected(example, tmp_path):
+    before = snapshot()
+    text = f"{DECISION_HEADER}{decision_row()}\n{decision_row(utfall='inga_brister')}\n"
+
+    errors, _ = run_failing("import_decisions", write(tmp_path, text))
+
+    assert errors == [
+        "rad 3, kolumn diarienummer: diarienumret 3.2.2-13748/2022 finns redan på rad 2"
+    ]
+    assert snapshot() == before
+
+
+# The status rule through the import -----------------------------------------------------------
+
+
+@pytest.fixture
+def private_home(tmp_path):
+    org = build_valid_organisation_number("559900001")
+    row = facility_row(
+        verksamhetsid="E-1", organisationsnummer=org, huvudman="Demo Omsorg AB", regi="enskild"
+    )
+    path = write(tmp_path, f"{PRIVATE_HEADER}\n{row};8.5-1001/2019;2019-05-02\n", "privat.csv")
+    run("import_facilities", path)
+    return path
+
+
+def test_import_decisions__revocation__status_and_permit_follow_in_any_row_order(
+    private_home, tmp_path
+):
+    revocation = decision_row(
+        diarienummer="3.2.2-2/2024",
+        verksamhetsid="E-1",
+        beslutsdatum="2024-03-01",
+        utfall="aterkallelse",
+        inspektionsdatum="",
+    )
+    earlier = decision_row(
+        diarienummer="3.2.2-1/2023",
+        verksamhetsid="E-1",
+        beslutsdatum="2023-03-01",
+        utfall="brister",
+        inspektionsdatum="2023-02-01",
+    )
+
+    run("import_decisions", write(tmp_path, f"{DECISION_HEADER}{revocation}\n{earlier}\n"))
+
+    facility = Facility.objects.get(facility_id="E-1")
+    assert facility.status == FacilityStatus.ATERKALLAD
+    assert facility.status_date == datetime.date(2024, 3, 1)
+    assert Permit.objects.get().status == PermitStatus.ATERKALLAT
+
+
+def test_import_decisions__older_prohibition_after_a_later_decision__status_unchanged(
+    private_home, tmp_path
+):
+    later = decision_row(
+        diarienummer="3.2.2-2/2024",
+        verksamhetsid="E-1",
+        beslutsdatum="2024-03-01",
+        utfall="inga_brister",
+        inspektionsdatum="",
+    )
+    prohibition = decision_row(
+        diarienummer="3.2.2-1/2023",
+        verksamhetsid="E-1",
+        beslutsdatum="2023-03-01",
+        utfall="forbud",
+        inspektionsdatum="",
+    )
+
+    run("import_decisions", write(tmp_path, f"{DECISION_HEADER}{prohibition}\n{later}\n"))
+
+    assert Facility.objects.get(facility_id="E-1").status == FacilityStatus.AKTIV
+
+
+def test_import_facilities__again_after_revocation__does_not_undo_it(private_home, tmp_path):
+    revocation = decision_row(
+        diarienummer="3.2.2-2/2024",
+        verksamhetsid="E-1",
+        beslutsdatum="2024-03-01",
+        utfall="aterkallelse",
+        inspektionsdatum="",
+    )
+    run("import_decisions", write(tmp_path, f"{DECISION_HEADER}{revocation}\n"))
+    history_rows = Facility.history.count()
+
+    out, _ = run("import_facilities", private_home)
+
+    facility = Facility.objects.get(facility_id="E-1")
+    assert facility.status == FacilityStatus.ATERKALLAD
+    assert Facility.history.count() == history_rows
+    assert (
+        "rad 2: status aktiv i filen ändrar inte verksamhetens status ”Tillståndet återkallat”, "
+        "som följer av beslut 3.2.2-2/2024 (2024-03-01)"
+    ) in out
+
+
+def test_import_facilities__permit_of_another_facility__rejected(private_home, tmp_path):
+    org = build_valid_organisation_number("559900001")
+    row = facility_row(
+        verksamhetsid="E-2", organisationsnummer=org, huvudman="Demo Omsorg AB", regi="enskild"
+    )
+    before = snapshot()
+
+    errors, _ = run_failing(
+        "import_facilities",
+        write(tmp_path, f"{PRIVATE_HEADER}\n{row};8.5-1001/2019;2019-05-02\n", "andra.csv"),
+    )
+
+    assert errors == [
+        "rad 2, kolumn tillstand_dnr: diarienumret 8.5-1001/2019 hör redan till verksamheten E-1"
+    ]
+    assert snapshot() == before
