@@ -21,6 +21,13 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 PERSONAL_DATA_DISCLOSURE = env_bool("PERSONAL_DATA_DISCLOSURE", False)
 DECISION_RELEASE = env_choice("DECISION_RELEASE", "on_request", ("on_request", "automatic"))
 
+# Until logins and roles come (the access issue) the portal is open only where this is on:
+# development (`make run` sets DEBUG). Elsewhere a signed-in user is required.
+PORTAL_OPEN = env_bool("PORTAL_OPEN", DEBUG)
+LOGIN_URL = "admin:login"
+# Where a worker sends a request for a full decision until the request flow exists.
+IVO_REGISTRY_EMAIL = env_str("IVO_REGISTRY_EMAIL", "registrator@ivo.se")
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -31,6 +38,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "simple_history",
     "register",
+    "access",
+    "portal",
 ]
 
 MIDDLEWARE = [

@@ -1,5 +1,7 @@
 """The register's domain model (DESIGN.md). Writes go through ``register.services`` only."""
 
+import uuid
+
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -72,6 +74,9 @@ class Municipality(models.Model):
 class Provider(TimeStamped):
     """Huvudman / verksamhetsutförare."""
 
+    # The provider's address in URLs: the organisationsnummer of a sole trader is a personnummer,
+    # and an autoincrement invites enumeration (STYLE.md §4).
+    public_id = models.UUIDField(_("publikt id"), default=uuid.uuid4, editable=False)
     organisation_number = models.CharField(
         _("organisationsnummer"),
         max_length=13,  # stored as 11 (NNNNNN-NNNN); input may have 12 digits and a dash
@@ -96,6 +101,7 @@ class Provider(TimeStamped):
             models.UniqueConstraint(
                 fields=["organisation_number"], name="provider_unique_organisation_number"
             ),
+            models.UniqueConstraint(fields=["public_id"], name="provider_unique_public_id"),
             models.CheckConstraint(
                 condition=_in_choices("ownership", Ownership), name="provider_ownership_known"
             ),

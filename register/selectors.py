@@ -15,6 +15,7 @@ from django.db.models import (
     Exists,
     F,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -26,7 +27,7 @@ from django.utils import timezone
 
 from register.codes import TYPES_WITH_YEARLY_INSPECTION, FacilityStatus, Gender
 from register.fields import holds_code
-from register.models import Decision, Facility, Inspection, Permit, Registration
+from register.models import Decision, Facility, Inspection, Permit, Provider, Registration
 
 ORDERINGS = {
     "name": ("name_lower", "facility_id"),
@@ -166,3 +167,30 @@ def _text_condition(text: str) -> Q:
             model.objects.filter(facility=OuterRef("pk"), diarienummer__icontains=needle)
         )
     return condition
+
+
+def facility_with_history(facility_id: str, *, today: datetime.date | None = None) -> Facility:
+    """One facility with its marking, its provider and place, and its whole supervision history
+    (decisions and inspections newest first, permits, registrations): a fixed number of queries.
+    Raises ``Facility.DoesNotExist``."""
+    return (
+        facilities_with_marking(Facility.objects.filter(facility_id=facility_id), today=today)
+        .prefetch_related(
+            Prefetch("decisions", queryset=Decision.objects.order_by("-decision_date", "-id")),
+            Prefetch("inspections", queryset=Inspection.objects.order_by("-start_date", "-id")),
+            Prefetch("permits", queryset=Permit.objects.order_by("-granted_on", "-id")),
+            Prefetch(
+                "registrations", queryset=Registration.objects.order_by("-registered_on", "-id")
+            ),
+        )
+        .get()
+    )
+
+
+def provider_facilities(
+    provider: Provider, *, today: datetime.date | None = None
+) -> QuerySet[Facility]:
+    """All facilities of one provider, active and closed, with their markings: one query."""
+    return facilities_with_marking(provider.facilities.all(), today=today).order_by(
+        Lower("name"), "facility_id"
+    )

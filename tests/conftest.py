@@ -1,3 +1,5 @@
+from importlib import import_module
+
 import pytest
 
 
@@ -18,3 +20,18 @@ def registrator(django_user_model):
     return django_user_model.objects.create_user(
         username="registrator", password="registrator-password", is_staff=True
     )
+
+
+@pytest.fixture
+def reference_data(transactional_db):
+    """Län and kommuner in a test whose data must be committed (browser tests).
+
+    Such tests end by emptying every table, the data migration's rows included, so each one
+    loads them again, from the same migration that loads them in production.
+    """
+    from django.apps import apps
+
+    from register.models import Municipality
+
+    if not Municipality.objects.exists():
+        import_module("register.migrations.0002_reference_data").load(apps, None)

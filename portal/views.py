@@ -1,0 +1,168 @@
+"""The municipal portal: search, facility and provider pages (DESIGN.md, "portal/").
+
+Views are thin: parse the request, call one selector, build what may be shown through the
+disclosure policy, render. Every page is a plain GET and works without JavaScript.
+"""
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+
+from access.decorators import portal_view
+from access.disclosure import provider_facts
+from portal.forms import PAGE_SIZE, SearchForm
+from register import selectors
+from register.codes import (
+    OUTCOME_SEVERITY,
+    FacilityStatus,
+    Outcome,
+    Ownership,
+    ReviewArea,
+    Severity,
+    TargetGroup,
+    marking_for,
+)
+from register.models import Decision, Facility, Inspection, Provider
+
+
+@portal_view
+def search(request: HttpRequest) -> HttpResponse:
+    form = SearchForm(request.GET)  # no parameters: a valid search for every active home
+    page = None
+    status = 200
+    if form.is_valid():
+        queryset = selectors.facility_search(form.to_search())
+        page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("sida"))
+    else:
+        status = 400
+    query = request.GET.copy()
+    query.pop("sida", None)
+    return render(
+        request,
+        "portal/search.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "searched": bool(request.GET),
+        },
+        status=status,
+    )
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    date: Any
+    kind: str  # "decision" or "inspection"
+    item: Decision | Inspection
+
+
+def _timeline(facility: Facility) -> list[TimelineEntry]:
+    entries = [TimelineEntry(d.decision_date, "decision", d) for d in facility.decisions.all()]
+    entries += [TimelineEntry(i.start_date, "inspection", i) for i in facility.inspections.all()]
+    # Newest first; on one day the decision before the inspection it concluded.
+    return sorted(entries, key=lambda e: (e.date, e.kind == "decision"), reverse=True)
+
+
+def _facts_sentence(facility: Facility) -> str:
+    sentence = _(
+        "%(name)s är ett %(type)s med %(places)s platser i %(municipality)s (%(county)s). "
+        "Status: %(status)s."
+    ) % {
+        "name": facility.name,
+        "type": facility.get_facility_type_display(),
+        "places": facility.places,
+        "municipality": facility.municipality.name,
+        "county": facility.municipality.county.name,
+        "status": facility.get_status_display().lower(),
+    }
+    if facility.latest_outcome:
+        marking = marking_for(facility.latest_outcome, facility.latest_appeal_status)
+        sentence += " " + _("Senaste beslut %(date)s: %(outcome)s.") % {
+            "date": facility.latest_decision_date.isoformat(),
+            "outcome": marking.label,
+        }
+    else:
+        sentence += " " + _("Inga beslut registrerade.")
+    return sentence
+
+
+@portal_view
+def facility_detail(request: HttpRequest, facility_id: str) -> HttpResponse:
+    try:
+        facility = selectors.facility_with_history(facility_id)
+    except Facility.DoesNotExist:
+        raise Http404(_("Verksamheten finns inte i registret.")) from None
+    return render(
+        request,
+        "portal/facility.html",
+        {
+            "facility": facility,
+            "provider": provider_facts(facility.provider, viewer=request.user),
+            "facts_sentence": _facts_sentence(facility),
+            "timeline": _timeline(facility),
+            "legend": _legend(),
+            "target_group_choices": TargetGroup.choices,
+            "review_area_choices": ReviewArea.choices,
+        },
+    )
+
+
+@portal_view
+def provider_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+    try:
+        provider = get_object_or_404(Provider, public_id=public_id)
+    except ValidationError:  # not a UUID
+        raise Http404 from None
+    facilities = list(selectors.provider_facilities(provider))
+    return render(
+        request,
+        "portal/provider.html",
+        {
+            "provider": provider_facts(provider, viewer=request.user),
+            "ownership_label": Ownership(provider.ownership).label,
+            "facilities": facilities,
+            "active_count": sum(f.status == FacilityStatus.AKTIV for f in facilities),
+            "legend": _legend(),
+        },
+    )
+
+
+@portal_view
+def request_decision(request: HttpRequest) -> HttpResponse:
+    """How to request a full decision from IVO, until the documents issue makes it a flow."""
+    diarienummer = request.GET.get("diarienummer", "")
+    decision = Decision.objects.select_related("facility").filter(diarienummer=diarienummer).first()
+    if decision is None:
+        raise Http404(_("Beslutet finns inte i registret."))
+    return render(
+        request,
+        "portal/request_decision.html",
+        {
+            "decision": decision,
+            "registry_email": settings.IVO_REGISTRY_EMAIL,
+            "mail_subject": _("Begäran om allmän handling: beslut %(dnr)s")
+            % {"dnr": decision.diarienummer},
+        },
+    )
+
+
+def _legend() -> list[dict]:
+    """One example of each marking, with the outcomes it stands for."""
+    legend = []
+    for severity in (Severity.OK, Severity.ATTENTION, Severity.SERIOUS, Severity.NEUTRAL):
+        outcomes = [o for o in Outcome if OUTCOME_SEVERITY[o] == severity]
+        legend.append(
+            {
+                "marking": replace(marking_for(outcomes[0]), label=Severity(severity).label),
+                "severity_label": Severity(severity).label,
+                "outcomes": [o.label for o in outcomes],
+            }
+        )
+    return legend
