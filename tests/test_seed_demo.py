@@ -1,0 +1,358 @@
+import csv
+import datetime
+import io
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+from stdnum import luhn
+
+from register import demo, services, validation
+from register.codes import STATUS_FROM_OUTCOME, AppealStatus, FacilityStatus, Outcome, Ownership
+from register.models import (
+    County,
+    Decision,
+    Facility,
+    Inspection,
+    Manager,
+    Municipality,
+    Permit,
+    Provider,
+    Registration,
+)
+from register.selectors import FacilitySearch, facilities_with_marking, facility_search
+from tests.factories import FacilityFactory
+
+pytestmark = pytest.mark.django_db
+
+SMALL = 80
+REGISTER_MODELS = (Provider, Facility, Permit, Registration, Manager, Inspection, Decision)
+PHONE = re.compile(r"^070-174 06 (\d\d)$")
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def seed(count: int = SMALL) -> str:
+    out = io.StringIO()
+    call_command("seed_demo", "--facilities", str(count), "--logins", stdout=out)
+    return out.getvalue()
+
+
+def snapshot() -> list[tuple]:
+    return [
+        (facility.facility_id, facility.name, facility.status, facility.latest_outcome)
+        for facility in facilities_with_marking().order_by("facility_id")
+    ]
+
+
+@pytest.fixture
+def seeded():
+    return seed()
+
+
+def test_seed_demo__prints_counts_and_logins(seeded):
+    assert re.search(r"^Demodata klara på \d+,\d s: 80 verksamheter, \d+ huvudmän", seeded)
+    assert "ivo.admin / demo-ivo-admin-2026" in seeded
+    assert "ivo.registrator / demo-registrator-2026" in seeded
+
+
+def test_seed_demo__facilities_in_every_lan_and_of_every_ownership_and_type(seeded):
+    assert Facility.objects.count() == SMALL
+    assert set(Facility.objects.values_list("municipality__county", flat=True)) == set(
+        County.objects.values_list("code", flat=True)
+    )
+    assert County.objects.count() == 21
+    assert set(Provider.objects.values_list("ownership", flat=True)) == set(Ownership.values)
+    assert set(Facility.objects.values_list("facility_type", flat=True)) == {
+        "hvb",
+        "stodboende",
+        "sarskilt_ungdomshem",
+    }
+    assert all(facility_id.startswith("DEMO-") for facility_id in Facility.objects.values_list(
+        "facility_id", flat=True
+    ))  # fmt: skip
+    # Some providers own several homes; some are sole traders.
+    assert any(provider.facilities.count() > 1 for provider in Provider.objects.all())
+    assert Provider.objects.filter(is_sole_trader=True, ownership=Ownership.ENSKILD).exists()
+
+
+def test_seed_demo__organisation_numbers_valid_and_of_the_right_kind(seeded):
+    for provider in Provider.objects.all():
+        number = validation.organisation_number(
+            provider.organisation_number, sole_trader=provider.is_sole_trader
+        )
+        assert number == provider.organisation_number
+        prefix = {
+            Ownership.KOMMUNAL: "212000-",
+            Ownership.REGIONAL: "232100-",
+            Ownership.STATLIG: "202100-",
+        }.get(provider.ownership)
+        if prefix:
+            assert number.startswith(prefix)
+        if provider.ownership == Ownership.KOMMUNAL:
+            assert provider.name.startswith("Socialnämnden i ")
+            assert provider.name.endswith(" (demo)")
+        if provider.ownership == Ownership.REGIONAL:
+            assert provider.name.endswith("(demo)")
+        if provider.is_sole_trader:
+            assert 980 <= int(number[7:10]) <= 999  # a test-range personnummer
+
+
+def test_seed_demo__the_real_sis_homes_by_name_in_their_kommun(seeded):
+    with open(demo.SIS_CSV, encoding="utf-8") as file:
+        confirmed = [row for row in csv.DictReader(file) if row["certainty"] == "high"]
+    assert len(confirmed) >= 10
+    sis = Provider.objects.get(organisation_number="202100-4011")
+    assert sis.name == "Statens institutionsstyrelse"
+    assert sis.ownership == Ownership.STATLIG
+    for row in confirmed:
+        name = row["name"].split(" (")[0]
+        facility = Facility.objects.get(name=f"SiS ungdomshem {name}")
+        assert facility.municipality_id == row["kommunkod"]
+        assert facility.facility_type == "sarskilt_ungdomshem"
+        assert facility.provider == sis
+        assert not facility.permits.exists() and not facility.registrations.exists()
+    assert set(sis.facilities.values_list("name", flat=True)) == {
+        f"SiS ungdomshem {row['name'].split(' (')[0]}" for row in confirmed
+    }
+    assert Facility.objects.get(name="SiS ungdomshem Lövsta").status == FacilityStatus.NEDLAGD
+
+
+def test_seed_demo__every_row_passes_full_clean(seeded):
+    for model in REGISTER_MODELS:
+        rows = list(model.objects.all())
+        assert rows, model
+        for row in rows[:: max(1, len(rows) // 60)]:
+            row.full_clean()
+
+
+def test_seed_demo__managers_are_fictional_in_the_test_ranges(seeded):
+    managers = list(Manager.objects.all())
+    assert len(managers) >= SMALL
+    for manager in managers:
+        number = manager.personal_identity_number
+        assert re.fullmatch(r"(19[6-9]\d)(\d{4})-(\d{4})", number)
+        assert validation.personal_identity_number(number) == number
+        assert luhn.is_valid(number[2:].replace("-", ""))
+        assert 980 <= int(number[9:12]) <= 999, number
+        assert 1960 <= int(number[:4]) <= 1995
+        assert manager.email.endswith("@example.com")
+        assert manager.email == manager.email.lower() and manager.email.isascii()
+        match = PHONE.match(manager.phone)
+        assert match and 5 <= int(match.group(1)) <= 99, manager.phone
+    for facility in Facility.objects.exclude(status=FacilityStatus.NEDLAGD):
+        assert facility.managers.filter(end_date__isnull=True).count() == 1
+    assert Manager.objects.filter(end_date__isnull=False).exists()
+
+
+def test_seed_demo__permits_for_private_registrations_for_public_providers(seeded):
+    for facility in Facility.objects.select_related("provider"):
+        ownership = facility.provider.ownership
+        assert facility.permits.count() == (1 if ownership == Ownership.ENSKILD else 0)
+        public = ownership in (Ownership.KOMMUNAL, Ownership.REGIONAL)
+        assert facility.registrations.count() == (1 if public else 0)
+    permit_decisions = Decision.objects.filter(outcome=Outcome.TILLSTAND_BEVILJAT)
+    assert permit_decisions.exists()
+    for decision in permit_decisions:
+        permit = decision.facility.permits.get()
+        assert (decision.diarienummer, decision.decision_date, decision.kind) == (
+            permit.diarienummer,
+            permit.granted_on,
+            "tillstand",
+        )
+
+
+def test_seed_demo__diarienummer_unique_and_shared_only_within_a_case(seeded):
+    case_numbers = [
+        *Permit.objects.values_list("diarienummer", flat=True),
+        *Registration.objects.values_list("diarienummer", flat=True),
+        *Inspection.objects.values_list("diarienummer", flat=True),
+    ]
+    assert len(case_numbers) == len(set(case_numbers))
+    decision_numbers = list(Decision.objects.values_list("diarienummer", flat=True))
+    assert len(decision_numbers) == len(set(decision_numbers))
+    assert set(decision_numbers) <= set(case_numbers)
+    for number in case_numbers:
+        assert validation.diarienummer(number) == number
+
+
+def test_seed_demo__dates_never_in_the_future_and_inspections_before_decisions(seeded):
+    today = timezone.localdate()
+    assert not Decision.objects.filter(decision_date__gt=today).exists()
+    assert not Inspection.objects.filter(start_date__gt=today).exists()
+    inspections = {inspection.diarienummer: inspection for inspection in Inspection.objects.all()}
+    oldest = today.replace(year=today.year - 6)
+    for decision in Decision.objects.filter(kind="tillsyn"):
+        inspection = inspections[decision.diarienummer]
+        assert inspection.facility_id == decision.facility_id
+        assert inspection.start_date <= (inspection.end_date or inspection.start_date)
+        assert (inspection.end_date or inspection.start_date) < decision.decision_date
+        assert decision.decision_date >= oldest
+        assert decision.review_areas and decision.summary and decision.legal_reference
+
+
+def test_seed_demo__legal_references_cite_the_law_in_force_on_the_decision_date(seeded):
+    new_law = datetime.date(2025, 7, 1)
+    for decision in Decision.objects.all():
+        if decision.decision_date < new_law:
+            assert decision.legal_reference.endswith("socialtjänstlagen (2001:453)")
+        else:
+            assert decision.legal_reference.endswith("socialtjänstlagen (2025:400)")
+    for outcome in (Outcome.FORELAGGANDE, Outcome.BRISTER):
+        assert Decision.objects.filter(outcome=outcome).exists()
+
+
+def test_seed_demo__status_follows_the_latest_decision_as_the_services_rule_would_set_it(seeded):
+    facilities = list(facilities_with_marking().prefetch_related("permits"))
+    statuses = {facility.status for facility in facilities}
+    assert {"aktiv", "nedlagd", "aterkallad", "forbud"} <= statuses
+    for facility in facilities:
+        expected = STATUS_FROM_OUTCOME.get(facility.latest_outcome)
+        if facility.latest_appeal_status == AppealStatus.UPPHAVT:
+            expected = None
+        if expected:
+            assert facility.status == expected, facility
+            assert facility.status_date == facility.latest_decision_date
+        elif facility.status == FacilityStatus.NEDLAGD:
+            assert facility.end_date and facility.start_date < facility.end_date
+            assert all(permit.status == "upphort" for permit in facility.permits.all())
+        else:
+            assert facility.status == FacilityStatus.AKTIV, facility
+        if facility.status == FacilityStatus.ATERKALLAD:
+            assert facility.provider.ownership == Ownership.ENSKILD
+            assert [permit.status for permit in facility.permits.all()] == ["aterkallat"]
+        # A status-changing outcome only ever ends a history.
+        serious = facility.decisions.filter(outcome__in=list(STATUS_FROM_OUTCOME))
+        assert serious.count() <= 1
+        if serious:
+            assert serious.get().diarienummer == facility.latest_decision_diarienummer
+    assert (
+        Permit.objects.filter(status="aterkallat").count()
+        == Facility.objects.filter(status="aterkallad").count()
+    )
+
+    # Applying the real rule to each latest decision changes nothing.
+    history_rows = Facility.history.count(), Permit.history.count()
+    for facility in facilities:
+        if facility.latest_decision_diarienummer:
+            decision = Decision.objects.get(diarienummer=facility.latest_decision_diarienummer)
+            services._apply_status_rule(decision, actor=None)
+    assert (Facility.history.count(), Permit.history.count()) == history_rows
+
+
+def test_seed_demo__some_active_homes_are_overdue_for_their_yearly_inspection(seeded):
+    active = facility_search(FacilitySearch(facility_types=("hvb", "stodboende")))
+    overdue = [facility for facility in active if facility.inspection_overdue]
+    assert overdue
+    assert len(overdue) <= 0.1 * active.count()
+    cutoff = timezone.localdate().replace(year=timezone.localdate().year - 1)
+    for facility in overdue:
+        assert facility.last_inspection_date is None or facility.last_inspection_date < cutoff
+
+
+def test_seed_demo__every_row_has_its_history_row(seeded):
+    for model in REGISTER_MODELS:
+        assert model.history.count() == model.objects.count() > 0, model
+        assert set(model.history.values_list("history_change_reason", flat=True)) == {"seed_demo"}
+
+
+def test_seed_demo__run_again__same_data_no_duplicates():
+    seed()
+    first = snapshot()
+    counts = {model: model.objects.count() for model in REGISTER_MODELS}
+    seed()
+    assert snapshot() == first
+    for model in REGISTER_MODELS:
+        assert model.objects.count() == counts[model], model
+        assert model.history.count() == counts[model], model
+    assert get_user_model().objects.filter(username__startswith="ivo.").count() == 2
+
+
+def test_build_demo_data__same_seed_same_data_other_seed_other_data():
+    arguments = {
+        "municipalities": list(Municipality.objects.all()),
+        "sis_homes": demo.read_sis_homes(),
+        "today": datetime.date(2026, 3, 1),
+        "facility_count": 60,
+    }
+
+    def rows(data):
+        return [
+            (facility.facility_id, facility.name, facility.municipality_id, facility.status)
+            for facility in data.facilities
+        ] + [(manager.name, manager.personal_identity_number) for manager in data.managers]
+
+    first = demo.build_demo_data(seed=2026, **arguments)
+    assert rows(demo.build_demo_data(seed=2026, **arguments)) == rows(first)
+    assert rows(demo.build_demo_data(seed=7, **arguments)) != rows(first)
+    assert not Facility.objects.exists()  # building writes nothing
+
+
+def test_seed_demo__refused_when_real_register_data_exist():
+    seed()
+    FacilityFactory(facility_id="IVO-123")
+    counts = {model: model.objects.count() for model in REGISTER_MODELS}
+
+    with pytest.raises(CommandError) as refusal:
+        seed()
+
+    assert str(refusal.value) == (
+        "Databasen innehåller riktiga registeruppgifter (verksamheter vars verksamhetsid inte "
+        "börjar med DEMO-): seed_demo körs inte."
+    )
+    assert {model: model.objects.count() for model in REGISTER_MODELS} == counts
+    assert Facility.objects.filter(facility_id="IVO-123").exists()
+
+
+def test_seed_demo__refused_below_the_minimum_size():
+    with pytest.raises(CommandError, match="minst 40"):
+        seed(10)
+    assert not Facility.objects.exists()
+
+
+def test_seed_demo__demo_users_can_log_in_and_the_registrator_cannot_delete(seeded, client):
+    user_model = get_user_model()
+    administrator = user_model.objects.get(username="ivo.admin")
+    assert administrator.is_superuser and administrator.is_staff
+    registrator = user_model.objects.get(username="ivo.registrator")
+    assert registrator.is_staff and not registrator.is_superuser
+    assert list(registrator.groups.values_list("name", flat=True)) == ["IVO registrator"]
+    for model in REGISTER_MODELS:
+        name = model._meta.model_name
+        for action in ("add", "change", "view"):
+            assert registrator.has_perm(f"register.{action}_{name}")
+        assert not registrator.has_perm(f"register.delete_{name}")
+    assert registrator.has_perm("register.view_county")
+    assert registrator.has_perm("register.view_municipality")
+    assert not registrator.has_perm("register.change_municipality")
+    assert not any(
+        perm.startswith("register.delete_") for perm in registrator.get_all_permissions()
+    )
+
+    assert client.login(username="ivo.registrator", password="demo-registrator-2026")
+    assert client.get("/admin/register/facility/").status_code == 200
+    client.logout()
+    assert client.login(username="ivo.admin", password="demo-ivo-admin-2026")
+
+
+def test_seed_demo__without_debug_or_logins_option__sets_no_known_passwords():
+    out = io.StringIO()
+    call_command("seed_demo", "--facilities", str(SMALL), stdout=out)
+
+    assert not get_user_model().objects.filter(username__in=["ivo.admin", "ivo.registrator"])
+    assert "Inga demoinloggningar skapades (DEBUG är av)" in out.getvalue()
+    assert "demo-ivo-admin-2026" not in out.getvalue()
+
+
+def test_seed_demo__provider_addresses_stable_across_reseeds():
+    seed()
+    first = sorted(Provider.objects.values_list("organisation_number", "public_id"))
+    seed()
+
+    assert sorted(Provider.objects.values_list("organisation_number", "public_id")) == first
