@@ -40,3 +40,5 @@ bench: $(STAMP)
 	DATABASE_URL=$(BENCH_DB) $(BIN)/python manage.py migrate --noinput -v 0
 	DATABASE_URL=$(BENCH_DB) $(BIN)/python manage.py seed_demo
 	DATABASE_URL=$(BENCH_DB) $(BIN)/python bench/search.py
+	$(BIN)/python manage.py collectstatic --noinput -v 0
+	DATABASE_URL=$(BENCH_DB) $(BIN)/python bench/pages.py

@@ -4,6 +4,7 @@ into the selector's ``FacilitySearch``. Bad values give the page back with a mes
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from portal.widgets import PlainSelect
 from register.codes import FacilityStatus, FacilityType, Gender, Outcome, Ownership, TargetGroup
 from register.models import Municipality
 from register.selectors import FacilitySearch
@@ -62,9 +63,11 @@ class SearchForm(forms.Form):
             "max_value": _("Registret gäller barn och unga upp till 21 år."),
         },
     )
-    kon = forms.ChoiceField(label=_("Barnets kön"), choices=CHILD_GENDERS, required=False)
-    lan = forms.ChoiceField(label=_("Län"), required=False)
-    kommun = forms.ChoiceField(label=_("Kommun"), required=False)
+    kon = forms.ChoiceField(
+        label=_("Barnets kön"), choices=CHILD_GENDERS, required=False, widget=PlainSelect
+    )
+    lan = forms.ChoiceField(label=_("Län"), required=False, widget=PlainSelect)
+    kommun = forms.ChoiceField(label=_("Kommun"), required=False, widget=PlainSelect)
     malgrupp = forms.MultipleChoiceField(
         label=_("Målgrupp"),
         choices=TargetGroup.choices,
@@ -102,7 +105,9 @@ class SearchForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    sortera = forms.ChoiceField(label=_("Sortera efter"), choices=SORTINGS, required=False)
+    sortera = forms.ChoiceField(
+        label=_("Sortera efter"), choices=SORTINGS, required=False, widget=PlainSelect
+    )
 
     # Shown in a "more filters" group, open when one of them is in use.
     MORE_FILTERS = ("malgrupp", "regi", "status", "platser", "utfall")

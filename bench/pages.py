@@ -1,0 +1,116 @@
+"""Server time of the portal pages on the demo data, against floors measured in the same run.
+
+    make bench            # builds bench/bench.sqlite3 with seed_demo, then runs this
+    DATABASE_URL=... .venv/bin/python bench/pages.py
+
+Each page is requested in-process through Django's test client (the whole middleware stack,
+template rendering, no network). Floors: (1) a 404 through the same stack (routing, middleware,
+one query); (2) the search selector alone, fetching one page of 20 and its count, no rendering.
+"""
+
+import logging
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("PORTAL_OPEN", "true")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+
+import django
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.db.models import Count  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from register.models import Facility, Provider  # noqa: E402
+from register.selectors import FacilitySearch, facility_search  # noqa: E402
+
+REPEATS = int(os.environ.get("BENCH_REPEATS", "30"))
+SEARCH_URL = "/?typ=hvb&alder=15&lan=01&status=aktiv&sortera=latest_decision"
+SEARCH = FacilitySearch(
+    facility_types=("hvb",), child_age=15, county="01", ordering="latest_decision"
+)
+
+
+def measure(label: str, run) -> dict:
+    run()  # warm caches and templates
+    timings = []
+    for _ in range(REPEATS):
+        started = time.perf_counter()
+        run()
+        timings.append((time.perf_counter() - started) * 1000)
+    with CaptureQueriesContext(connection) as queries:
+        run()
+    return {
+        "label": label,
+        "median_ms": statistics.median(timings),
+        "p95_ms": sorted(timings)[int(0.95 * (len(timings) - 1))],
+        "queries": len(queries),
+    }
+
+
+def get(client: Client, url: str, status: int = 200):
+    def run():
+        response = client.get(url)
+        assert response.status_code == status, (url, response.status_code)
+
+    return run
+
+
+def main() -> None:
+    logging.getLogger("django.request").setLevel(logging.ERROR)  # the 404 floor, 30 times
+    if not Facility.objects.exists():
+        sys.exit("No facilities: run seed_demo first (make bench does).")
+    client = Client()
+    longest = Facility.objects.annotate(n=Count("decisions")).order_by("-n", "facility_id").first()
+    largest = Provider.objects.annotate(n=Count("facilities")).order_by("-n", "id").first()
+
+    def selector_only():
+        results = facility_search(SEARCH)
+        results.count()
+        list(results[:20])
+
+    results = [
+        measure("floor: 404 through the full stack", get(client, "/verksamhet/FINNS-INTE/", 404)),
+        measure("floor: search selector alone (count + 20 rows)", selector_only),
+        measure("search page, no filters (all active homes)", get(client, "/")),
+        measure("search page, type + age + län + sorting", get(client, SEARCH_URL)),
+        measure(
+            f"facility page ({longest.n} decisions)",
+            get(client, f"/verksamhet/{longest.facility_id}/"),
+        ),
+        measure(
+            f"provider page ({largest.n} facilities)",
+            get(client, f"/huvudman/{largest.public_id}/"),
+        ),
+    ]
+    base = results[0]["median_ms"]
+    print(
+        f"# Portal pages benchmark — {connection.vendor}, {Facility.objects.count()} facilities, "
+        f"{REPEATS} runs each"
+    )
+    print(
+        f"# machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, {platform.platform()}"
+    )
+    print()
+    print("| request | median ms | p95 ms | × 404 floor | queries |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for result in results:
+        print(
+            f"| {result['label']} | {result['median_ms']:.1f} | {result['p95_ms']:.1f} | "
+            f"{result['median_ms'] / base:.2f} | {result['queries']} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
