@@ -51,6 +51,7 @@ def search(request: HttpRequest) -> HttpResponse:
             "page": page,
             "query": query.urlencode(),
             "searched": bool(request.GET),
+            "legend": _legend(),
         },
         status=status,
     )

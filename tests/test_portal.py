@@ -521,3 +521,11 @@ def test_portal__closed_outside_development__anonymous_sent_to_login(client, hom
 
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/?next=/%3Falder%3D15")
+
+
+def test_search__legend_explains_every_marking_on_the_search_page(client, homes):
+    text = text_of(client.get("/"))
+
+    assert "✓ Inga brister Inga brister" in text
+    assert "! Brister Brister konstaterade, Föreläggande" in text
+    assert "✕ Allvarligt Föreläggande med vite, Tillfälligt förbud, Förbud" in text
