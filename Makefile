@@ -16,7 +16,7 @@ $(STAMP): $(BIN)/python pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --noinput
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate_all
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py seed_demo
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver 127.0.0.1:8000
 
@@ -32,12 +32,13 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm
+	rm -rf $(VENV) db.sqlite3* accesslog.sqlite3* bench/*.sqlite3*
 
 BENCH_DB := sqlite:///$(CURDIR)/bench/bench.sqlite3
+bench: export ACCESS_LOG_DATABASE_URL = sqlite:///$(CURDIR)/bench/accesslog.sqlite3
 
 bench: $(STAMP)
-	DATABASE_URL=$(BENCH_DB) $(BIN)/python manage.py migrate --noinput -v 0
+	DATABASE_URL=$(BENCH_DB) $(BIN)/python manage.py migrate_all -v 0
 	DATABASE_URL=$(BENCH_DB) $(BIN)/python manage.py seed_demo
 	DATABASE_URL=$(BENCH_DB) $(BIN)/python bench/search.py
 	$(BIN)/python manage.py collectstatic --noinput -v 0

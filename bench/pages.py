@@ -18,7 +18,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-os.environ.setdefault("PORTAL_OPEN", "true")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver")
 
@@ -66,11 +65,39 @@ def get(client: Client, url: str, status: int = 200):
     return run
 
 
+def bench_user():
+    """A social worker of the first kommun with demo homes, allowlisted (written to the bench
+    database; the benchmark database holds demo data only)."""
+    import datetime
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from access.models import Account, AllowlistEntry
+
+    email = "bench.user@example.com"
+    municipality_id = Facility.objects.order_by("id").values_list("municipality", flat=True)[0]
+    user, _created = get_user_model().objects.get_or_create(username=email, email=email)
+    Account.objects.update_or_create(
+        user=user, defaults={"role": "kommun_anvandare", "municipality_id": municipality_id}
+    )
+    now = timezone.now()
+    AllowlistEntry.objects.filter(email=email).update(revoked_at=now)
+    AllowlistEntry.objects.create(
+        email=email,
+        municipality_id=municipality_id,
+        confirmed_at=now,
+        expires_at=now + datetime.timedelta(days=365),
+    )
+    return user
+
+
 def main() -> None:
     logging.getLogger("django.request").setLevel(logging.ERROR)  # the 404 floor, 30 times
     if not Facility.objects.exists():
         sys.exit("No facilities: run seed_demo first (make bench does).")
     client = Client()
+    client.force_login(bench_user())
     longest = Facility.objects.annotate(n=Count("decisions")).order_by("-n", "facility_id").first()
     largest = Provider.objects.annotate(n=Count("facilities")).order_by("-n", "id").first()
 

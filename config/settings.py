@@ -21,10 +21,37 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 PERSONAL_DATA_DISCLOSURE = env_bool("PERSONAL_DATA_DISCLOSURE", False)
 DECISION_RELEASE = env_choice("DECISION_RELEASE", "on_request", ("on_request", "automatic"))
 
-# Until logins and roles come (the access issue) the portal is open only where this is on:
-# development (`make run` sets DEBUG). Elsewhere a signed-in user is required.
-PORTAL_OPEN = env_bool("PORTAL_OPEN", DEBUG)
-LOGIN_URL = "admin:login"
+LOGIN_URL = "access:login"
+LOGIN_REDIRECT_URL = "portal:search"
+
+# Frilistning and one-time login (access/services.py).
+ALLOWLIST_VALIDITY_DAYS = env_int("ALLOWLIST_VALIDITY_DAYS", 365)
+ALLOWLIST_REMINDER_DAYS = env_int("ALLOWLIST_REMINDER_DAYS", 30)
+LOGIN_TOKEN_MINUTES = 15
+LOGIN_CODE_ATTEMPTS = 5
+LOGIN_RATE_WINDOW_MINUTES = 15
+LOGIN_RATE_PER_ADDRESS = env_int("LOGIN_RATE_PER_ADDRESS", 5)
+# A whole municipality may share one outgoing address: the per-IP limit is generous.
+LOGIN_RATE_PER_IP = env_int("LOGIN_RATE_PER_IP", 200)
+# Sessions end after inactivity and after an absolute time (access/middleware.py).
+SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_SECONDS", 30 * 60)
+SESSION_ABSOLUTE_SECONDS = env_int("SESSION_ABSOLUTE_SECONDS", 10 * 60 * 60)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_SECONDS
+
+# Mail: the console in development, SMTP elsewhere.
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "HVB-registret <noreply@hvb-registret.ivo.se>")
 # Where a worker sends a request for a full decision until the request flow exists.
 IVO_REGISTRY_EMAIL = env_str("IVO_REGISTRY_EMAIL", "registrator@ivo.se")
 
@@ -38,7 +65,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "simple_history",
     "register",
-    "access",
+    "access.apps.AccessConfig",
     "portal",
 ]
 
@@ -50,6 +77,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Ends sessions on idle and absolute time, and at once when an allowlist entry ends.
+    "access.middleware.AccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Puts the signed-in user on every history row written during a request.
@@ -69,6 +98,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "access.context_processors.access_links",
             ],
         },
     },
@@ -92,6 +122,30 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
     }
     DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "") or None}
+
+# The access log (access/models.py AccessEvent). On SQLite it gets a file of its own, so that
+# logging a read never queues on the register's single write lock; synchronous=FULL so that an
+# entry written is on disk before the response leaves. On PostgreSQL the main database serves.
+_access_log_url = env_str("ACCESS_LOG_DATABASE_URL", "")
+if not _access_log_url and DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    _access_log_url = f"sqlite:///{BASE_DIR / 'accesslog.sqlite3'}"
+if _access_log_url:
+    DATABASES["accesslog"] = dj_database_url.parse(_access_log_url)
+    if DATABASES["accesslog"]["ENGINE"] == "django.db.backends.sqlite3":
+        DATABASES["accesslog"]["OPTIONS"] = {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=FULL;",
+        }
+        DATABASES["accesslog"]["TEST"] = {
+            "NAME": env_str("TEST_ACCESS_LOG_DATABASE_NAME", "") or None
+        }
+    ACCESS_LOG_DATABASE = "accesslog"
+else:
+    ACCESS_LOG_DATABASE = "default"
+DATABASE_ROUTERS = ["access.routers.AccessLogRouter"]
+# How long access-log entries are kept (prune_access_log); health care's log rules ask 5 years.
+ACCESS_LOG_RETENTION_DAYS = env_int("ACCESS_LOG_RETENTION_DAYS", 5 * 365)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -137,7 +191,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
-if env_bool("BEHIND_TLS_PROXY", False):
+# Behind our own TLS proxy, its X-Forwarded-* headers are trusted (only their last hop: the one
+# the proxy added); otherwise a forged X-Forwarded-For is ignored (access log, login lockout).
+TRUSTED_PROXY_HEADER = env_bool("BEHIND_TLS_PROXY", False)
+if TRUSTED_PROXY_HEADER:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGGING = {

@@ -4,6 +4,7 @@ into the selector's ``FacilitySearch``. Bad values give the page back with a mes
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from access.forms import DescribedFieldsMixin
 from portal.widgets import PlainSelect
 from register.codes import FacilityStatus, FacilityType, Gender, Outcome, Ownership, TargetGroup
 from register.models import Municipality
@@ -39,7 +40,7 @@ def geography() -> tuple[list, list]:
     return county_choices, municipality_choices
 
 
-class SearchForm(forms.Form):
+class SearchForm(DescribedFieldsMixin, forms.Form):
     q = forms.CharField(
         label=_("Sök på namn, organisationsnummer eller diarienummer"),
         required=False,
@@ -135,19 +136,6 @@ class SearchForm(forms.Form):
         if county and municipality and self._municipality_county.get(municipality) != county:
             self.add_error("kommun", _("Kommunen ligger inte i det valda länet."))
         return cleaned
-
-    def full_clean(self):
-        super().full_clean()
-        # Tie each control to its help text and error message for screen readers (WCAG 3.3.1).
-        for name, field in self.fields.items():
-            if isinstance(field.widget, forms.CheckboxSelectMultiple):
-                continue  # the group's fieldset carries them (portal/_field.html)
-            described_by = [f"{name}-help"] if field.help_text else []
-            if name in self.errors:
-                described_by.append(f"{name}-error")
-                field.widget.attrs["aria-invalid"] = "true"
-            if described_by:
-                field.widget.attrs["aria-describedby"] = " ".join(described_by)
 
     @property
     def more_filters_in_use(self) -> bool:

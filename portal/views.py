@@ -14,8 +14,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
-from access.decorators import portal_view
+from access import log
+from access.decorators import requires
 from access.disclosure import provider_facts
+from access.models import AccessEvent
+from access.roles import Permission
 from portal.forms import PAGE_SIZE, SearchForm
 from register import selectors
 from register.codes import (
@@ -31,7 +34,7 @@ from register.codes import (
 from register.models import Decision, Facility, Inspection, Provider
 
 
-@portal_view
+@requires(Permission.USE_PORTAL)
 def search(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET)  # no parameters: a valid search for every active home
     page = None
@@ -39,6 +42,11 @@ def search(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         queryset = selectors.facility_search(form.to_search())
         page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("sida"))
+        log.record(
+            request,
+            AccessEvent.Action.SEARCH,
+            detail=request.GET.urlencode(),
+        )
     else:
         status = 400
     query = request.GET.copy()
@@ -94,12 +102,15 @@ def _facts_sentence(facility: Facility) -> str:
     return sentence
 
 
-@portal_view
+@requires(Permission.USE_PORTAL)
 def facility_detail(request: HttpRequest, facility_id: str) -> HttpResponse:
     try:
         facility = selectors.facility_with_history(facility_id)
     except Facility.DoesNotExist:
         raise Http404(_("Verksamheten finns inte i registret.")) from None
+    log.record(
+        request, AccessEvent.Action.FACILITY_VIEW, object_type="facility", object_id=facility_id
+    )
     return render(
         request,
         "portal/facility.html",
@@ -115,13 +126,16 @@ def facility_detail(request: HttpRequest, facility_id: str) -> HttpResponse:
     )
 
 
-@portal_view
+@requires(Permission.USE_PORTAL)
 def provider_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     try:
         provider = get_object_or_404(Provider, public_id=public_id)
     except ValidationError:  # not a UUID
         raise Http404 from None
     facilities = list(selectors.provider_facilities(provider))
+    log.record(
+        request, AccessEvent.Action.PROVIDER_VIEW, object_type="provider", object_id=public_id
+    )
     return render(
         request,
         "portal/provider.html",
@@ -135,7 +149,7 @@ def provider_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     )
 
 
-@portal_view
+@requires(Permission.USE_PORTAL)
 def request_decision(request: HttpRequest) -> HttpResponse:
     """How to request a full decision from IVO, until the documents issue makes it a flow."""
     diarienummer = request.GET.get("diarienummer", "")

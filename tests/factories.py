@@ -91,3 +91,44 @@ class DecisionFactory(_ServiceFactory):
     @staticmethod
     def _service_save(instance):
         return services.decision_save(decision=instance)
+
+
+def make_user(
+    role: str,
+    *,
+    municipality: str | None = "0880",
+    email: str | None = None,
+    password: str | None = None,
+):
+    """A user of one role (access/roles.py), as the service creates them: municipal users with a
+    live allowlist entry for their address, IVO staff as staff users."""
+    import datetime
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from access.models import Account, AllowlistEntry
+    from access.roles import MUNICIPAL_ROLES
+
+    serial = next(_serial)
+    email = email or f"{role}.{serial}@example.com"
+    municipal = role in MUNICIPAL_ROLES
+    user = get_user_model().objects.create_user(
+        username=email if municipal else f"{role}.{serial}",
+        email=email,
+        password=password,
+        is_staff=not municipal,
+    )
+    Account.objects.create(
+        user=user, role=role, municipality_id=municipality if municipal else None
+    )
+    if municipal:
+        now = timezone.now()
+        AllowlistEntry.objects.create(
+            email=email,
+            municipality_id=municipality,
+            role=role,
+            confirmed_at=now,
+            expires_at=now + datetime.timedelta(days=365),
+        )
+    return user

@@ -45,22 +45,89 @@ def browser():
     del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
-@pytest.fixture(scope="session")
-def _plain_http_live_server():
-    """The live server speaks plain HTTP: no HTTPS redirect, no HSTS for Chromium to remember.
+class SharedConnectionLiveServer:
+    """A live server that answers on the test's own database connections.
 
-    Session-scoped and requested before ``live_server``, because SecurityMiddleware reads these
-    settings once, when the server thread builds its handler."""
-    from django.conf import settings
+    The test's data then need no commit: the test runs in a transaction that is rolled back, as
+    every other test does, instead of ending by emptying every table — which the access log's
+    append-only trigger rightly refuses. Django does the same for in-memory SQLite; here it is
+    done for PostgreSQL too. Pages are loaded one at a time, so the connection is never used by
+    two requests at once (static files are served without touching the database)."""
 
-    settings.SECURE_SSL_REDIRECT = False
-    settings.SECURE_HSTS_SECONDS = 0
+    def __init__(self):
+        from django.contrib.staticfiles.handlers import StaticFilesHandler
+        from django.db import connections
+        from django.test.testcases import LiveServerThread
+
+        self.connections = {alias: connections[alias] for alias in connections}
+        for connection in self.connections.values():
+            connection.inc_thread_sharing()
+        self.thread = LiveServerThread(
+            "127.0.0.1",
+            static_handler=StaticFilesHandler,
+            connections_override=self.connections,
+        )
+        self.thread.daemon = True
+        self.thread.start()
+        self.thread.is_ready.wait()
+        if self.thread.error:
+            raise self.thread.error
+        self.url = f"http://127.0.0.1:{self.thread.port}"
+
+    def stop(self):
+        self.thread.terminate()
+        for connection in self.connections.values():
+            connection.dec_thread_sharing()
 
 
 @pytest.fixture
-def page(_plain_http_live_server, browser, live_server, settings):
-    settings.PORTAL_OPEN = True
-    context = browser.new_context(base_url=live_server.url, locale="sv-SE")
+def live_site(db, settings):
+    # Plain HTTP: no HTTPS redirect and no HSTS for Chromium to remember. SecurityMiddleware reads
+    # these when the server's handler is built, so they are set before it starts.
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SECURE_HSTS_SECONDS = 0
+    settings.ALLOWED_HOSTS = ["127.0.0.1"]
+    # Django closes a connection it finds inside a transaction at the start and end of each
+    # request; the shared one is inside the test's transaction on purpose.
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    server = SharedConnectionLiveServer()
+    yield server
+    server.stop()
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def anonymous_page(browser, live_site):
+    context = browser.new_context(base_url=live_site.url, locale="sv-SE")
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def page(anonymous_page, live_site):
+    """A page signed in as a social worker of Kalmar kommun (the session made by the test
+    client; the login itself is tested in test_login_browser.py)."""
+    from django.conf import settings
+    from django.test import Client
+
+    from access.roles import Role
+    from tests.factories import make_user
+
+    client = Client()
+    client.force_login(make_user(Role.MUNICIPAL_USER, municipality="0880"))
+    anonymous_page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_site.url,
+            }
+        ]
+    )
+    return anonymous_page

@@ -10,12 +10,11 @@ from register.codes import Outcome, Ownership
 from register.models import Municipality
 from tests.factories import DecisionFactory, FacilityFactory, InspectionFactory, ProviderFactory
 
-# The live server reads the database from another thread, so the data must be committed.
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 
 @pytest.fixture
-def register_data(reference_data):
+def register_data():
     """Two homes of one provider in Kalmar län (one revoked), and one elsewhere."""
     provider = ProviderFactory(name="Björkens Omsorg AB", ownership=Ownership.ENSKILD)
     kalmar = Municipality.objects.get(code="0880")

@@ -1,0 +1,24 @@
+"""The menu links a signed-in user's role gives (access/roles.py)."""
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from access.roles import Permission, has_permission
+
+_LINKS = [
+    (Permission.MANAGE_OWN_ALLOWLIST, "access:allowlist", _("Frilistning")),
+    (Permission.BACK_OFFICE, "admin:index", _("Back office")),
+]
+
+
+def access_links(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        "access_links": [
+            {"url": reverse(name), "label": label}
+            for permission, name, label in _LINKS
+            if has_permission(user, permission)
+        ]
+    }

@@ -1,0 +1,67 @@
+"""Writing the access log: who, role, municipality, what, which fields, when, from where.
+
+Entries are written at once, outside any transaction of the register, so an entry is never lost
+with a rolled-back request and is on disk when the response leaves. Text that came from a user
+(a search, an e-mail address) is encoded: no line breaks or terminal escapes reach the log.
+"""
+
+import re
+from collections.abc import Iterable, Mapping
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest
+
+from access.models import AccessEvent
+from access.roles import role_of
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def encode(text: str, *, limit: int = 1000) -> str:
+    """User-supplied text made safe for a log line: control characters as ``\\xNN``."""
+    encoded = _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", str(text))
+    return encoded[:limit]
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The address the request came from. ``X-Forwarded-For`` is trusted only behind our own
+    proxy (BEHIND_TLS_PROXY), and then only its last hop, the one our proxy added."""
+    if settings.TRUSTED_PROXY_HEADER and request.META.get("HTTP_X_FORWARDED_FOR"):
+        return request.META["HTTP_X_FORWARDED_FOR"].split(",")[-1].strip() or None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def record(
+    request: HttpRequest | None,
+    action: str,
+    *,
+    user=None,
+    object_type: str = "",
+    object_id: str = "",
+    fields: Iterable[str] = (),
+    detail: str | Mapping = "",
+) -> AccessEvent:
+    user = user if user is not None else getattr(request, "user", None)
+    authenticated = getattr(user, "is_authenticated", False)
+    account = getattr(user, "account", None) if authenticated else None
+    if isinstance(detail, Mapping):
+        detail = " ".join(
+            f"{key}={value}" for key, value in detail.items() if value not in ("", None, [], ())
+        )
+    event = AccessEvent(
+        user_id=user.pk if authenticated else None,
+        username=encode(user.get_username(), limit=254) if authenticated else "",
+        role=role_of(user) or "" if authenticated else "",
+        municipality_code=(account.municipality_id or "") if account else "",
+        action=action,
+        object_type=object_type,
+        object_id=encode(object_id, limit=100),
+        fields=",".join(fields)[:400],
+        ip=client_ip(request) if request is not None else None,
+        detail=encode(detail),
+    )
+    # Its own connection and its own commit: not undone if the request's transaction rolls back.
+    with transaction.atomic(using=settings.ACCESS_LOG_DATABASE):
+        event.save(using=settings.ACCESS_LOG_DATABASE)
+    return event

@@ -1,0 +1,15 @@
+"""``migrate_all``: migrate every configured database (the register's and the access log's)."""
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Migrerar alla databaser: registrets och åtkomstloggens (om den har en egen)."
+
+    def handle(self, *args, **options):
+        for alias in settings.DATABASES:
+            call_command(
+                "migrate", database=alias, interactive=False, verbosity=options["verbosity"]
+            )

@@ -1,0 +1,222 @@
+"""Accounts, the allowlist (frilistning), one-time logins and the access log."""
+
+import datetime
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from access.roles import Role
+from register.models import Municipality
+
+
+class Account(models.Model):
+    """A user's role and, for municipal users, their municipality."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="account"
+    )
+    role = models.CharField(_("roll"), max_length=20, choices=Role.choices)
+    municipality = models.ForeignKey(
+        Municipality,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("kommun"),
+    )
+
+    class Meta:
+        verbose_name = _("konto")
+        verbose_name_plural = _("konton")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(role__in=list(Role.values)), name="account_role_known"
+            ),
+            models.CheckConstraint(
+                condition=~Q(role__in=[Role.MUNICIPAL_USER, Role.MUNICIPAL_ADMIN])
+                | Q(municipality__isnull=False),
+                name="account_municipal_role_has_municipality",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()})"
+
+
+class AllowlistQuerySet(models.QuerySet):
+    def active(self, *, now: datetime.datetime | None = None):
+        now = now or timezone.now()
+        return self.filter(revoked_at__isnull=True, expires_at__gt=now)
+
+    def expiring(self, *, within_days: int = 30, now: datetime.datetime | None = None):
+        now = now or timezone.now()
+        return self.active(now=now).filter(expires_at__lte=now + datetime.timedelta(within_days))
+
+
+class AllowlistEntry(models.Model):
+    """Frilistning: an e-mail address a municipality lets use the service, until it expires."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    email = models.EmailField(_("e-postadress"))
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="+", verbose_name=_("kommun")
+    )
+    role = models.CharField(
+        _("roll"),
+        max_length=20,
+        choices=[(r.value, r.label) for r in (Role.MUNICIPAL_USER, Role.MUNICIPAL_ADMIN)],
+        default=Role.MUNICIPAL_USER,
+    )
+    created_at = models.DateTimeField(_("tillagd"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(_("bekräftad"))
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    expires_at = models.DateTimeField(_("gäller till"))
+    revoked_at = models.DateTimeField(_("återkallad"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    objects = AllowlistQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("frilistad adress")
+        verbose_name_plural = _("frilistade adresser")
+        ordering = ["email"]
+        constraints = [
+            # One live entry per address: the address decides the municipality at login.
+            models.UniqueConstraint(
+                fields=["email"],
+                condition=Q(revoked_at__isnull=True),
+                name="allowlist_one_live_entry_per_email",
+            ),
+        ]
+        indexes = [
+            # The check on every request of a municipal user, and the login lookup.
+            models.Index(fields=["email", "revoked_at", "expires_at"], name="allowlist_live_idx"),
+            models.Index(fields=["municipality", "expires_at"], name="allowlist_reminder_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class LoginToken(models.Model):
+    """A one-time login link and code sent to an allowlisted address. Only hashes are kept."""
+
+    email = models.EmailField()
+    link_hash = models.CharField(max_length=64, unique=True)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    failed_code_attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["email", "created_at"], name="logintoken_email_idx")]
+
+    def __str__(self) -> str:
+        return f"Inloggningstoken {self.pk}"
+
+
+class LoginRequest(models.Model):
+    """Every request for a login link, allowlisted or not: the rate limits count these."""
+
+    email_hash = models.CharField(max_length=64)
+    ip = models.GenericIPAddressField(null=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["email_hash", "at"], name="loginrequest_email_idx"),
+            models.Index(fields=["ip", "at"], name="loginrequest_ip_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Begäran om inloggning {self.at:%Y-%m-%d %H:%M}"
+
+
+class AppendOnlyError(Exception):
+    """The access log is append-only: no entry is changed or removed through the application."""
+
+
+class AccessEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("Åtkomstloggen kan inte ändras.")
+
+    def delete(self):
+        raise AppendOnlyError("Åtkomstloggen kan inte ändras.")
+
+    # Django reaches these from bulk_update and friends.
+    def bulk_update(self, *args, **kwargs):
+        raise AppendOnlyError("Åtkomstloggen kan inte ändras.")
+
+
+class AccessEvent(models.Model):
+    """One entry of the access log. Lives in the database ``accesslog`` (config/settings.py):
+    on SQLite a file of its own, so logging never waits on the register's write lock."""
+
+    class Action(models.TextChoices):
+        LOGIN = "login", _("Inloggning")
+        LOGIN_FAILED = "login_failed", _("Misslyckad inloggning")
+        LOGIN_LINK_REQUESTED = "login_link_requested", _("Inloggningslänk begärd")
+        LOGOUT = "logout", _("Utloggning")
+        SESSION_ENDED = "session_ended", _("Sessionen avslutad (behörighet upphört)")
+        SEARCH = "search", _("Sökning")
+        FACILITY_VIEW = "facility_view", _("Visning av verksamhet")
+        PROVIDER_VIEW = "provider_view", _("Visning av huvudman")
+        PERSONAL_DATA_VIEW = "personal_data_view", _("Visning av personuppgifter")
+        ALLOWLIST_CHANGE = "allowlist_change", _("Ändring i frilistningen")
+        DOCUMENT_DOWNLOAD = "document_download", _("Hämtning av dokument")
+        LOG_EXPORT = "log_export", _("Export av åtkomstloggen")
+
+    at = models.DateTimeField(_("tid"), default=timezone.now, db_index=True)
+    user_id = models.BigIntegerField(_("användar-id"), null=True)
+    username = models.CharField(_("användare"), max_length=254, blank=True, default="")
+    role = models.CharField(_("roll"), max_length=20, blank=True, default="")
+    municipality_code = models.CharField(_("kommunkod"), max_length=4, blank=True, default="")
+    action = models.CharField(_("händelse"), max_length=24, choices=Action.choices)
+    object_type = models.CharField(_("objekttyp"), max_length=40, blank=True, default="")
+    object_id = models.CharField(_("objekt"), max_length=100, blank=True, default="")
+    fields = models.CharField(_("fält"), max_length=400, blank=True, default="")
+    ip = models.GenericIPAddressField(_("IP-adress"), null=True, blank=True)
+    detail = models.CharField(_("detaljer"), max_length=1000, blank=True, default="")
+
+    objects = AccessEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("loggpost")
+        verbose_name_plural = _("åtkomstlogg")
+        ordering = ["-at", "-id"]
+        indexes = [
+            # The municipal extract and the review report: per user or municipality over time.
+            models.Index(fields=["user_id", "at"], name="accessevent_user_idx"),
+            models.Index(fields=["municipality_code", "at"], name="accessevent_municipality_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AppendOnlyError("Åtkomstloggen kan inte ändras.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Åtkomstloggen kan inte ändras.")

@@ -1,0 +1,63 @@
+"""Roles and what each may do (DESIGN.md, "Who uses it"): checked in one place.
+
+Every view declares the permission it needs with ``access.decorators.requires``; the role
+matrix test walks every URL and fails for a view that declares none.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    MUNICIPAL_USER = "kommun_anvandare", _("Kommunal användare")
+    MUNICIPAL_ADMIN = "kommun_admin", _("Kommunal administratör")
+    IVO_REGISTRATOR = "ivo_registrator", _("IVO-registrator")
+    IVO_CASE_OFFICER = "ivo_handlaggare", _("IVO-handläggare")
+    IVO_ADMIN = "ivo_admin", _("IVO-administratör")
+
+
+MUNICIPAL_ROLES = frozenset({Role.MUNICIPAL_USER, Role.MUNICIPAL_ADMIN})
+IVO_ROLES = frozenset({Role.IVO_REGISTRATOR, Role.IVO_CASE_OFFICER, Role.IVO_ADMIN})
+
+
+class Permission(models.TextChoices):
+    USE_PORTAL = "use_portal", _("Söka och läsa i registret")
+    MANAGE_OWN_ALLOWLIST = "manage_own_allowlist", _("Hantera den egna kommunens frilistning")
+    MANAGE_ALL_ALLOWLISTS = (
+        "manage_all_allowlists",
+        _("Lägga till kommuner och deras första administratör"),
+    )
+    READ_OWN_ACCESS_LOG = "read_own_access_log", _("Läsa loggutdrag för den egna kommunen")
+    REVIEW_ACCESS_LOG = "review_access_log", _("Söka i och granska åtkomstloggen")
+    BACK_OFFICE = "back_office", _("Arbeta i registrets back office")
+
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.MUNICIPAL_USER: frozenset({Permission.USE_PORTAL}),
+    Role.MUNICIPAL_ADMIN: frozenset(
+        {Permission.USE_PORTAL, Permission.MANAGE_OWN_ALLOWLIST, Permission.READ_OWN_ACCESS_LOG}
+    ),
+    Role.IVO_REGISTRATOR: frozenset({Permission.USE_PORTAL, Permission.BACK_OFFICE}),
+    Role.IVO_CASE_OFFICER: frozenset({Permission.USE_PORTAL, Permission.BACK_OFFICE}),
+    Role.IVO_ADMIN: frozenset(
+        {
+            Permission.USE_PORTAL,
+            Permission.BACK_OFFICE,
+            Permission.MANAGE_ALL_ALLOWLISTS,
+            Permission.REVIEW_ACCESS_LOG,
+        }
+    ),
+}
+
+
+def role_of(user) -> str | None:
+    """The user's role, or None for anonymous users and accounts without one."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    account = getattr(user, "account", None)
+    return account.role if account is not None else None
+
+
+def has_permission(user, permission: str) -> bool:
+    role = role_of(user)
+    return role is not None and permission in ROLE_PERMISSIONS.get(role, frozenset())

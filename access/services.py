@@ -1,0 +1,223 @@
+"""Writes of the access app: the allowlist and one-time logins. Each change to the allowlist is
+written to the access log by the function that makes it."""
+
+import datetime
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from access import log
+from access.models import AccessEvent, Account, AllowlistEntry, LoginRequest, LoginToken
+from access.roles import MUNICIPAL_ROLES, Role
+from register import validation
+
+
+def _hash(value: str) -> str:
+    """Tokens and addresses are kept as keyed hashes: a copy of the table logs no one in."""
+    return hmac.new(settings.SECRET_KEY.encode(), value.encode(), hashlib.sha256).hexdigest()
+
+
+def normalise_email(value: str) -> str:
+    return validation.email(value)
+
+
+# The allowlist ---------------------------------------------------------------------------------
+
+
+def _expiry(now: datetime.datetime) -> datetime.datetime:
+    return now + datetime.timedelta(days=settings.ALLOWLIST_VALIDITY_DAYS)
+
+
+@transaction.atomic
+def allowlist_add(
+    *, request: HttpRequest, email: str, municipality_id: str, role: str = Role.MUNICIPAL_USER
+) -> AllowlistEntry:
+    email = normalise_email(email)
+    if role not in MUNICIPAL_ROLES:
+        raise ValidationError({"role": _("Okänd roll.")})
+    if AllowlistEntry.objects.filter(email=email, revoked_at__isnull=True).exists():
+        raise ValidationError({"email": _("Adressen finns redan på listan. Förnya den i stället.")})
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            entry = AllowlistEntry.objects.create(
+                email=email,
+                municipality_id=municipality_id,
+                role=role,
+                created_by=request.user,
+                confirmed_at=now,
+                confirmed_by=request.user,
+                expires_at=_expiry(now),
+            )
+    except IntegrityError:  # a second administrator added the same address at the same moment
+        raise ValidationError(
+            {"email": _("Adressen finns redan på listan. Förnya den i stället.")}
+        ) from None
+    _log_change(request, entry, "tillagd")
+    return entry
+
+
+@transaction.atomic
+def allowlist_renew(*, request: HttpRequest, entry: AllowlistEntry) -> AllowlistEntry:
+    """Confirm that the address still belongs to someone who needs the service: a new year."""
+    now = timezone.now()
+    entry.confirmed_at = now
+    entry.confirmed_by = request.user
+    entry.expires_at = _expiry(now)
+    entry.save(update_fields=["confirmed_at", "confirmed_by", "expires_at"])
+    _log_change(request, entry, "förnyad")
+    return entry
+
+
+@transaction.atomic
+def allowlist_revoke(*, request: HttpRequest, entry: AllowlistEntry) -> AllowlistEntry:
+    """Access ends at the user's next request (access.middleware)."""
+    entry.revoked_at = timezone.now()
+    entry.revoked_by = request.user
+    entry.save(update_fields=["revoked_at", "revoked_by"])
+    _log_change(request, entry, "återkallad")
+    return entry
+
+
+def _log_change(request: HttpRequest, entry: AllowlistEntry, what: str) -> None:
+    log.record(
+        request,
+        AccessEvent.Action.ALLOWLIST_CHANGE,
+        object_type="allowlist",
+        object_id=str(entry.public_id),
+        detail={
+            "ändring": what,
+            "adress": entry.email,
+            "kommun": entry.municipality_id,
+            "roll": entry.role,
+            "till": entry.expires_at.date().isoformat(),
+        },
+    )
+
+
+def live_entry(email: str) -> AllowlistEntry | None:
+    return AllowlistEntry.objects.active().filter(email=email).first()
+
+
+# One-time login by link or code ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoginLinkResult:
+    sent: bool  # never shown to the user: the page says the same either way
+    limited: bool
+
+
+def login_link_request(*, request: HttpRequest, email: str) -> LoginLinkResult:
+    """Send a login link and code if the address is allowlisted; say nothing either way.
+
+    Rate limits count every request, allowlisted or not, per address and per IP address, so
+    the limit itself tells nothing about the list.
+    """
+    email = email.strip().lower()
+    ip = log.client_ip(request)
+    now = timezone.now()
+    window = now - datetime.timedelta(minutes=settings.LOGIN_RATE_WINDOW_MINUTES)
+    email_hash = _hash(email)
+    per_address = LoginRequest.objects.filter(email_hash=email_hash, at__gte=window).count()
+    per_ip = LoginRequest.objects.filter(ip=ip, at__gte=window).count() if ip else 0
+    LoginRequest.objects.create(email_hash=email_hash, ip=ip)
+    if per_address >= settings.LOGIN_RATE_PER_ADDRESS or per_ip >= settings.LOGIN_RATE_PER_IP:
+        log.record(request, AccessEvent.Action.LOGIN_FAILED, detail={"orsak": "för många försök"})
+        return LoginLinkResult(sent=False, limited=True)
+    entry = live_entry(email)
+    if entry is None:
+        log.record(
+            request, AccessEvent.Action.LOGIN_FAILED, detail={"orsak": "adressen är inte frilistad"}
+        )
+        return LoginLinkResult(sent=False, limited=False)
+    link = secrets.token_urlsafe(32)
+    code = f"{secrets.randbelow(10**6):06d}"
+    LoginToken.objects.create(
+        email=email,
+        link_hash=_hash(link),
+        code_hash=_hash(f"{email}:{code}"),
+        expires_at=now + datetime.timedelta(minutes=settings.LOGIN_TOKEN_MINUTES),
+    )
+    url = request.build_absolute_uri(reverse("access:login_link", args=[link]))
+    transaction.on_commit(lambda: _send_login_mail(email, url, code))
+    log.record(request, AccessEvent.Action.LOGIN_LINK_REQUESTED, detail={"adress": email})
+    return LoginLinkResult(sent=True, limited=False)
+
+
+def _send_login_mail(email: str, url: str, code: str) -> None:
+    minutes = settings.LOGIN_TOKEN_MINUTES
+    send_mail(
+        subject=_("Logga in i HVB-registret"),
+        message=_(
+            "Hej!\n\nKlicka på länken för att logga in i HVB-registret:\n%(url)s\n\n"
+            "Eller skriv in koden %(code)s på sidan där du begärde inloggningen.\n\n"
+            "Länken och koden gäller i %(minutes)s minuter och kan bara användas en gång. "
+            "Om det inte var du som begärde den kan du bortse från det här mejlet.\n\n"
+            "Inspektionen för vård och omsorg"
+        )
+        % {"url": url, "code": code, "minutes": minutes},
+        from_email=None,
+        recipient_list=[email],
+    )
+
+
+def _consume(token: LoginToken | None) -> LoginToken | None:
+    """Use a token once: the conditional UPDATE lets exactly one of two racing requests in."""
+    if token is None:
+        return None
+    used = LoginToken.objects.filter(
+        pk=token.pk, used_at__isnull=True, expires_at__gt=timezone.now()
+    ).update(used_at=timezone.now())
+    return token if used else None
+
+
+def login_with_link(*, link: str) -> AllowlistEntry | None:
+    token = _consume(LoginToken.objects.filter(link_hash=_hash(link)).first())
+    return live_entry(token.email) if token else None
+
+
+def login_with_code(*, email: str, code: str) -> AllowlistEntry | None:
+    email = email.strip().lower()
+    token = (
+        LoginToken.objects.filter(email=email, used_at__isnull=True, expires_at__gt=timezone.now())
+        .order_by("-created_at")
+        .first()
+    )
+    if token is None:
+        return None
+    if token.failed_code_attempts >= settings.LOGIN_CODE_ATTEMPTS:
+        return None
+    if not hmac.compare_digest(token.code_hash, _hash(f"{email}:{code.strip()}")):
+        LoginToken.objects.filter(pk=token.pk).update(
+            failed_code_attempts=token.failed_code_attempts + 1
+        )
+        return None
+    token = _consume(token)
+    return live_entry(token.email) if token else None
+
+
+@transaction.atomic
+def user_for_entry(entry: AllowlistEntry):
+    """The municipal user of an allowlisted address, created at the first login."""
+    user_model = get_user_model()
+    user, _created = user_model.objects.get_or_create(
+        username=entry.email, defaults={"email": entry.email}
+    )
+    if not user.is_active:
+        return None
+    Account.objects.update_or_create(
+        user=user, defaults={"role": entry.role, "municipality_id": entry.municipality_id}
+    )
+    return user

@@ -1,0 +1,21 @@
+from django.urls import path
+
+from access import views
+
+app_name = "access"
+
+urlpatterns = [
+    path("logga-in/", views.login_start, name="login"),
+    path("logga-in/skickat/", views.login_sent, name="login_sent"),
+    path("logga-in/lank/<str:link>/", views.login_link, name="login_link"),
+    path("logga-ut/", views.logout_view, name="logout"),
+    path("kommun/frilistning/", views.allowlist, name="allowlist"),
+    path(
+        "kommun/frilistning/<uuid:public_id>/fornya/", views.allowlist_renew, name="allowlist_renew"
+    ),
+    path(
+        "kommun/frilistning/<uuid:public_id>/aterkalla/",
+        views.allowlist_revoke,
+        name="allowlist_revoke",
+    ),
+]

@@ -1,0 +1,184 @@
+"""Login by one-time link or code, logout, and the allowlist pages."""
+
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from access import log, services
+from access.decorators import public, requires
+from access.forms import AllowlistAddForm, CodeForm, EmailForm
+from access.middleware import LOGIN_AT
+from access.models import AccessEvent, AllowlistEntry
+from access.roles import Permission
+from register.models import Municipality
+
+SESSION_EMAIL = "access_login_email"
+SESSION_NEXT = "access_login_next"
+
+
+def _safe_next(request: HttpRequest, value: str | None) -> str:
+    if value and url_has_allowed_host_and_scheme(
+        value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return value
+    return "/"
+
+
+def _sign_in(request: HttpRequest, entry: AllowlistEntry | None) -> HttpResponse | None:
+    user = services.user_for_entry(entry) if entry else None
+    if user is None:
+        return None
+    next_url = request.session.get(SESSION_NEXT)
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")  # new session id
+    request.session[LOGIN_AT] = int(time.time())
+    log.record(request, AccessEvent.Action.LOGIN, user=user, detail={"sätt": "engångslänk"})
+    return redirect(_safe_next(request, next_url))
+
+
+@public
+def login_start(request: HttpRequest) -> HttpResponse:
+    form = EmailForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"]
+        services.login_link_request(request=request, email=email)
+        request.session[SESSION_EMAIL] = email.strip().lower()
+        request.session[SESSION_NEXT] = _safe_next(request, request.GET.get("next"))
+        return redirect("access:login_sent")
+    return render(
+        request,
+        "access/login.html",
+        {"form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@public
+def login_sent(request: HttpRequest) -> HttpResponse:
+    """The same page whether or not the address is on the list: nothing is revealed."""
+    email = request.session.get(SESSION_EMAIL)
+    if not email:
+        return redirect("access:login")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        response = _sign_in(
+            request, services.login_with_code(email=email, code=form.cleaned_data["code"])
+        )
+        if response is not None:
+            return response
+        log.record(request, AccessEvent.Action.LOGIN_FAILED, detail={"orsak": "fel kod"})
+        form.add_error("code", _("Koden stämmer inte eller har gått ut. Begär en ny kod."))
+    return render(
+        request,
+        "access/login_sent.html",
+        {"form": form, "email": email},
+        status=400 if form.errors else 200,
+    )
+
+
+@public
+def login_link(request: HttpRequest, link: str) -> HttpResponse:
+    """A GET only shows a button: mail scanners that open links must not use up the login."""
+    if request.method == "POST":
+        response = _sign_in(request, services.login_with_link(link=link))
+        if response is not None:
+            return response
+        log.record(request, AccessEvent.Action.LOGIN_FAILED, detail={"orsak": "ogiltig länk"})
+        return render(request, "access/login_link_invalid.html", status=400)
+    return render(request, "access/login_link.html")
+
+
+@public
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        log.record(request, AccessEvent.Action.LOGOUT)
+    logout(request)
+    messages.info(request, _("Du är utloggad."))
+    return redirect("access:login")
+
+
+# Frilistning: a municipal administrator keeps their own municipality's list -----------------
+
+
+@requires(Permission.MANAGE_OWN_ALLOWLIST)
+def allowlist(request: HttpRequest) -> HttpResponse:
+    municipality = request.user.account.municipality
+    form = AllowlistAddForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.allowlist_add(
+                request=request,
+                email=form.cleaned_data["email"],
+                municipality_id=municipality.code,
+                role=form.cleaned_data["role"],
+            )
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                for message in errors:
+                    form.add_error(field if field in form.fields else None, message)
+        else:
+            messages.success(request, _("Adressen är tillagd och gäller i ett år."))
+            return redirect("access:allowlist")
+    return _allowlist_page(request, municipality, form)
+
+
+def _allowlist_page(request, municipality: Municipality, form) -> HttpResponse:
+    entries = AllowlistEntry.objects.filter(municipality=municipality).order_by(
+        "revoked_at", "email"
+    )
+    expiring = AllowlistEntry.objects.filter(municipality=municipality).expiring(
+        within_days=settings.ALLOWLIST_REMINDER_DAYS
+    )
+    return render(
+        request,
+        "access/allowlist.html",
+        {
+            "municipality": municipality,
+            "entries": entries,
+            "expiring": expiring,
+            "form": form,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+def _own_entry(request: HttpRequest, public_id: str) -> AllowlistEntry:
+    """An entry of the administrator's own municipality; any other is 404 (not 403: nothing is
+    revealed about other municipalities' lists)."""
+    return get_object_or_404(
+        AllowlistEntry,
+        public_id=public_id,
+        municipality_id=request.user.account.municipality_id,
+        revoked_at__isnull=True,
+    )
+
+
+@requires(Permission.MANAGE_OWN_ALLOWLIST)
+@require_POST
+def allowlist_renew(request: HttpRequest, public_id: str) -> HttpResponse:
+    entry = services.allowlist_renew(request=request, entry=_own_entry(request, public_id))
+    messages.success(
+        request,
+        _("%(email)s gäller nu till %(date)s.")
+        % {"email": entry.email, "date": entry.expires_at.date().isoformat()},
+    )
+    return redirect("access:allowlist")
+
+
+@requires(Permission.MANAGE_OWN_ALLOWLIST)
+@require_POST
+def allowlist_revoke(request: HttpRequest, public_id: str) -> HttpResponse:
+    entry = services.allowlist_revoke(request=request, entry=_own_entry(request, public_id))
+    messages.success(
+        request,
+        _("%(email)s är återkallad och kan inte längre logga in.") % {"email": entry.email},
+    )
+    return redirect("access:allowlist")

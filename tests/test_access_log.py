@@ -1,0 +1,105 @@
+"""The access log: append-only in the application and in the database, encoded, pruned only past
+its retention."""
+
+import datetime
+import io
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.db import DatabaseError, connections, transaction
+from django.test import RequestFactory
+from django.utils import timezone
+
+from access import log
+from access.models import AccessEvent, AppendOnlyError
+
+pytestmark = pytest.mark.django_db
+
+
+def entry(**values) -> AccessEvent:
+    request = RequestFactory().get("/", REMOTE_ADDR="192.0.2.7")
+    return log.record(request, AccessEvent.Action.SEARCH, **values)
+
+
+def log_cursor():
+    return connections[settings.ACCESS_LOG_DATABASE].cursor()
+
+
+def test_record__user_text__control_characters_encoded():
+    event = entry(detail="q=Björk\r\nFAKE 2026-01-01 login ok\x1b[2J")
+
+    stored = AccessEvent.objects.get(pk=event.pk)
+    assert stored.detail == "q=Björk\\x0d\\x0aFAKE 2026-01-01 login ok\\x1b[2J"
+    assert stored.ip == "192.0.2.7"
+
+
+def test_record__forged_forwarded_for__ignored_without_our_proxy():
+    request = RequestFactory().get(
+        "/", REMOTE_ADDR="192.0.2.7", HTTP_X_FORWARDED_FOR="203.0.113.99"
+    )
+
+    assert log.record(request, AccessEvent.Action.SEARCH).ip == "192.0.2.7"
+
+
+def test_access_log__application_cannot_change_or_delete():
+    event = entry(detail="original")
+
+    event.detail = "ändrad"
+    with pytest.raises(AppendOnlyError):
+        event.save()
+    with pytest.raises(AppendOnlyError):
+        event.delete()
+    with pytest.raises(AppendOnlyError):
+        AccessEvent.objects.filter(pk=event.pk).update(detail="ändrad")
+    with pytest.raises(AppendOnlyError):
+        AccessEvent.objects.all().delete()
+
+    assert AccessEvent.objects.get(pk=event.pk).detail == "original"
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE access_accessevent SET detail = 'ändrad'",
+        "DELETE FROM access_accessevent",
+    ],
+)
+def test_access_log__raw_sql_by_the_application_user__refused_by_the_database(statement):
+    event = entry(detail="original")
+
+    with (
+        pytest.raises(DatabaseError),
+        transaction.atomic(using=settings.ACCESS_LOG_DATABASE),
+        log_cursor() as cursor,
+    ):
+        cursor.execute(statement)
+
+    assert AccessEvent.objects.get(pk=event.pk).detail == "original"
+
+
+def test_prune_access_log__removes_only_entries_past_retention(settings):
+    settings.ACCESS_LOG_RETENTION_DAYS = 400
+    now = timezone.now()
+    old = entry(detail="gammal")
+    young = entry(detail="ung")
+    # Entries are written with the time of writing; an old one is made by inserting it as such.
+    AccessEvent.objects.using(settings.ACCESS_LOG_DATABASE).bulk_create(
+        [AccessEvent(at=now - datetime.timedelta(days=500), action="search", detail="forntida")]
+    )
+    out = io.StringIO()
+
+    call_command("prune_access_log", stdout=out)
+
+    assert set(AccessEvent.objects.values_list("detail", flat=True)) == {
+        old.detail,
+        young.detail,
+    }
+    assert out.getvalue().startswith("1 poster äldre än")
+
+
+def test_prune_access_log__retention_below_a_year__refused(settings):
+    settings.ACCESS_LOG_RETENTION_DAYS = 30
+
+    with pytest.raises(Exception, match="loggen sparas minst 365 dagar"):
+        call_command("prune_access_log")
