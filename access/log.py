@@ -42,6 +42,8 @@ def record(
     fields: Iterable[str] = (),
     detail: str | Mapping = "",
 ) -> AccessEvent:
+    if not settings.ACCESS_LOG_ENABLED:
+        return None  # only bench/ turns this off, to measure what logging costs
     user = user if user is not None else getattr(request, "user", None)
     authenticated = getattr(user, "is_authenticated", False)
     account = getattr(user, "account", None) if authenticated else None

@@ -144,6 +144,8 @@ if _access_log_url:
 else:
     ACCESS_LOG_DATABASE = "default"
 DATABASE_ROUTERS = ["access.routers.AccessLogRouter"]
+# Off only in bench/, to measure what the log costs; a deployment never turns it off.
+ACCESS_LOG_ENABLED = env_bool("ACCESS_LOG_ENABLED", True)
 # How long access-log entries are kept (prune_access_log); health care's log rules ask 5 years.
 ACCESS_LOG_RETENTION_DAYS = env_int("ACCESS_LOG_RETENTION_DAYS", 5 * 365)
 

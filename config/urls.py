@@ -4,5 +4,11 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("access.urls")),
+    # IVO staff login with a second factor (access/staff_urls.py).
+    path("", include("access.staff_urls")),
+    # Federated login through OpenID Connect (access/oidc_urls.py).
+    path("", include("access.oidc_urls")),
+    # The access log: extracts, search, export and the review report (access/log_urls.py).
+    path("", include("access.log_urls")),
     path("", include("portal.urls")),
 ]

@@ -1,0 +1,3 @@
+"""URLs of the access log pages."""
+
+urlpatterns: list = []

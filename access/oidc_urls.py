@@ -1,0 +1,3 @@
+"""URLs of federated login through OpenID Connect."""
+
+urlpatterns: list = []

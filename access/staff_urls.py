@@ -1,0 +1,3 @@
+"""URLs of IVO staff login with password and TOTP."""
+
+urlpatterns: list = []
