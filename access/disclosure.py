@@ -1,17 +1,37 @@
 """The disclosure policy (DESIGN.md): the one module that decides which fields a viewer sees.
 
 Portal pages, the API, feeds and exports build what they show of a provider or a manager through
-here; nothing else reads a restricted field for output. Today no viewer is given personal data:
-a sole trader's name and organisationsnummer (the owner's personnummer) and everything about a
-manager stay on the server. The access issue brings viewers, the ``PERSONAL_DATA_DISCLOSURE``
-setting and the access log into this module; the callers do not change.
+here; nothing else reads a restricted field for output. Personal data — a manager's name and
+contact details, a sole trader's name and organisationsnummer (the owner's personnummer) — is
+given:
+
+- to IVO's own staff (the register's keeper), and
+- to signed-in municipal users only when ``PERSONAL_DATA_DISCLOSURE`` is on (the proposed
+  4 kap. 3 a § SoF),
+
+and every time it is given, the access log records who saw which fields of what. A manager's
+personnummer is never given here: no placement needs it.
 """
 
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from register.models import Provider
+from access import log
+from access.models import AccessEvent
+from access.roles import IVO_ROLES, MUNICIPAL_ROLES, role_of
+from register.models import Facility, Manager, Provider
+
+
+def may_see_personal_data(user) -> bool:
+    role = role_of(user)
+    if role in IVO_ROLES:
+        return True
+    if role in MUNICIPAL_ROLES:
+        return settings.PERSONAL_DATA_DISCLOSURE
+    return False
 
 
 @dataclass(frozen=True)
@@ -26,8 +46,9 @@ class ProviderFacts:
     withheld: bool  # the name and number are personal data and were not given
 
 
-def provider_facts(provider: Provider, *, viewer=None) -> ProviderFacts:
-    if provider.is_sole_trader:
+def provider_facts(provider: Provider, *, request: HttpRequest | None) -> ProviderFacts:
+    user = getattr(request, "user", None)
+    if provider.is_sole_trader and not may_see_personal_data(user):
         return ProviderFacts(
             public_id=str(provider.public_id),
             name=_("Enskild näringsidkare"),
@@ -36,11 +57,53 @@ def provider_facts(provider: Provider, *, viewer=None) -> ProviderFacts:
             is_sole_trader=True,
             withheld=True,
         )
+    if provider.is_sole_trader:
+        log.record(
+            request,
+            AccessEvent.Action.PERSONAL_DATA_VIEW,
+            object_type="provider",
+            object_id=str(provider.public_id),
+            fields=("provider.name", "provider.organisation_number"),
+        )
     return ProviderFacts(
         public_id=str(provider.public_id),
         name=provider.name,
         organisation_number=provider.organisation_number,
         ownership=provider.ownership,
-        is_sole_trader=False,
+        is_sole_trader=provider.is_sole_trader,
         withheld=False,
     )
+
+
+@dataclass(frozen=True)
+class ManagerFacts:
+    """What a viewer may see of a facility's current manager (föreståndare)."""
+
+    withheld: bool
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+
+
+def manager_facts(facility: Facility, *, request: HttpRequest | None) -> ManagerFacts | None:
+    """The current manager's name and contact details, or ``withheld``; None when none is
+    registered. The manager is read only for a viewer who may see them."""
+    user = getattr(request, "user", None)
+    if not may_see_personal_data(user):
+        return ManagerFacts(withheld=True)
+    manager = (
+        Manager.objects.filter(facility=facility, end_date__isnull=True)
+        .only("name", "email", "phone")
+        .order_by("-start_date", "-id")
+        .first()
+    )
+    if manager is None:
+        return None
+    log.record(
+        request,
+        AccessEvent.Action.PERSONAL_DATA_VIEW,
+        object_type="facility",
+        object_id=facility.facility_id,
+        fields=("manager.name", "manager.email", "manager.phone"),
+    )
+    return ManagerFacts(withheld=False, name=manager.name, email=manager.email, phone=manager.phone)

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from access import log
 from access.decorators import requires
-from access.disclosure import provider_facts
+from access.disclosure import manager_facts, provider_facts
 from access.models import AccessEvent
 from access.roles import Permission
 from portal.forms import PAGE_SIZE, SearchForm
@@ -116,7 +116,8 @@ def facility_detail(request: HttpRequest, facility_id: str) -> HttpResponse:
         "portal/facility.html",
         {
             "facility": facility,
-            "provider": provider_facts(facility.provider, viewer=request.user),
+            "provider": provider_facts(facility.provider, request=request),
+            "manager": manager_facts(facility, request=request),
             "facts_sentence": _facts_sentence(facility),
             "timeline": _timeline(facility),
             "legend": _legend(),
@@ -140,7 +141,7 @@ def provider_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         request,
         "portal/provider.html",
         {
-            "provider": provider_facts(provider, viewer=request.user),
+            "provider": provider_facts(provider, request=request),
             "ownership_label": Ownership(provider.ownership).label,
             "facilities": facilities,
             "active_count": sum(f.status == FacilityStatus.AKTIV for f in facilities),
