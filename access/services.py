@@ -151,7 +151,8 @@ def login_link_request(*, request: HttpRequest, email: str) -> LoginLinkResult:
         expires_at=now + datetime.timedelta(minutes=settings.LOGIN_TOKEN_MINUTES),
     )
     url = request.build_absolute_uri(reverse("access:login_link", args=[link]))
-    transaction.on_commit(lambda: _send_login_mail(email, url, code))
+    # Sent at once: this runs in autocommit (no request-wide transaction), so the token is saved.
+    _send_login_mail(email, url, code)
     log.record(request, AccessEvent.Action.LOGIN_LINK_REQUESTED, detail={"adress": email})
     return LoginLinkResult(sent=True, limited=False)
 

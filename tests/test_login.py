@@ -1,0 +1,321 @@
+"""Municipal login by one-time link or code (mail through a real SMTP server on loopback), the
+session rules, and the allowlist that decides who may log in."""
+
+import datetime
+import re
+import time
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from access.middleware import LOGIN_AT, SEEN_AT
+from access.models import AccessEvent, AllowlistEntry, LoginToken
+from access.roles import Role
+from tests.factories import make_user
+
+pytestmark = pytest.mark.django_db
+
+ADDRESS = "anna.andersson@kalmar.example"
+
+
+@pytest.fixture
+def listed(db):
+    """An allowlisted social worker of Kalmar kommun who has never logged in."""
+    now = timezone.now()
+    return AllowlistEntry.objects.create(
+        email=ADDRESS,
+        municipality_id="0880",
+        confirmed_at=now,
+        expires_at=now + datetime.timedelta(days=365),
+    )
+
+
+def request_link(client, email=ADDRESS, **extra):
+    return client.post("/logga-in/", {"email": email}, **extra)
+
+
+def link_and_code(mailbox) -> tuple[str, str]:
+    body = mailbox.bodies()[-1]
+    link = re.search(r"https?://[^\s]+/logga-in/lank/[^\s/]+/", body).group(0)
+    code = re.search(r"koden (\d{6})", body).group(1)
+    return link.split("testserver", 1)[1], code
+
+
+def test_login_link__listed_address__mail_with_link_and_code_then_signed_in(
+    client, listed, smtp_server
+):
+    response = request_link(client)
+
+    assert response.status_code == 302
+    assert response["Location"] == "/logga-in/skickat/"
+    assert len(smtp_server.messages) == 1
+    message = smtp_server.messages[0]
+    assert message["To"] == ADDRESS
+    assert message["Subject"] == "Logga in i HVB-registret"
+    link, _code = link_and_code(smtp_server)
+    assert "gäller i 15 minuter" in smtp_server.bodies()[0]
+
+    assert client.get(link).status_code == 200  # a button, so a mail scanner uses nothing up
+    anonymous_session = client.session.session_key
+    response = client.post(link)
+
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    assert client.session.session_key != anonymous_session
+    user = client.get("/").context["user"]
+    assert user.get_username() == ADDRESS
+    assert user.account.role == Role.MUNICIPAL_USER
+    assert user.account.municipality_id == "0880"
+    assert AccessEvent.objects.filter(action="login", username=ADDRESS).count() == 1
+
+
+def test_login_link__second_use__refused(client, listed, smtp_server):
+    request_link(client)
+    link, _code = link_and_code(smtp_server)
+    client.post(link)
+    client.post("/logga-ut/")
+
+    response = client.post(link)
+
+    assert response.status_code == 400
+    assert "Länken gäller inte längre" in response.content.decode()
+    assert client.get("/").status_code == 302
+
+
+def test_login_link__after_15_minutes__refused(client, listed, smtp_server):
+    request_link(client)
+    link, _code = link_and_code(smtp_server)
+    LoginToken.objects.update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
+
+    assert client.post(link).status_code == 400
+    assert client.get("/").status_code == 302
+
+
+def test_login_code__right_code__signed_in(client, listed, smtp_server):
+    request_link(client)
+    _link, code = link_and_code(smtp_server)
+
+    response = client.post("/logga-in/skickat/", {"code": code})
+
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200
+
+
+def test_login_code__five_wrong_codes__the_right_one_no_longer_works(client, listed, smtp_server):
+    request_link(client)
+    _link, code = link_and_code(smtp_server)
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    for _attempt in range(settings.LOGIN_CODE_ATTEMPTS):
+        response = client.post("/logga-in/skickat/", {"code": wrong})
+        assert response.status_code == 400
+        assert "Koden stämmer inte eller har gått ut." in response.content.decode()
+
+    assert client.post("/logga-in/skickat/", {"code": code}).status_code == 400
+    assert client.get("/").status_code == 302
+
+
+def test_login_link__unlisted_address__same_page_no_mail_failure_logged(
+    client, listed, smtp_server
+):
+    from django.test import Client
+
+    listed_page = client.get(request_link(client)["Location"]).content.decode()
+    other = Client()
+    response = request_link(other, email="okand@example.com")
+    unlisted_page = other.get(response["Location"]).content.decode()
+
+    assert response["Location"] == "/logga-in/skickat/"
+    assert len(smtp_server.messages) == 1  # only the listed address got one
+    assert same_page(unlisted_page, "okand@example.com") == same_page(listed_page, ADDRESS)
+    assert AccessEvent.objects.filter(
+        action="login_failed", detail__contains="inte frilistad"
+    ).exists()
+
+
+def same_page(html: str, address: str) -> str:
+    """The page with the address typed and the per-session form token left out."""
+    html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
+    return html.replace(address, "ADRESSEN")
+
+
+def test_login_link__too_many_requests_for_one_address__no_more_mail(client, listed, smtp_server):
+    for _attempt in range(settings.LOGIN_RATE_PER_ADDRESS + 2):
+        assert request_link(client).status_code == 302
+
+    assert len(smtp_server.messages) == settings.LOGIN_RATE_PER_ADDRESS
+
+
+def test_login_link__too_many_requests_from_one_ip__no_more_mail(
+    client, listed, smtp_server, settings
+):
+    settings.LOGIN_RATE_PER_IP = 3
+    for number in range(3):
+        request_link(client, email=f"nagon{number}@example.com")
+
+    request_link(client)
+
+    assert smtp_server.messages == []
+
+
+def test_login__next_elsewhere__not_followed(client, listed, smtp_server):
+    client.post("/logga-in/?next=https://evil.example/", {"email": ADDRESS})
+    link, _code = link_and_code(smtp_server)
+
+    assert client.post(link)["Location"] == "/"
+
+
+def test_login__next_on_site__followed(client, listed, smtp_server):
+    client.post("/logga-in/?next=/%3Falder%3D15", {"email": ADDRESS})
+    link, _code = link_and_code(smtp_server)
+
+    assert client.post(link)["Location"] == "/?alder=15"
+
+
+def test_login_form__not_an_address__page_back_with_message(client, listed):
+    response = client.post("/logga-in/", {"email": "inte en adress"})
+
+    assert response.status_code == 400
+    assert "Skriv en e-postadress, till exempel namn@kommun.se." in response.content.decode()
+
+
+# Access ends the moment it should ---------------------------------------------------------------
+
+
+@pytest.fixture
+def signed_in(client):
+    user = make_user(Role.MUNICIPAL_USER, municipality="0880")
+    client.force_login(user)
+    assert client.get("/").status_code == 200
+    return user
+
+
+def assert_sent_to_login(client, reason: str):
+    response = client.get("/?alder=15")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/logga-in/")
+    assert client.get("/").status_code == 302  # the session is gone, not only this request
+    assert AccessEvent.objects.filter(action="session_ended", detail__contains=reason).exists()
+
+
+def test_session__allowlist_entry_revoked__ends_at_the_next_request(client, signed_in):
+    AllowlistEntry.objects.filter(email=signed_in.email).update(revoked_at=timezone.now())
+
+    assert_sent_to_login(client, "behörighet har upphört")
+
+
+def test_session__allowlist_entry_expired__ends_at_the_next_request(client, signed_in):
+    AllowlistEntry.objects.filter(email=signed_in.email).update(
+        expires_at=timezone.now() - datetime.timedelta(seconds=1)
+    )
+
+    assert_sent_to_login(client, "behörighet har upphört")
+
+
+def test_session__moved_to_another_municipality__ends(client, signed_in):
+    AllowlistEntry.objects.filter(email=signed_in.email).update(municipality_id="0180")
+
+    assert_sent_to_login(client, "behörighet har upphört")
+
+
+def test_session__idle_too_long__ends(client, signed_in):
+    session = client.session
+    session[SEEN_AT] = int(time.time()) - settings.SESSION_IDLE_SECONDS - 1
+    session.save()
+
+    assert_sent_to_login(client, "inaktiv")
+
+
+def test_session__absolute_time_passed__ends_even_when_active(client, signed_in):
+    session = client.session
+    session[LOGIN_AT] = int(time.time()) - settings.SESSION_ABSOLUTE_SECONDS - 1
+    session[SEEN_AT] = int(time.time())
+    session.save()
+
+    assert_sent_to_login(client, "längsta tid")
+
+
+# The allowlist, kept by each municipality's administrator ----------------------------------------
+
+
+@pytest.fixture
+def administrator(client):
+    user = make_user(Role.MUNICIPAL_ADMIN, municipality="0880")
+    client.force_login(user)
+    return user
+
+
+def test_allowlist__administrator_adds_an_address__valid_a_year_and_logged(client, administrator):
+    response = client.post(
+        "/kommun/frilistning/", {"email": "Ny.Person@Kalmar.example", "role": Role.MUNICIPAL_USER}
+    )
+
+    assert response.status_code == 302
+    entry = AllowlistEntry.objects.get(email="ny.person@kalmar.example")
+    assert entry.municipality_id == "0880"
+    assert entry.confirmed_by == administrator
+    assert (entry.expires_at - entry.confirmed_at).days == settings.ALLOWLIST_VALIDITY_DAYS
+    event = AccessEvent.objects.get(action="allowlist_change")
+    assert "ändring=tillagd" in event.detail and "ny.person@kalmar.example" in event.detail
+
+
+def test_allowlist__address_already_listed__refused_with_message(client, administrator):
+    make_user(Role.MUNICIPAL_USER, municipality="0180", email="finns@example.com")
+
+    response = client.post(
+        "/kommun/frilistning/", {"email": "finns@example.com", "role": "kommun_anvandare"}
+    )
+
+    assert response.status_code == 400
+    assert "Adressen finns redan på listan. Förnya den i stället." in response.content.decode()
+    assert AllowlistEntry.objects.filter(email="finns@example.com").count() == 1
+
+
+def test_allowlist__renew__another_year_from_today(client, administrator):
+    entry = AllowlistEntry.objects.create(
+        email="gammal@kalmar.example",
+        municipality_id="0880",
+        confirmed_at=timezone.now() - datetime.timedelta(days=350),
+        expires_at=timezone.now() + datetime.timedelta(days=15),
+    )
+    page = client.get("/kommun/frilistning/").content.decode()
+    assert "Går snart ut" in page and "gammal@kalmar.example" in page.split("Går snart ut")[1]
+
+    client.post(f"/kommun/frilistning/{entry.public_id}/fornya/")
+
+    entry.refresh_from_db()
+    assert entry.expires_at > timezone.now() + datetime.timedelta(days=360)
+
+
+def test_allowlist__revoke__that_user_loses_access_at_once(client, administrator):
+    from django.test import Client
+
+    worker = make_user(Role.MUNICIPAL_USER, municipality="0880")
+    worker_client = Client()
+    worker_client.force_login(worker)
+    assert worker_client.get("/").status_code == 200
+    entry = AllowlistEntry.objects.get(email=worker.email)
+
+    client.post(f"/kommun/frilistning/{entry.public_id}/aterkalla/")
+
+    assert worker_client.get("/").status_code == 302
+    assert AccessEvent.objects.filter(
+        action="allowlist_change", detail__contains="återkallad"
+    ).exists()
+
+
+def test_allowlist__other_municipalitys_entry__404_and_untouched(client, administrator):
+    stranger = make_user(Role.MUNICIPAL_USER, municipality="0180")
+    entry = AllowlistEntry.objects.get(email=stranger.email)
+
+    assert client.post(f"/kommun/frilistning/{entry.public_id}/aterkalla/").status_code == 404
+    assert client.post(f"/kommun/frilistning/{entry.public_id}/fornya/").status_code == 404
+    assert "0180" not in client.get("/kommun/frilistning/").content.decode()
+    entry.refresh_from_db()
+    assert entry.revoked_at is None
+
+
+def test_allowlist__municipal_user__forbidden(client):
+    client.force_login(make_user(Role.MUNICIPAL_USER))
+
+    assert client.get("/kommun/frilistning/").status_code == 403
