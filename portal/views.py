@@ -6,6 +6,7 @@ disclosure policy, render. Every page is a plain GET and works without JavaScrip
 
 from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import unquote_plus
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -20,7 +21,7 @@ from access.disclosure import manager_facts, provider_facts
 from access.models import AccessEvent
 from access.roles import Permission
 from portal.forms import PAGE_SIZE, SearchForm
-from register import selectors
+from register import selectors, validation
 from register.codes import (
     OUTCOME_SEVERITY,
     FacilityStatus,
@@ -42,10 +43,11 @@ def search(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         queryset = selectors.facility_search(form.to_search())
         page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("sida"))
+        # A personnummer typed into the search box is not kept in the log for five years.
         log.record(
             request,
             AccessEvent.Action.SEARCH,
-            detail=request.GET.urlencode(),
+            detail=validation.mask_personal_numbers(unquote_plus(request.GET.urlencode())),
         )
     else:
         status = 400

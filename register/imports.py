@@ -25,7 +25,6 @@ from django.utils.translation import gettext as _
 from register import services, validation
 from register.codes import (
     STATUS_FROM_OUTCOME,
-    AppealStatus,
     DecisionKind,
     FacilityStatus,
     FacilityType,
@@ -35,7 +34,7 @@ from register.codes import (
     ReviewArea,
     TargetGroup,
 )
-from register.models import Decision, Facility, Municipality, Permit, Registration
+from register.models import Facility, Municipality, Permit, Registration
 
 T = TypeVar("T")
 
@@ -89,6 +88,12 @@ DECISION_COLUMNS: dict[str, bool] = {
 
 # Cells that spreadsheets turn into numbers, dropping the leading zero: padded back.
 _ZERO_PADDED_COLUMNS = {"kommunkod": 4, "postnummer": 5}
+# Numbers whose leading zero cannot be guessed back: a number cell there is an error.
+_TEXT_ONLY_COLUMNS = {
+    "organisationsnummer",
+    "forestandare_personnummer",
+    "forestandare_telefon",
+}
 
 # Model field → import column, to place an error raised by the model on the right cell.
 _FACILITY_FIELD_COLUMNS = {
@@ -318,6 +323,18 @@ def _table(raw_rows: Iterator[tuple[int, list[Any]]]) -> Table:
             _cell_text(value, header[i] if i < len(header) else "")
             for i, value in enumerate(values)
         ]
+        for index, value in enumerate(values[: len(header)]):
+            if header[index] in _TEXT_ONLY_COLUMNS and isinstance(value, int | float):
+                errors.append(
+                    RowError(
+                        number,
+                        header[index],
+                        _(
+                            "cellen är formaterad som tal och kan ha tappat en inledande nolla; "
+                            "formatera kolumnen som text och skriv in värdet igen"
+                        ),
+                    )
+                )
         if not any(texts):
             continue  # an empty row between records
         if any(texts[len(header) :]):
@@ -504,8 +521,8 @@ _OPTIONAL_FACILITY_CELLS: dict[str, tuple[str, Callable[[str], Any], Any]] = {
     "kon": ("gender", lambda v: validation.code(v, Gender), ""),
     "startdatum": ("start_date", validation.iso_date, None),
     "slutdatum": ("end_date", validation.iso_date, None),
-    "inriktning": ("orientation", str, ""),
-    "sammanfattning": ("summary", str, ""),
+    "inriktning": ("orientation", validation.public_text, ""),
+    "sammanfattning": ("summary", validation.public_text, ""),
 }
 
 
@@ -818,7 +835,7 @@ def _keep_status_set_by_decision(
 ) -> None:
     """A revocation or prohibition is IVO's decision; a facilities file cannot undo it.
 
-    When the facility's status follows from its latest decision, the file's status is left aside
+    When the facility's status follows from a decision, the file's status is left aside
     (with a notice); otherwise the file's status holds and the status date follows it.
     """
     facility = Facility.objects.filter(facility_id=row.facility_id).first()
@@ -826,12 +843,19 @@ def _keep_status_set_by_decision(
         if values["status"] == FacilityStatus.NEDLAGD:
             values["status_date"] = values.get("end_date")
         return
-    latest = Decision.objects.filter(facility=facility).order_by("-decision_date", "-id").first()
-    decided = (
-        latest is not None
-        and latest.appeal_status != AppealStatus.UPPHAVT
-        and STATUS_FROM_OUTCOME.get(latest.outcome) == facility.status
+    # The status follows from a decision when one that no court overturned set this very status
+    # on this very date.
+    latest = next(
+        (
+            decision
+            for decision in services.status_deciding_decisions(facility.pk).filter(
+                decision_date=facility.status_date
+            )
+            if STATUS_FROM_OUTCOME.get(decision.outcome) == facility.status
+        ),
+        None,
     )
+    decided = latest is not None
     if decided and values["status"] != facility.status:
         report.notices.append(
             _(
@@ -880,7 +904,7 @@ def import_decisions(
 
 
 def _parse_decision_rows(table: Table, errors: list[RowError]) -> list[_DecisionRow]:
-    wanted_ids = {row.cells.get("verksamhetsid", "") for row in table.rows}
+    wanted_ids = {row.cells.get("verksamhetsid", "").strip().upper() for row in table.rows}
     facilities = {
         f.facility_id.upper(): f
         for f in Facility.objects.filter(facility_id__in=wanted_ids).select_related("provider")
@@ -933,7 +957,7 @@ def _parse_decision_rows(table: Table, errors: list[RowError]) -> list[_Decision
                 or []
             )
         if cells.has("sammanfattning"):
-            decision["summary"] = cells.text("sammanfattning")
+            decision["summary"] = cells.parse("sammanfattning", validation.public_text) or ""
         inspection = _parse_inspection(cells, facility, decision_date)
         if not cells.failed:
             parsed.append(_DecisionRow(row.number, dnr, decision, inspection))

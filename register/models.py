@@ -234,6 +234,9 @@ class Facility(TimeStamped):
     def clean(self) -> None:
         with validation.field_errors("facility_id"):
             self.facility_id = validation.facility_id(self.facility_id)
+        for field in ("summary", "orientation"):
+            with validation.field_errors(field):
+                validation.public_text(getattr(self, field))
 
 
 class Permit(TimeStamped):
@@ -459,3 +462,5 @@ class Decision(TimeStamped):
         if self.decision_date:
             with validation.field_errors("decision_date"):
                 validation.date_not_in_future(self.decision_date)
+        with validation.field_errors("summary"):
+            validation.public_text(self.summary)

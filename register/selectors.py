@@ -25,7 +25,7 @@ from django.db.models import (
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from register.codes import TYPES_WITH_YEARLY_INSPECTION, FacilityStatus, Gender
+from register.codes import TYPES_WITH_YEARLY_INSPECTION, AppealStatus, FacilityStatus, Gender
 from register.fields import holds_code
 from register.models import Decision, Facility, Inspection, Permit, Provider, Registration
 
@@ -140,7 +140,10 @@ def facility_search(
     if search.min_places is not None:
         conditions &= Q(places__gte=search.min_places)
     if search.latest_outcomes:
-        conditions &= Q(latest_outcome__in=search.latest_outcomes)
+        # A decision a court overturned is marked grey, not by its outcome: it does not match.
+        conditions &= Q(latest_outcome__in=search.latest_outcomes) & ~Q(
+            latest_appeal_status=AppealStatus.UPPHAVT
+        )
     if search.text.strip():
         conditions &= _text_condition(search.text)
     queryset = queryset.filter(conditions)
@@ -174,7 +177,9 @@ def facility_with_history(facility_id: str, *, today: datetime.date | None = Non
     (decisions and inspections newest first, permits, registrations): a fixed number of queries.
     Raises ``Facility.DoesNotExist``."""
     return (
-        facilities_with_marking(Facility.objects.filter(facility_id=facility_id), today=today)
+        facilities_with_marking(
+            Facility.objects.filter(facility_id=facility_id.upper()), today=today
+        )
         .prefetch_related(
             Prefetch("decisions", queryset=Decision.objects.order_by("-decision_date", "-id")),
             Prefetch("inspections", queryset=Inspection.objects.order_by("-start_date", "-id")),

@@ -236,19 +236,36 @@ def decision_upsert(
     )
 
 
+# Outcomes that say what a facility's status is: a later one of these "says otherwise".
+STATUS_DECIDING_OUTCOMES = (*STATUS_FROM_OUTCOME, Outcome.TILLSTAND_BEVILJAT)
+
+
+def status_deciding_decisions(facility_id: int):
+    """Decisions that set or restore a facility's status, not overturned by a court."""
+    return Decision.objects.filter(
+        facility_id=facility_id, outcome__in=STATUS_DECIDING_OUTCOMES
+    ).exclude(appeal_status=AppealStatus.UPPHAVT)
+
+
 def _apply_status_rule(decision: Decision, *, actor: Actor) -> None:
     """A revocation or a prohibition changes the facility's status as of the decision date,
-    unless a later decision already says otherwise (DESIGN.md, register-import.md).
+    unless a later decision already says otherwise (DESIGN.md, register-import.md): a later
+    revocation, prohibition or new permit that no court has overturned. A later ordinary
+    supervision decision does not lift a prohibition; nor does an old decision entered late
+    undo a later change of status (a closure, say).
 
     A court that overturns (``upphavt``) the decision that set the status gives the status back.
     """
     facility = Facility.objects.select_for_update().get(pk=decision.facility_id)
-    later_exists = (
-        Decision.objects.filter(facility_id=facility.pk, decision_date__gt=decision.decision_date)
+    later_says_otherwise = (
+        status_deciding_decisions(facility.pk)
+        .filter(decision_date__gt=decision.decision_date)
         .exclude(pk=decision.pk)
         .exists()
     )
-    if later_exists:
+    if later_says_otherwise:
+        return
+    if facility.status_date and facility.status_date > decision.decision_date:
         return
     status = STATUS_FROM_OUTCOME.get(decision.outcome)
     if status is None:

@@ -109,10 +109,32 @@ def diarienummer(value: str) -> str:
 
 
 def facility_id(value: str) -> str:
+    """Canonical upper case: ``k0880-001`` and ``K0880-001`` are one facility."""
     raw = value.strip()
     if not FACILITY_ID_PATTERN.match(raw):
         raise ValidationError(_("ska vara 1–32 tecken: bokstäver a–z, siffror och bindestreck"))
-    return raw
+    return raw.upper()
+
+
+# Ten or twelve digits with an optional dash or plus: a personnummer, samordningsnummer or a
+# sole trader's organisationsnummer. Never echoed back, never accepted in public text.
+PERSONAL_NUMBER_PATTERN = re.compile(r"(?<!\d)(?:\d{2})?\d{6}[-+]?\d{4}(?!\d)")
+
+
+def mask_personal_numbers(text: str) -> str:
+    return PERSONAL_NUMBER_PATTERN.sub("ÅÅMMDD-XXXX", text)
+
+
+def public_text(value: str) -> str:
+    """Text IVO publishes (summaries, orientation) must not hold a personnummer."""
+    if PERSONAL_NUMBER_PATTERN.search(value):
+        raise ValidationError(
+            _(
+                "texten innehåller något som ser ut som ett personnummer; offentliga texter får "
+                "inte innehålla personuppgifter"
+            )
+        )
+    return value
 
 
 def municipality_code(value: str, known_codes: set[str] | frozenset[str]) -> str:
@@ -130,7 +152,7 @@ def code(value: str, choices: type[models.TextChoices]) -> str:
     if raw not in choices.values:
         raise ValidationError(
             _("okänd kod %(value)s; tillåtna: %(allowed)s")
-            % {"value": value.strip(), "allowed": ", ".join(choices.values)}
+            % {"value": mask_personal_numbers(value.strip()), "allowed": ", ".join(choices.values)}
         )
     return raw
 
@@ -142,7 +164,10 @@ def code_list(value: str, choices: type[models.TextChoices]) -> list[str]:
     if unknown:
         raise ValidationError(
             _("okänd kod %(value)s; tillåtna: %(allowed)s")
-            % {"value": ", ".join(unknown), "allowed": ", ".join(choices.values)}
+            % {
+                "value": mask_personal_numbers(", ".join(unknown)),
+                "allowed": ", ".join(choices.values),
+            }
         )
     return sorted(set(parts))
 

@@ -639,7 +639,7 @@ def test_import_decisions__revocation__status_and_permit_follow_in_any_row_order
     assert Permit.objects.get().status == PermitStatus.ATERKALLAT
 
 
-def test_import_decisions__older_prohibition_after_a_later_decision__status_unchanged(
+def test_import_decisions__prohibition_then_ordinary_decision__still_prohibited(
     private_home, tmp_path
 ):
     later = decision_row(
@@ -659,7 +659,38 @@ def test_import_decisions__older_prohibition_after_a_later_decision__status_unch
 
     run("import_decisions", write(tmp_path, f"{DECISION_HEADER}{prohibition}\n{later}\n"))
 
-    assert Facility.objects.get(facility_id="E-1").status == FacilityStatus.AKTIV
+    facility = Facility.objects.get(facility_id="E-1")
+    assert (facility.status, facility.status_date) == (
+        FacilityStatus.FORBUD,
+        datetime.date(2023, 3, 1),
+    )
+
+
+def test_import_facilities__after_prohibition_and_a_later_sanction__does_not_undo_it(
+    private_home, tmp_path
+):
+    rows = [
+        decision_row(
+            diarienummer="3.2.2-1/2024",
+            verksamhetsid="E-1",
+            beslutsdatum="2024-01-10",
+            utfall="forbud",
+            inspektionsdatum="",
+        ),
+        decision_row(
+            diarienummer="3.2.2-2/2024",
+            verksamhetsid="E-1",
+            beslutsdatum="2024-05-01",
+            utfall="sanktionsavgift",
+            inspektionsdatum="",
+        ),
+    ]
+    run("import_decisions", write(tmp_path, DECISION_HEADER + "\n".join(rows) + "\n"))
+
+    out, _ = run("import_facilities", private_home)
+
+    assert Facility.objects.get(facility_id="E-1").status == FacilityStatus.FORBUD
+    assert "som följer av beslut 3.2.2-1/2024 (2024-01-10)" in out
 
 
 def test_import_facilities__again_after_revocation__does_not_undo_it(private_home, tmp_path):
@@ -700,3 +731,51 @@ def test_import_facilities__permit_of_another_facility__rejected(private_home, t
         "rad 2, kolumn tillstand_dnr: diarienumret 8.5-1001/2019 hör redan till verksamheten E-1"
     ]
     assert snapshot() == before
+
+
+def test_import_facilities__lowercase_id_of_an_existing_facility__same_facility(example, tmp_path):
+    text = FACILITY_EXAMPLE.replace("K0880-001", "k0880-001").replace(";6;aktiv;", ";7;aktiv;")
+
+    run("import_facilities", write(tmp_path, text))
+
+    assert list(Facility.objects.values_list("facility_id", "places")) == [("K0880-001", 7)]
+
+
+def test_import_facilities__personnummer_in_public_text__refused(tmp_path):
+    text = (
+        f"{FACILITY_HEADER};sammanfattning\n{facility_row()};Föreståndaren 19811218-9876 slutar\n"
+    )
+
+    errors, _ = run_failing("import_facilities", write(tmp_path, text))
+
+    assert errors == [
+        "rad 2, kolumn sammanfattning: texten innehåller något som ser ut som ett personnummer; "
+        "offentliga texter får inte innehålla personuppgifter"
+    ]
+
+
+def test_import_facilities__personnummer_in_a_code_cell__not_echoed(tmp_path):
+    errors, _ = run_failing(
+        "import_facilities",
+        write(tmp_path, f"{FACILITY_HEADER}\n{facility_row(status='19811218-9876')}\n"),
+    )
+
+    assert errors == [
+        "rad 2, kolumn status: okänd kod ÅÅMMDD-XXXX; tillåtna: aktiv, nedlagd, aterkallad, forbud"
+    ]
+
+
+def test_import_facilities__xlsx_phone_as_number__refused_not_silently_stripped(tmp_path):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append([*FACILITY_HEADER.split(";"), "forestandare_namn", "forestandare_telefon"])
+    sheet.append([*facility_row().split(";"), "Test Testsson", 701740605])
+    path = tmp_path / "verksamheter.xlsx"
+    workbook.save(path)
+
+    errors, _ = run_failing("import_facilities", str(path))
+
+    assert errors == [
+        "rad 2, kolumn forestandare_telefon: cellen är formaterad som tal och kan ha tappat en "
+        "inledande nolla; formatera kolumnen som text och skriv in värdet igen"
+    ]

@@ -525,3 +525,21 @@ def test_portal__anonymous__sent_to_login_and_back(client, homes):
 
     assert response.status_code == 302
     assert response["Location"] == "/logga-in/?next=/%3Falder%3D15"
+
+
+def test_search__personnummer_typed_in__not_kept_in_the_access_log(client, homes):
+    from access.models import AccessEvent
+
+    client.get("/?q=19811218-9876&alder=15")
+
+    event = AccessEvent.objects.filter(action="search").latest("id")
+    assert "9876" not in event.detail
+    assert "q=ÅÅMMDD-XXXX" in event.detail and "alder=15" in event.detail
+
+
+def test_search__latest_outcome__a_decision_overturned_by_a_court_does_not_match(client, homes):
+    from register.models import Decision
+
+    Decision.objects.filter(diarienummer="3.2.2-13748/2022").update(appeal_status="upphavt")
+
+    assert result_names(client.get("/?utfall=brister")) == []

@@ -246,13 +246,13 @@ def test_inspection_overdue__hvb_and_stodboende_without_inspection_in_twelve_mon
 
     rows = facility_search(FacilitySearch(statuses=()), today=TODAY)
     overdue = {row.facility_id: row.inspection_overdue for row in rows}
-    assert overdue == {
-        "inspected": False,
-        "stale": True,
-        "never": True,
-        "new": False,  # opened less than a year ago: not yet due
-        "sis": False,  # 3 kap. 19 § SoF covers HVB and stödboenden
-        "closed": False,
+    assert overdue == {  # verksamhetsid is kept in upper case
+        "INSPECTED": False,
+        "STALE": True,
+        "NEVER": True,
+        "NEW": False,  # opened less than a year ago: not yet due
+        "SIS": False,  # 3 kap. 19 § SoF covers HVB and stödboenden
+        "CLOSED": False,
     }
 
 

@@ -72,13 +72,49 @@ def test_decision_save__other_outcomes__leave_status_alone(outcome):
     assert reload(facility).status == FacilityStatus.AKTIV
 
 
-def test_decision_save__older_prohibition__does_not_override_a_later_decision():
+def test_decision_save__older_prohibition__does_not_override_a_later_revocation():
     facility = FacilityFactory()
-    DecisionFactory(facility=facility, decision_date=datetime.date(2024, 6, 1))
+    DecisionFactory(
+        facility=facility, outcome=Outcome.ATERKALLELSE, decision_date=datetime.date(2024, 6, 1)
+    )
     DecisionFactory(
         facility=facility, outcome=Outcome.FORBUD, decision_date=datetime.date(2023, 1, 1)
     )
-    assert reload(facility).status == FacilityStatus.AKTIV
+
+    facility = reload(facility)
+    assert (facility.status, facility.status_date) == (
+        FacilityStatus.ATERKALLAD,
+        datetime.date(2024, 6, 1),
+    )
+
+
+def test_decision_save__later_ordinary_decision__does_not_lift_a_prohibition():
+    facility = FacilityFactory()
+    DecisionFactory(
+        facility=facility, outcome=Outcome.BRISTER, decision_date=datetime.date(2024, 2, 1)
+    )
+    DecisionFactory(
+        facility=facility, outcome=Outcome.FORBUD, decision_date=datetime.date(2024, 1, 10)
+    )
+
+    facility = reload(facility)
+    assert (facility.status, facility.status_date) == (
+        FacilityStatus.FORBUD,
+        datetime.date(2024, 1, 10),
+    )
+
+
+def test_decision_save__old_decision_entered_late__does_not_undo_a_later_closure():
+    facility = FacilityFactory(
+        status=FacilityStatus.NEDLAGD,
+        status_date=datetime.date(2020, 6, 30),
+        end_date=datetime.date(2020, 6, 30),
+    )
+    DecisionFactory(
+        facility=facility, outcome=Outcome.FORBUD, decision_date=datetime.date(2016, 1, 10)
+    )
+
+    assert reload(facility).status == FacilityStatus.NEDLAGD
 
 
 def test_decision_save__revocation__revokes_the_valid_permit():
