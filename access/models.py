@@ -220,3 +220,35 @@ class AccessEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("Åtkomstloggen kan inte ändras.")
+
+
+class MunicipalityLogin(models.Model):
+    """How a municipality's users sign in: the one-time link (default) or the municipality's own
+    identity provider through OpenID Connect (access/oidc.py). The allowlist decides either way."""
+
+    class Method(models.TextChoices):
+        LINK = "link", _("Engångslänk eller kod via e-post")
+        OIDC = "oidc", _("Organisationens inloggning (OpenID Connect)")
+
+    municipality = models.OneToOneField(
+        Municipality,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="login_setting",
+        verbose_name=_("kommun"),
+    )
+    method = models.CharField(
+        _("inloggningssätt"), max_length=10, choices=Method.choices, default=Method.LINK
+    )
+
+    class Meta:
+        verbose_name = _("inloggningssätt för kommun")
+        verbose_name_plural = _("inloggningssätt för kommuner")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(method__in=["link", "oidc"]), name="municipalitylogin_method_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.municipality_id}: {self.get_method_display()}"
