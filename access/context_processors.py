@@ -7,6 +7,7 @@ from access.roles import Permission, has_permission
 
 _LINKS = [
     (Permission.MANAGE_OWN_ALLOWLIST, "access:allowlist", _("Frilistning")),
+    (Permission.MANAGE_ALL_ALLOWLISTS, "access:municipalities", _("Kommuner")),
     (Permission.BACK_OFFICE, "admin:index", _("Back office")),
 ]
 

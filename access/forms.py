@@ -61,3 +61,18 @@ class AllowlistAddForm(DescribedFieldsMixin, forms.Form):
         ],
         initial=Role.MUNICIPAL_USER,
     )
+
+
+class FirstAdministratorForm(DescribedFieldsMixin, forms.Form):
+    municipality = forms.ChoiceField(label=_("Kommun"))
+    email = forms.EmailField(
+        label=_("Den kommunala administratörens e-postadress"),
+        max_length=254,
+        error_messages={"invalid": _("Skriv en e-postadress, till exempel namn@kommun.se.")},
+    )
+
+    def __init__(self, *args, municipalities, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["municipality"].choices = [("", _("Välj kommun"))] + [
+            (m.code, f"{m.name} ({m.code})") for m in municipalities
+        ]

@@ -222,3 +222,22 @@ def user_for_entry(entry: AllowlistEntry):
         user=user, defaults={"role": entry.role, "municipality_id": entry.municipality_id}
     )
     return user
+
+
+@transaction.atomic
+def municipality_login_method_set(*, request: HttpRequest, municipality_id: str, method: str):
+    """Switch how a municipality's users sign in (access.models.MunicipalityLogin)."""
+    from access.models import MunicipalityLogin
+
+    if method not in MunicipalityLogin.Method.values:
+        raise ValidationError({"method": _("Okänt inloggningssätt.")})
+    MunicipalityLogin.objects.update_or_create(
+        municipality_id=municipality_id, defaults={"method": method}
+    )
+    log.record(
+        request,
+        AccessEvent.Action.ALLOWLIST_CHANGE,
+        object_type="municipality",
+        object_id=municipality_id,
+        detail={"ändring": "inloggningssätt", "till": method},
+    )

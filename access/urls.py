@@ -18,4 +18,10 @@ urlpatterns = [
         views.allowlist_revoke,
         name="allowlist_revoke",
     ),
+    path("ivo/kommuner/", views.municipalities, name="municipalities"),
+    path(
+        "ivo/kommuner/<str:code>/inloggning/",
+        views.municipality_login_method,
+        name="municipality_login_method",
+    ),
 ]

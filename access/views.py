@@ -8,15 +8,16 @@ from django.contrib.auth import login, logout
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from access import log, services
 from access.decorators import public, requires
-from access.forms import AllowlistAddForm, CodeForm, EmailForm
+from access.forms import AllowlistAddForm, CodeForm, EmailForm, FirstAdministratorForm
 from access.middleware import LOGIN_AT
-from access.models import AccessEvent, AllowlistEntry
+from access.models import AccessEvent, AllowlistEntry, MunicipalityLogin
 from access.roles import Permission
 from register.models import Municipality
 
@@ -182,3 +183,76 @@ def allowlist_revoke(request: HttpRequest, public_id: str) -> HttpResponse:
         _("%(email)s är återkallad och kan inte längre logga in.") % {"email": entry.email},
     )
     return redirect("access:allowlist")
+
+
+# IVO administrators: municipalities, their first administrator and their login method ----------
+
+
+@requires(Permission.MANAGE_ALL_ALLOWLISTS)
+def municipalities(request: HttpRequest) -> HttpResponse:
+    from django.db.models import Count, Q
+
+    from access.roles import Role
+
+    all_municipalities = list(Municipality.objects.select_related("county").order_by("name"))
+    form = FirstAdministratorForm(request.POST or None, municipalities=all_municipalities)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.allowlist_add(
+                request=request,
+                email=form.cleaned_data["email"],
+                municipality_id=form.cleaned_data["municipality"],
+                role=Role.MUNICIPAL_ADMIN,
+            )
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                for message in errors:
+                    form.add_error(field if field in form.fields else None, message)
+        else:
+            messages.success(request, _("Kommunens administratör är tillagd."))
+            return redirect("access:municipalities")
+    now = timezone.now()
+    live = Q(revoked_at__isnull=True, expires_at__gt=now)
+    counts = {
+        row["municipality"]: row
+        for row in AllowlistEntry.objects.values("municipality").annotate(
+            users=Count("id", filter=live),
+            administrators=Count("id", filter=live & Q(role=Role.MUNICIPAL_ADMIN)),
+        )
+    }
+    methods = dict(MunicipalityLogin.objects.values_list("municipality_id", "method"))
+    rows = [
+        {
+            "municipality": municipality,
+            "users": counts.get(municipality.code, {}).get("users", 0),
+            "administrators": counts.get(municipality.code, {}).get("administrators", 0),
+            "method": methods.get(municipality.code, MunicipalityLogin.Method.LINK),
+        }
+        for municipality in all_municipalities
+        if municipality.code in counts or municipality.code in methods
+    ]
+    return render(
+        request,
+        "access/municipalities.html",
+        {"form": form, "rows": rows, "methods": MunicipalityLogin.Method.choices},
+        status=400 if form.errors else 200,
+    )
+
+
+@requires(Permission.MANAGE_ALL_ALLOWLISTS)
+@require_POST
+def municipality_login_method(request: HttpRequest, code: str) -> HttpResponse:
+    municipality = get_object_or_404(Municipality, code=code)
+    try:
+        services.municipality_login_method_set(
+            request=request,
+            municipality_id=municipality.code,
+            method=request.POST.get("method", ""),
+        )
+    except ValidationError:
+        messages.error(request, _("Okänt inloggningssätt."))
+    else:
+        messages.success(
+            request, _("Inloggningssättet för %(name)s är ändrat.") % {"name": municipality.name}
+        )
+    return redirect("access:municipalities")

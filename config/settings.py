@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "simple_history",
+    "csp",
     "register",
     "access.apps.AccessConfig",
     "portal",
@@ -71,6 +72,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -193,6 +195,23 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# Content Security Policy (django-csp): our own scripts and styles only, nothing inline, no
+# framing, forms post only to us. The pages need nothing else (tests/browser checks for
+# violations).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'none'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
 # Behind our own TLS proxy, its X-Forwarded-* headers are trusted (only their last hop: the one
 # the proxy added); otherwise a forged X-Forwarded-For is ignored (access log, login lockout).
 TRUSTED_PROXY_HEADER = env_bool("BEHIND_TLS_PROXY", False)
@@ -234,3 +253,42 @@ OIDC_STORE_ACCESS_TOKEN = False
 OIDC_STORE_ID_TOKEN = False
 TEMPLATES[0]["OPTIONS"]["context_processors"].append("access.oidc_context.oidc_login")
 
+# --- IVO staff login: django-otp and django-axes (access/staff_views.py) ---
+# IVO's staff sign in with password and a TOTP code; the back office (Django admin) is open only
+# to a session verified that way whose role has the back-office permission.
+INSTALLED_APPS += ["django_otp", "django_otp.plugins.otp_totp", "axes"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("access.middleware.AccessMiddleware") + 1,
+    "access.staff_views.BackOfficeMiddleware",
+)
+# Last, as django-axes asks: it turns a lockout into the lockout page.
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+AUTHENTICATION_BACKENDS = [
+    # First: a locked-out username and address are refused before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    *globals().get("AUTHENTICATION_BACKENDS", ["django.contrib.auth.backends.ModelBackend"]),
+]
+OTP_TOTP_ISSUER = "HVB-registret"
+# Lockout: the pair of username and address, never the address alone (a municipality's or IVO's
+# whole staff can share one outgoing address), for a finite time.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = env_int("STAFF_LOGIN_FAILURE_LIMIT", 5)
+STAFF_LOGIN_COOLOFF_MINUTES = env_int("STAFF_LOGIN_COOLOFF_MINUTES", 30)
+AXES_COOLOFF_TIME = STAFF_LOGIN_COOLOFF_MINUTES / 60  # django-axes reads a float as hours
+# The address as the access log sees it: REMOTE_ADDR, or behind our own proxy only the last hop
+# of X-Forwarded-For, so a forged header does not start a fresh count.
+AXES_CLIENT_IP_CALLABLE = "access.log.client_ip"
+# Attempts without a username (federated login) would lock out the address alone.
+AXES_WHITELIST_CALLABLE = "access.staff_views.axes_not_counted"
+AXES_LOCKOUT_CALLABLE = "access.staff_views.locked_out"
+# Failures during a lockout do not extend it, so the time the lockout page gives holds.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+# Masked in django-axes' records, as the password is: the one-time code.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
+# No start-up banner on every command; failures are still logged (as warnings).
+AXES_VERBOSE = False

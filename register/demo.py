@@ -1050,7 +1050,19 @@ def write_demo_data(data: DemoData) -> None:
 
 
 def ensure_demo_users() -> list[DemoLogin]:
-    """The demo logins: an IVO administrator and an IVO registrator (no delete permission)."""
+    """The demo logins: an IVO administrator and an IVO registrator (no delete permission).
+
+    Each signs in with password and a TOTP code (access/staff_views.py). The TOTP key is fixed and
+    public, like the password: the SHA-1 digest of ``hvb-registret-demo-totp:<username>``, which
+    ``seed_demo`` prints in base32 for an authenticator app.
+    """
+    import hashlib
+
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from access.models import Account
+    from access.roles import Role
+
     user_model = get_user_model()
     group, _created = Group.objects.get_or_create(name=REGISTRATOR_GROUP)
     editable = [model._meta.model_name for model in REGISTER_MODELS]
@@ -1063,7 +1075,10 @@ def ensure_demo_users() -> list[DemoLogin]:
     )
     group.permissions.set(permissions)
     administrator, registrator = DEMO_LOGINS
-    for login, superuser in ((administrator, True), (registrator, False)):
+    for login, superuser, role in (
+        (administrator, True, Role.IVO_ADMIN),
+        (registrator, False, Role.IVO_REGISTRATOR),
+    ):
         user, _created = user_model.objects.get_or_create(username=login.username)
         user.is_staff = True
         user.is_superuser = superuser
@@ -1075,6 +1090,10 @@ def ensure_demo_users() -> list[DemoLogin]:
         else:
             user.user_permissions.clear()
             user.groups.set([group])
+        Account.objects.update_or_create(user=user, defaults={"role": role, "municipality": None})
+        key = hashlib.sha1(f"hvb-registret-demo-totp:{login.username}".encode()).hexdigest()
+        TOTPDevice.objects.filter(user=user).delete()
+        TOTPDevice.objects.create(user=user, name="Demo", key=key, confirmed=True)
     return list(DEMO_LOGINS)
 
 

@@ -23,9 +23,17 @@ def municipal_user(db):
 @pytest.fixture
 def registrator(django_user_model):
     """An IVO registrator: the person whose name goes on history rows written through the admin."""
-    return django_user_model.objects.create_user(
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from access.models import Account
+    from access.roles import Role
+
+    user = django_user_model.objects.create_user(
         username="registrator", password="registrator-password", is_staff=True
     )
+    Account.objects.create(user=user, role=Role.IVO_REGISTRATOR)
+    TOTPDevice.objects.create(user=user, name="Autentiseringsapp", confirmed=True)
+    return user
 
 
 def pytest_collection_modifyitems(items):

@@ -132,3 +132,23 @@ def make_user(
             expires_at=now + datetime.timedelta(days=365),
         )
     return user
+
+
+def sign_in(client, user) -> None:
+    """Sign ``user`` in on the test client as the service would: IVO staff with their second
+    factor verified (django-otp), municipal users by session alone."""
+    from django.conf import settings
+
+    from access.roles import IVO_ROLES, role_of
+
+    client.force_login(user)
+    if role_of(user) in IVO_ROLES:
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+        session = client.session
+        session["otp_device_id"] = device.persistent_id
+        session.save()
+        client.cookies[settings.SESSION_COOKIE_NAME] = session.session_key

@@ -13,10 +13,23 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def staff_client(client, django_user_model):
+    """An IVO administrator signed in with password and code (access/staff_views.py)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from access.models import Account
+    from access.roles import Role
+
     user = django_user_model.objects.create_superuser(
         username="ivo.admin", password="admin-password-for-tests"
     )
+    Account.objects.create(user=user, role=Role.IVO_ADMIN)
+    device = TOTPDevice.objects.create(user=user, name="Autentiseringsapp", confirmed=True)
     client.force_login(user)
+    # What django_otp.login does once the code is accepted: the session is verified by the device.
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
     client.user = user
     return client
 

@@ -335,10 +335,23 @@ def test_seed_demo__demo_users_can_log_in_and_the_registrator_cannot_delete(seed
         perm.startswith("register.delete_") for perm in registrator.get_all_permissions()
     )
 
-    assert client.login(username="ivo.registrator", password="demo-registrator-2026")
+    # The demo logins work as printed: password and the code of the demo TOTP key.
+    assert staff_sign_in(client, "ivo.registrator", "demo-registrator-2026").status_code == 302
     assert client.get("/admin/register/facility/").status_code == 200
     client.logout()
-    assert client.login(username="ivo.admin", password="demo-ivo-admin-2026")
+    assert staff_sign_in(client, "ivo.admin", "demo-ivo-admin-2026").status_code == 302
+    assert client.get("/admin/").status_code == 200
+
+
+def staff_sign_in(client, username: str, password: str):
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    key = TOTPDevice.objects.get(user__username=username, confirmed=True).bin_key
+    return client.post(
+        "/personal/logga-in/",
+        {"username": username, "password": password, "code": f"{totp(key):06d}"},
+    )
 
 
 def test_seed_demo__without_debug_or_logins_option__sets_no_known_passwords():

@@ -127,3 +127,27 @@ def test_axe__no_violations(page, register_data, path, width):
     )
 
     _assert_no_axe_violations(page)
+
+
+def test_content_security_policy__no_violation_on_any_portal_page(page, register_data):
+    violations = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    for path in (
+        "/",
+        "/?lan=08&alder=femton",
+        f"/verksamhet/{register_data.facility_id}/",
+        f"/huvudman/{register_data.provider.public_id}/",
+    ):
+        response = page.goto(path)
+        assert "default-src 'none'" in response.headers["content-security-policy"]
+        page.wait_for_load_state("networkidle")
+
+    assert violations == []
+    # The error summary got focus from site.js: the script ran under the policy.
+    page.goto("/?alder=femton")
+    expect(page.locator("#error-summary")).to_be_focused()

@@ -66,3 +66,14 @@ class Command(BaseCommand):
         self.stdout.write("Demoinloggningar (back office på /admin/):")
         for login in demo.DEMO_LOGINS:
             self.stdout.write(f"  {login.username} / {login.password} – {login.description}")
+            from base64 import b32encode
+
+            from django_otp.plugins.otp_totp.models import TOTPDevice
+
+            device = TOTPDevice.objects.filter(user__username=login.username, confirmed=True).last()
+            if device is not None:
+                secret = b32encode(device.bin_key).decode()
+                self.stdout.write(
+                    f"    kod: TOTP-nyckel {secret} i en autentiseringsapp "
+                    f"(eller `oathtool --totp -b {secret}`); logga in på /personal/logga-in/"
+                )
