@@ -1094,7 +1094,33 @@ def ensure_demo_users() -> list[DemoLogin]:
         key = hashlib.sha1(f"hvb-registret-demo-totp:{login.username}".encode()).hexdigest()
         TOTPDevice.objects.filter(user=user).delete()
         TOTPDevice.objects.create(user=user, name="Demo", key=key, confirmed=True)
+    ensure_demo_allowlist()
     return list(DEMO_LOGINS)
+
+
+# Municipal demo users: they log in by one-time link, which development prints in the terminal.
+DEMO_MUNICIPAL_LOGINS = (
+    ("socialsekreterare@kalmar.example", "kommun_anvandare"),
+    ("administrator@kalmar.example", "kommun_admin"),
+)
+
+
+def ensure_demo_allowlist() -> None:
+    """Allowlist the municipal demo addresses (Kalmar), valid for a year from today."""
+    import datetime as _datetime
+
+    from access.models import AllowlistEntry
+
+    now = timezone.now()
+    for email, role in DEMO_MUNICIPAL_LOGINS:
+        AllowlistEntry.objects.filter(email=email, revoked_at__isnull=True).update(revoked_at=now)
+        AllowlistEntry.objects.create(
+            email=email,
+            municipality_id="0880",
+            role=role,
+            confirmed_at=now,
+            expires_at=now + _datetime.timedelta(days=365),
+        )
 
 
 @transaction.atomic

@@ -510,3 +510,25 @@ def test_totp_device_command__not_ivo_staff__refused():
     with pytest.raises(CommandError, match="finns inte"):
         call_command("totp_device", "finns.inte", stdout=io.StringIO())
     assert not TOTPDevice.objects.exists()
+
+
+def test_create_ivo_user__account_with_role_and_no_usable_password_yet():
+    import io
+
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("create_ivo_user", "karin.ivo", "Karin@IVO.se", "--role", "ivo_admin", stdout=out)
+
+    user = get_user_model().objects.get(username="karin.ivo")
+    assert (user.email, user.is_staff, user.account.role) == ("karin@ivo.se", True, "ivo_admin")
+    assert not user.has_usable_password()
+    assert "changepassword karin.ivo" in out.getvalue()
+
+
+def test_create_ivo_user__municipal_role__refused():
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError):
+        call_command("create_ivo_user", "x", "x@ivo.se", "--role", "kommun_admin")

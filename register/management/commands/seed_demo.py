@@ -74,6 +74,12 @@ class Command(BaseCommand):
             if device is not None:
                 secret = b32encode(device.bin_key).decode()
                 self.stdout.write(
-                    f"    kod: TOTP-nyckel {secret} i en autentiseringsapp "
-                    f"(eller `oathtool --totp -b {secret}`); logga in på /personal/logga-in/"
+                    f"    kod: TOTP-nyckel {secret} i en autentiseringsapp, eller "
+                    f"`.venv/bin/python manage.py demo_totp_code {login.username}`; "
+                    "logga in på /personal/logga-in/"
                 )
+        self.stdout.write(
+            "Kommunala demoanvändare (Kalmar), inloggning med engångslänk på /logga-in/:"
+        )
+        for email, role in demo.DEMO_MUNICIPAL_LOGINS:
+            self.stdout.write(f"  {email} ({role}) – länken skrivs ut här i terminalen")
