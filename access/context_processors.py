@@ -8,6 +8,9 @@ from access.roles import Permission, has_permission
 _LINKS = [
     (Permission.MANAGE_OWN_ALLOWLIST, "access:allowlist", _("Frilistning")),
     (Permission.MANAGE_ALL_ALLOWLISTS, "access:municipalities", _("Kommuner")),
+    (Permission.READ_OWN_ACCESS_LOG, "accesslog:municipal", _("Loggutdrag")),
+    (Permission.REVIEW_ACCESS_LOG, "accesslog:search", _("Åtkomstlogg")),
+    (Permission.REVIEW_ACCESS_LOG, "accesslog:review", _("Logggranskning")),
     (Permission.BACK_OFFICE, "admin:index", _("Back office")),
 ]
 

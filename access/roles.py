@@ -51,11 +51,20 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 
 
 def role_of(user) -> str | None:
-    """The user's role, or None for anonymous users and accounts without one."""
+    """The user's role, or None for anonymous users and accounts without one.
+
+    An IVO role counts only in a session verified with the second factor (django-otp's
+    middleware puts ``is_verified`` on the request's user), whatever page is asked for.
+    """
     if not getattr(user, "is_authenticated", False):
         return None
     account = getattr(user, "account", None)
-    return account.role if account is not None else None
+    if account is None:
+        return None
+    is_verified = getattr(user, "is_verified", None)
+    if account.role in IVO_ROLES and is_verified is not None and not is_verified():
+        return None
+    return account.role
 
 
 def has_permission(user, permission: str) -> bool:

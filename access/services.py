@@ -218,6 +218,11 @@ def user_for_entry(entry: AllowlistEntry):
     )
     if not user.is_active:
         return None
+    # A staff account is never signed in, nor turned into a municipal one, by an allowlisted
+    # address: IVO's staff sign in with their second factor (access/staff_views.py).
+    account = Account.objects.filter(user=user).first()
+    if user.is_staff or user.is_superuser or (account and account.role not in MUNICIPAL_ROLES):
+        return None
     Account.objects.update_or_create(
         user=user, defaults={"role": entry.role, "municipality_id": entry.municipality_id}
     )

@@ -193,7 +193,13 @@ class BackOfficeMiddleware:
                     request.GET.get("next") or admin_index, reverse("staff:login")
                 )
             user = request.user
-            if user.is_authenticated and not has_permission(user, Permission.BACK_OFFICE):
+            account = getattr(user, "account", None) if user.is_authenticated else None
+            unverified_staff = account is not None and account.role in IVO_ROLES
+            if (
+                user.is_authenticated
+                and not unverified_staff
+                and not has_permission(user, Permission.BACK_OFFICE)
+            ):
                 raise PermissionDenied
             return redirect_to_login(request.get_full_path(), reverse("staff:login"))
         return self.get_response(request)

@@ -10,7 +10,7 @@ from access.models import AccessEvent
 from access.roles import Role
 from register import services
 from register.models import Facility, Manager, Provider
-from tests.factories import FacilityFactory, make_user
+from tests.factories import FacilityFactory, make_user, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -129,7 +129,7 @@ def test_disclosure_on__anonymous_still_sees_nothing(client, seeded, settings):
 
 def test_disclosure_off__ivo_staff_see_the_manager_and_it_is_logged(client, seeded):
     user = make_user(Role.IVO_REGISTRATOR)
-    client.force_login(user)
+    sign_in(client, user)
     facility = manager_and_sole_trader_home()
     manager = facility.managers.get(end_date__isnull=True)
 

@@ -319,3 +319,29 @@ def test_allowlist__municipal_user__forbidden(client):
     client.force_login(make_user(Role.MUNICIPAL_USER))
 
     assert client.get("/kommun/frilistning/").status_code == 403
+
+
+def test_login_link__address_of_an_ivo_staff_account__never_signs_it_in(client, smtp_server):
+    staff = make_user(Role.IVO_ADMIN, email="karin@ivo.example")
+    staff.username = "karin@ivo.example"
+    staff.save()
+    now = timezone.now()
+    AllowlistEntry.objects.create(
+        email="karin@ivo.example",
+        municipality_id="0880",
+        confirmed_at=now,
+        expires_at=now + datetime.timedelta(days=365),
+    )
+    request_link(client, email="karin@ivo.example")
+    link, _code = link_and_code(smtp_server)
+
+    assert client.post(link).status_code == 400
+    staff.account.refresh_from_db()
+    assert staff.account.role == Role.IVO_ADMIN
+
+
+def test_ivo_role__without_the_second_factor__no_rights_anywhere(client):
+    client.force_login(make_user(Role.IVO_ADMIN))  # a session not verified with a code
+
+    assert client.get("/ivo/kommuner/").status_code == 403
+    assert client.get("/").status_code == 403
