@@ -132,7 +132,11 @@ _access_log_url = env_str("ACCESS_LOG_DATABASE_URL", "")
 if not _access_log_url and DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     _access_log_url = f"sqlite:///{BASE_DIR / 'accesslog.sqlite3'}"
 if _access_log_url:
-    DATABASES["accesslog"] = dj_database_url.parse(_access_log_url)
+    # Kept open between requests: opening the file and setting its pragmas cost three times
+    # the insert itself (bench/access_log_load.py).
+    DATABASES["accesslog"] = dj_database_url.parse(
+        _access_log_url, conn_max_age=env_int("ACCESS_LOG_CONN_MAX_AGE", 600)
+    )
     if DATABASES["accesslog"]["ENGINE"] == "django.db.backends.sqlite3":
         DATABASES["accesslog"]["OPTIONS"] = {
             "transaction_mode": "IMMEDIATE",

@@ -45,6 +45,24 @@ def browser():
     del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
+def _server_thread_class():
+    from django.core.servers.basehttp import ThreadedWSGIServer
+    from django.test.testcases import LiveServerThread
+
+    class KeepConnectionsServer(ThreadedWSGIServer):
+        # Django closes every connection when a request thread ends, which is when Chromium
+        # drops its keep-alive socket: often after the test, sometimes in the middle of the
+        # next one, whose transaction then dies with "the connection is closed". The
+        # connections here are the test's own; the test closes them.
+        def _close_connections(self):
+            pass
+
+    class Thread(LiveServerThread):
+        server_class = KeepConnectionsServer
+
+    return Thread
+
+
 class SharedConnectionLiveServer:
     """A live server that answers on the test's own database connections.
 
@@ -57,12 +75,11 @@ class SharedConnectionLiveServer:
     def __init__(self):
         from django.contrib.staticfiles.handlers import StaticFilesHandler
         from django.db import connections
-        from django.test.testcases import LiveServerThread
 
         self.connections = {alias: connections[alias] for alias in connections}
         for connection in self.connections.values():
             connection.inc_thread_sharing()
-        self.thread = LiveServerThread(
+        self.thread = _server_thread_class()(
             "127.0.0.1",
             static_handler=StaticFilesHandler,
             connections_override=self.connections,
