@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from access.roles import Permission, has_permission
 
 _LINKS = [
+    (Permission.REQUEST_DECISIONS, "documents:my_requests", _("Begärda beslut")),
+    (Permission.HANDLE_DECISION_REQUESTS, "documents:queue", _("Utlämnande")),
     (Permission.MANAGE_OWN_ALLOWLIST, "access:allowlist", _("Frilistning")),
     (Permission.MANAGE_ALL_ALLOWLISTS, "access:municipalities", _("Kommuner")),
     (Permission.READ_OWN_ACCESS_LOG, "accesslog:municipal", _("Loggutdrag")),

@@ -30,19 +30,41 @@ class Permission(models.TextChoices):
     READ_OWN_ACCESS_LOG = "read_own_access_log", _("Läsa loggutdrag för den egna kommunen")
     REVIEW_ACCESS_LOG = "review_access_log", _("Söka i och granska åtkomstloggen")
     BACK_OFFICE = "back_office", _("Arbeta i registrets back office")
+    REQUEST_DECISIONS = "request_decisions", _("Begära ut beslut för den egna socialnämnden")
+    HANDLE_DECISION_REQUESTS = (
+        "handle_decision_requests",
+        _("Pröva och besvara begäranden om beslut"),
+    )
+    ATTACH_DECISION_DOCUMENTS = "attach_decision_documents", _("Bifoga beslutshandlingar")
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.MUNICIPAL_USER: frozenset({Permission.USE_PORTAL}),
+    Role.MUNICIPAL_USER: frozenset({Permission.USE_PORTAL, Permission.REQUEST_DECISIONS}),
     Role.MUNICIPAL_ADMIN: frozenset(
-        {Permission.USE_PORTAL, Permission.MANAGE_OWN_ALLOWLIST, Permission.READ_OWN_ACCESS_LOG}
+        {
+            Permission.USE_PORTAL,
+            Permission.REQUEST_DECISIONS,
+            Permission.MANAGE_OWN_ALLOWLIST,
+            Permission.READ_OWN_ACCESS_LOG,
+        }
     ),
-    Role.IVO_REGISTRATOR: frozenset({Permission.USE_PORTAL, Permission.BACK_OFFICE}),
-    Role.IVO_CASE_OFFICER: frozenset({Permission.USE_PORTAL, Permission.BACK_OFFICE}),
+    Role.IVO_REGISTRATOR: frozenset(
+        {Permission.USE_PORTAL, Permission.BACK_OFFICE, Permission.ATTACH_DECISION_DOCUMENTS}
+    ),
+    Role.IVO_CASE_OFFICER: frozenset(
+        {
+            Permission.USE_PORTAL,
+            Permission.BACK_OFFICE,
+            Permission.ATTACH_DECISION_DOCUMENTS,
+            Permission.HANDLE_DECISION_REQUESTS,
+        }
+    ),
     Role.IVO_ADMIN: frozenset(
         {
             Permission.USE_PORTAL,
             Permission.BACK_OFFICE,
+            Permission.ATTACH_DECISION_DOCUMENTS,
+            Permission.HANDLE_DECISION_REQUESTS,
             Permission.MANAGE_ALL_ALLOWLISTS,
             Permission.REVIEW_ACCESS_LOG,
         }

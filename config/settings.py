@@ -52,8 +52,6 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "HVB-registret <noreply@hvb-registret.ivo.se>")
-# Where a worker sends a request for a full decision until the request flow exists.
-IVO_REGISTRY_EMAIL = env_str("IVO_REGISTRY_EMAIL", "registrator@ivo.se")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -68,6 +66,7 @@ INSTALLED_APPS = [
     "register",
     "access.apps.AccessConfig",
     "portal",
+    "documents",
 ]
 
 MIDDLEWARE = [
@@ -187,6 +186,33 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+
+# Decision documents (documents/): never served from a public URL, only through views that
+# check who asks. A local folder by default; DOCUMENTS_STORAGE=s3 for an S3-compatible store
+# through django-storages (the bucket private, links signed and short-lived).
+DOCUMENTS_ROOT = env_str("DOCUMENTS_ROOT", str(BASE_DIR / "media" / "documents"))
+if env_choice("DOCUMENTS_STORAGE", "local", ("local", "s3")) == "s3":
+    STORAGES["documents"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("DOCUMENTS_S3_BUCKET", ""),
+            "endpoint_url": env_str("DOCUMENTS_S3_ENDPOINT_URL", "") or None,
+            "region_name": env_str("DOCUMENTS_S3_REGION", "") or None,
+            "access_key": env_str("DOCUMENTS_S3_ACCESS_KEY", ""),
+            "secret_key": env_str("DOCUMENTS_S3_SECRET_KEY", ""),
+            "default_acl": "private",
+            "file_overwrite": False,
+            "querystring_expire": 60,
+        },
+    }
+else:
+    STORAGES["documents"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": DOCUMENTS_ROOT, "base_url": None},
+    }
+DOCUMENT_MAX_BYTES = env_int("DOCUMENT_MAX_BYTES", 20 * 1024 * 1024)
+# Uploads larger than this go to a temporary file rather than memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # Security: production values by default; development relaxes them through DEBUG.
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)

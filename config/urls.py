@@ -10,5 +10,7 @@ urlpatterns = [
     path("", include("access.oidc_urls")),
     # The access log: extracts, search, export and the review report (access/log_urls.py).
     path("", include("access.log_urls")),
+    # Full decisions on request: the utlämnande flow (documents/urls.py).
+    path("", include("documents.urls")),
     path("", include("portal.urls")),
 ]

@@ -8,5 +8,4 @@ urlpatterns = [
     path("", views.search, name="search"),
     path("verksamhet/<str:facility_id>/", views.facility_detail, name="facility"),
     path("huvudman/<str:public_id>/", views.provider_detail, name="provider"),
-    path("begar-ut-beslut/", views.request_decision, name="request_decision"),
 ]

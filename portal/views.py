@@ -19,7 +19,8 @@ from access import log
 from access.decorators import requires
 from access.disclosure import manager_facts, provider_facts
 from access.models import AccessEvent
-from access.roles import Permission
+from access.roles import Permission, has_permission
+from documents import selectors as document_selectors
 from portal.forms import PAGE_SIZE, SearchForm
 from register import selectors, validation
 from register.codes import (
@@ -113,6 +114,8 @@ def facility_detail(request: HttpRequest, facility_id: str) -> HttpResponse:
     log.record(
         request, AccessEvent.Action.FACILITY_VIEW, object_type="facility", object_id=facility_id
     )
+    timeline = _timeline(facility)
+    _add_document_states(request, [e.item for e in timeline if e.kind == "decision"])
     return render(
         request,
         "portal/facility.html",
@@ -121,7 +124,9 @@ def facility_detail(request: HttpRequest, facility_id: str) -> HttpResponse:
             "provider": provider_facts(facility.provider, request=request),
             "manager": manager_facts(facility, request=request),
             "facts_sentence": _facts_sentence(facility),
-            "timeline": _timeline(facility),
+            "timeline": timeline,
+            "may_request": has_permission(request.user, Permission.REQUEST_DECISIONS),
+            "may_attach": has_permission(request.user, Permission.ATTACH_DECISION_DOCUMENTS),
             "legend": _legend(),
             "target_group_choices": TargetGroup.choices,
             "review_area_choices": ReviewArea.choices,
@@ -152,23 +157,16 @@ def provider_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     )
 
 
-@requires(Permission.USE_PORTAL)
-def request_decision(request: HttpRequest) -> HttpResponse:
-    """How to request a full decision from IVO, until the documents issue makes it a flow."""
-    diarienummer = request.GET.get("diarienummer", "")
-    decision = Decision.objects.select_related("facility").filter(diarienummer=diarienummer).first()
-    if decision is None:
-        raise Http404(_("Beslutet finns inte i registret."))
-    return render(
-        request,
-        "portal/request_decision.html",
-        {
-            "decision": decision,
-            "registry_email": settings.IVO_REGISTRY_EMAIL,
-            "mail_subject": _("Begäran om allmän handling: beslut %(dnr)s")
-            % {"dnr": decision.diarienummer},
-        },
+def _add_document_states(request: HttpRequest, decisions: list[Decision]) -> None:
+    """Beside each decision: the municipality's request for it, or the copy to download."""
+    account = getattr(request.user, "account", None)
+    states = document_selectors.facility_document_states(
+        [decision.pk for decision in decisions],
+        municipality_id=account.municipality_id if account else None,
+        automatic_release=settings.DECISION_RELEASE == "automatic",
     )
+    for decision in decisions:
+        decision.document_state = states[decision.pk]
 
 
 def _legend() -> list[dict]:

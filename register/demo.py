@@ -1029,6 +1029,7 @@ def delete_demo_data() -> None:
         .objects.exclude(facility_id__startswith=DEMO_ID_PREFIX)
         .values("provider_id")
     )
+    _delete_rows_of_other_apps()
     for model in (Decision, Inspection, Manager, Permit, Registration):
         queryset = model.objects.filter(facility__facility_id__startswith=DEMO_ID_PREFIX)
         queryset._raw_delete(queryset.db)
@@ -1042,6 +1043,26 @@ def delete_demo_data() -> None:
         id__in=Provider.objects.values("pk")
     ).delete()
     demo_facility_history.delete()
+
+
+def _delete_rows_of_other_apps() -> None:
+    """Rows of other apps that point at demo facilities or their decisions and inspections (a
+    request for a demo decision, say) go first; the register does not need to know them."""
+    paths = {
+        Facility: "facility_id__startswith",
+        Decision: "facility__facility_id__startswith",
+        Inspection: "facility__facility_id__startswith",
+    }
+    for model, path in paths.items():
+        demo_pks = model.objects.filter(**{path: DEMO_ID_PREFIX}).values("pk")
+        for relation in model._meta.related_objects:
+            related = relation.related_model
+            if related._meta.app_label == "register":
+                continue
+            related._default_manager.filter(**{f"{relation.field.attname}__in": demo_pks}).delete()
+            history = getattr(related, "history", None)  # simple-history: no constraint, no cascade
+            if history is not None:
+                history.filter(**{f"{relation.field.attname}__in": demo_pks}).delete()
 
 
 def write_demo_data(data: DemoData) -> None:

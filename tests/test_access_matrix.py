@@ -13,6 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from access.decorators import PUBLIC
 from access.models import AllowlistEntry
 from access.roles import ROLE_PERMISSIONS, Role
+from documents.models import DecisionRequest
 from tests.factories import DecisionFactory, FacilityFactory, make_user, sign_in
 
 pytestmark = pytest.mark.django_db
@@ -45,9 +46,17 @@ def test_every_view_declares_who_may_use_it():
 @pytest.fixture
 def objects(db):
     facility = FacilityFactory(facility_id="K0880-001")
-    DecisionFactory(facility=facility, diarienummer="3.2.2-1/2024")
+    decision = DecisionFactory(facility=facility, diarienummer="3.2.2-1/2024")
     entry = make_user(Role.MUNICIPAL_USER, municipality="0880", email="matris@example.com")
+    request = DecisionRequest.objects.create(
+        decision=decision,
+        municipality_id="0880",
+        requester_email=entry.email,
+        state=DecisionRequest.State.RECEIVED,
+    )
     return {
+        "decision_pk": decision.pk,
+        "request_public_id": str(request.public_id),
         "facility_id": facility.facility_id,
         "provider_public_id": str(facility.provider.public_id),
         "entry_public_id": str(AllowlistEntry.objects.get(email=entry.email).public_id),
@@ -62,10 +71,14 @@ def sample_kwargs(name: str, objects) -> dict:
     }
     kwargs = {}
     for key in _route_params(name):
-        if key == "public_id":
+        if key == "public_id" and name.startswith("documents:"):
+            kwargs[key] = objects["request_public_id"]
+        elif key == "public_id":
             kwargs[key] = (
                 objects["entry_public_id"] if "allowlist" in name else objects["provider_public_id"]
             )
+        elif key == "pk":
+            kwargs[key] = objects["decision_pk"]
         else:
             kwargs[key] = pattern_kwargs[key]
     return kwargs

@@ -274,6 +274,28 @@ def test_seed_demo__run_again__same_data_no_duplicates():
     assert get_user_model().objects.filter(username__startswith="ivo.").count() == 2
 
 
+def test_seed_demo__rerun_after_a_request_for_a_demo_decision(seeded):
+    """What was tried in the demo (a request for a demo decision, a release copy) goes with the
+    demo data; it does not block the next seed_demo."""
+    from access.roles import Role
+    from documents import services as document_services
+    from documents.models import DecisionDocument, DecisionRequest
+    from tests.documents_helpers import pdf_upload
+    from tests.factories import make_user
+
+    decision = Decision.objects.first()
+    document_services.request_decision(decision=decision, user=make_user(Role.MUNICIPAL_USER))
+    document_services.clear_release_copy(
+        decision=decision, upload=pdf_upload(), user=make_user(Role.IVO_CASE_OFFICER), partial=False
+    )
+
+    seed()
+
+    assert not DecisionRequest.objects.exists() and not DecisionRequest.history.exists()
+    assert not DecisionDocument.objects.exists() and not DecisionDocument.history.exists()
+    assert Decision.objects.exists()
+
+
 def test_build_demo_data__same_seed_same_data_other_seed_other_data():
     arguments = {
         "municipalities": list(Municipality.objects.all()),

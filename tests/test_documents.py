@@ -1,0 +1,629 @@
+"""Full decisions on request (3 d § SoF): documents, requests, handling, release and download."""
+
+import datetime
+import threading
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.exceptions import ValidationError
+from django.db import connection, connections
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from access.models import AccessEvent
+from access.roles import Role
+from documents import selectors, services
+from documents.models import DecisionDocument, DecisionRequest
+from tests.documents_helpers import pdf_bytes, pdf_upload
+from tests.factories import DecisionFactory, FacilityFactory, make_user, sign_in
+
+pytestmark = pytest.mark.django_db
+
+State = DecisionRequest.State
+
+
+@pytest.fixture
+def decision(db):
+    facility = FacilityFactory(name="Lönngården", facility_id="K0880-LONN")
+    return DecisionFactory(facility=facility, diarienummer="3.2.2-555/2025")
+
+
+def client_for(user) -> Client:
+    client = Client()
+    sign_in(client, user)
+    return client
+
+
+@pytest.fixture
+def worker():
+    return make_user(Role.MUNICIPAL_USER, municipality="0880", email="anna@kalmar.example")
+
+
+@pytest.fixture
+def officer():
+    return make_user(Role.IVO_CASE_OFFICER)
+
+
+@pytest.fixture
+def registrator_user():
+    return make_user(Role.IVO_REGISTRATOR)
+
+
+def stored_files() -> list[Path]:
+    root = Path(django_settings.STORAGES["documents"]["OPTIONS"]["location"])
+    return [path for path in root.rglob("*") if path.is_file()] if root.exists() else []
+
+
+def page_text(response) -> str:
+    import re
+    from html import unescape
+
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", response.content.decode())).split())
+
+
+def open_request(decision, user) -> DecisionRequest:
+    return services.request_decision(decision=decision, user=user)
+
+
+# --- Uploads ------------------------------------------------------------------------------------
+
+
+def upload_full(client, decision, upload):
+    return client.post(
+        reverse("documents:decision_documents", args=[decision.pk]),
+        {"which": "full", "upload": upload},
+    )
+
+
+def test_upload__full_decision__stored_with_who_and_when(decision, registrator_user):
+    response = upload_full(client_for(registrator_user), decision, pdf_upload())
+
+    assert response.status_code == 302
+    document = DecisionDocument.objects.get(decision=decision)
+    assert document.full_uploaded_by == registrator_user
+    assert document.full_uploaded_at is not None
+    assert [path.read_bytes() for path in stored_files()] == [pdf_bytes()]
+    # The uploader's file name is not kept: it may carry a name.
+    assert "beslut.pdf" not in document.full_file.name
+
+
+@pytest.mark.parametrize(
+    ("upload", "message"),
+    [
+        (
+            pdf_upload("beslut.pdf", b"Detta \xe4r ett Word-dokument, inte en PDF.\n" * 20),
+            "Filen beslut.pdf är inte en PDF-fil (innehållet avgör, inte filnamnet).",
+        ),
+        (
+            pdf_upload("trasig.pdf", b"%PDF-1.7\n" + b"skrap utan sidor\n" * 50),
+            "Filen trasig.pdf är inte en PDF-fil (innehållet avgör, inte filnamnet).",
+        ),
+        (pdf_upload("tom.pdf", b""), "Filen tom.pdf är tom."),
+    ],
+    ids=["renamed-text-file", "pdf-header-no-pdf", "empty"],
+)
+def test_upload__refused__exact_message_and_nothing_stored(
+    decision, registrator_user, upload, message
+):
+    response = upload_full(client_for(registrator_user), decision, upload)
+
+    assert response.status_code == 400
+    assert message in page_text(response)
+    assert not DecisionDocument.objects.exists()
+    assert stored_files() == []
+
+
+def test_upload__oversized__refused_and_nothing_stored(decision, registrator_user, settings):
+    settings.DOCUMENT_MAX_BYTES = 1024
+    content = pdf_bytes(padding=4000)
+    assert len(content) > 1024
+
+    response = upload_full(client_for(registrator_user), decision, pdf_upload("stor.pdf", content))
+
+    assert response.status_code == 400
+    assert "Filen stor.pdf är 4,3 kB; den får vara högst 1,0 kB." in page_text(response)
+    assert not DecisionDocument.objects.exists()
+    assert stored_files() == []
+
+
+def test_upload__no_file__asks_for_one(decision, registrator_user):
+    response = client_for(registrator_user).post(
+        reverse("documents:decision_documents", args=[decision.pk]), {"which": "full"}
+    )
+
+    assert response.status_code == 400
+    assert "Välj en PDF-fil." in page_text(response)
+    assert not DecisionDocument.objects.exists()
+
+
+def test_release_copy__only_case_officers_clear_it(decision, registrator_user, officer):
+    data = {"which": "release", "outcome": "utlamnad", "upload": pdf_upload()}
+    url = reverse("documents:decision_documents", args=[decision.pk])
+
+    assert client_for(registrator_user).post(url, data).status_code == 404
+    assert not DecisionDocument.objects.exists()
+
+    data["upload"] = pdf_upload()
+    assert client_for(officer).post(url, data).status_code == 302
+    document = DecisionDocument.objects.get()
+    assert document.release_cleared
+    assert (document.cleared_by, document.release_partial) == (officer, False)
+
+
+def test_full_decision__downloaded_by_ivo_staff_only__logged(decision, registrator_user, worker):
+    services.attach_full_decision(decision=decision, upload=pdf_upload(), user=registrator_user)
+    url = reverse("documents:full_download", args=[decision.pk])
+
+    assert client_for(worker).get(url).status_code == 403
+    response = client_for(registrator_user).get(url)
+
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == pdf_bytes()
+    event = AccessEvent.objects.get(action=AccessEvent.Action.DOCUMENT_DOWNLOAD)
+    assert (event.object_id, event.user_id) == ("3.2.2-555/2025", registrator_user.pk)
+    assert "kopia=fullstandigt" in event.detail
+
+
+# --- Requests -----------------------------------------------------------------------------------
+
+
+def test_request__from_the_facility_page__received(decision, worker):
+    client = client_for(worker)
+    facility_page = client.get(reverse("portal:facility", args=["K0880-LONN"])).content.decode()
+    assert f'href="/beslut/{decision.pk}/begar/"' in facility_page
+
+    response = client.post(
+        reverse("documents:request", args=[decision.pk]), {"reason": "Inför placering."}
+    )
+
+    item = DecisionRequest.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("documents:request_detail", args=[item.public_id])
+    assert (item.state, item.municipality_id, item.requested_by) == (State.RECEIVED, "0880", worker)
+    assert (item.requester_email, item.reason) == ("anna@kalmar.example", "Inför placering.")
+    listing = page_text(client.get(reverse("documents:my_requests")))
+    assert "3.2.2-555/2025 Lönngården" in listing and "Inkommen" in listing
+    facility_page = page_text(client.get(reverse("portal:facility", args=["K0880-LONN"])))
+    assert f"Begärt {timezone.localdate():%Y-%m-%d}: inkommen" in facility_page
+
+
+def test_request__second_while_open__refused_nothing_written(decision, worker):
+    colleague = make_user(Role.MUNICIPAL_USER, municipality="0880")
+    open_request(decision, worker)
+
+    response = client_for(colleague).post(reverse("documents:request", args=[decision.pk]), {})
+
+    assert response.status_code == 400
+    assert (
+        "Något behöver rättas Er kommun har redan en öppen begäran om beslut 3.2.2-555/2025. "
+        "Ni får besked när den är prövad; se Begärda beslut."
+    ) in page_text(response)
+    assert DecisionRequest.objects.count() == 1
+
+
+def test_request__database_holds_one_open_per_municipality(decision, worker):
+    from django.db import IntegrityError, transaction
+
+    open_request(decision, worker)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DecisionRequest.objects.create(
+            decision=decision,
+            municipality_id="0880",
+            requester_email="x@example.com",
+            state=State.RECEIVED,
+        )
+
+
+def test_request__other_municipality_and_after_decision__allowed(decision, worker, officer):
+    other = make_user(Role.MUNICIPAL_USER, municipality="0180")
+    first = open_request(decision, worker)
+    open_request(decision, other)
+    services.take(request_id=first.public_id, officer=officer)
+    services.refuse(
+        item=first, officer=officer, reason="Sekretess enligt 26 kap. 1 § OSL.", link=""
+    )
+
+    again = open_request(decision, worker)
+
+    assert again.state == State.RECEIVED
+    assert DecisionRequest.objects.count() == 3
+
+
+def test_request__personnummer_in_reason__refused_nothing_written(decision, worker):
+    response = client_for(worker).post(
+        reverse("documents:request", args=[decision.pk]), {"reason": "Gäller 20150101-1234"}
+    )
+
+    assert response.status_code == 400
+    assert "Skriv inte personnummer här: texten sparas och visas för flera." in page_text(response)
+    assert not DecisionRequest.objects.exists()
+
+
+def test_request__ivo_staff_cannot_request(decision, officer):
+    response = client_for(officer).post(reverse("documents:request", args=[decision.pk]), {})
+
+    assert response.status_code == 403
+    assert not DecisionRequest.objects.exists()
+
+
+# --- Handling -----------------------------------------------------------------------------------
+
+
+def test_queue__oldest_first_with_days_open(decision, officer):
+    older = FacilityFactory(name="Äldregården")
+    old_decision = DecisionFactory(facility=older, diarienummer="3.2.2-1/2020")
+    for municipality, target in (("0180", decision), ("1280", old_decision)):
+        open_request(target, make_user(Role.MUNICIPAL_USER, municipality=municipality))
+    DecisionRequest.objects.filter(decision=old_decision).update(
+        created_at=timezone.now() - datetime.timedelta(days=9)
+    )
+
+    text = page_text(client_for(officer).get(reverse("documents:queue")))
+
+    assert text.index("3.2.2-1/2020 Äldregården Malmö") < text.index("3.2.2-555/2025 Lönngården")
+    assert (
+        "3.2.2-1/2020 Äldregården Malmö "
+        + (timezone.localtime(timezone.now() - datetime.timedelta(days=9)).strftime("%Y-%m-%d"))
+        + " 9 Inkommen"
+        in text
+    )
+
+
+def test_take__second_officer_gets_a_clear_message(decision, worker, officer):
+    item = open_request(decision, worker)
+    second = make_user(Role.IVO_CASE_OFFICER)
+    client_for(officer).post(reverse("documents:take", args=[item.public_id]))
+
+    response = client_for(second).post(
+        reverse("documents:take", args=[item.public_id]), follow=True
+    )
+
+    assert f"Begäran har redan tagits av {officer.username}." in page_text(response)
+    item.refresh_from_db()
+    assert (item.state, item.handler) == (State.IN_REVIEW, officer)
+
+
+def _in_own_connection(function):
+    """Run ``function`` in a thread of its own, so on its own database connection (committed
+    at once, outside the test's transaction); return what it returns."""
+    result = {}
+
+    def run():
+        try:
+            result["value"] = function()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    return result.get("value")
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite's in-memory test database locks whole tables across connections; the "
+    "PostgreSQL leg of CI runs this race",
+)
+def test_take__two_officers_at_once__exactly_one_succeeds():
+    """Two officers, each on a database connection of their own, take the same request at the
+    same moment. What they race on is committed first, so both connections see it, and removed
+    after."""
+    from django.contrib.auth import get_user_model
+
+    def setup():
+        facility = FacilityFactory(name="Kapplöpningen", facility_id="K0880-RACE")
+        decision = DecisionFactory(facility=facility, diarienummer="3.2.2-9999/2025")
+        officers = [
+            get_user_model().objects.create_user(username=f"handlaggare-{n}") for n in (1, 2)
+        ]
+        item = DecisionRequest.objects.create(
+            decision=decision,
+            municipality_id="0880",
+            requester_email="race@example.com",
+            state=State.RECEIVED,
+        )
+        return item, officers
+
+    item, officers = _in_own_connection(setup)
+    barrier = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def racer(user):
+        def take():
+            barrier.wait()
+            try:
+                services.take(request_id=item.public_id, officer=user)
+                outcomes[user.username] = "tog"
+            except ValidationError as error:
+                outcomes[user.username] = error.messages[0]
+            finally:
+                connections.close_all()
+
+        return threading.Thread(target=take)
+
+    threads = [racer(user) for user in officers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    def read_and_remove():
+        final = DecisionRequest.objects.select_related("handler").get(pk=item.pk)
+        handler = final.handler.username
+        _remove_committed(final, officers)
+        return final.state, handler
+
+    state, handler = _in_own_connection(read_and_remove)
+    loser = next(name for name in outcomes if name != handler)
+    assert outcomes == {handler: "tog", loser: f"Begäran har redan tagits av {handler}."}
+    assert state == State.IN_REVIEW
+
+
+def _remove_committed(twin, users) -> None:
+    from register.models import Decision, Facility, Provider
+
+    decision = Decision.objects.get(pk=twin.decision_id)
+    facility = decision.facility
+    provider = facility.provider
+    DecisionRequest.history.filter(id=twin.pk).delete()
+    DecisionRequest.objects.filter(pk=twin.pk).delete()
+    for model, pk in ((Decision, decision.pk), (Facility, facility.pk), (Provider, provider.pk)):
+        model.objects.filter(pk=pk).delete()
+        model.history.filter(id=pk).delete()
+    for user in users:
+        user.delete()
+
+
+def test_release__whole_path__mail_download_and_log(decision, worker, officer, smtp_server):
+    item = open_request(decision, worker)
+    officer_client = client_for(officer)
+    officer_client.post(reverse("documents:take", args=[item.public_id]))
+    copy = pdf_bytes(pages=2)
+
+    response = officer_client.post(
+        reverse("documents:release", args=[item.public_id]),
+        {"outcome": "utlamnad", "upload": pdf_upload("maskerad.pdf", copy)},
+    )
+
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert (item.state, item.decided_at is not None) == (State.RELEASED, True)
+    document = DecisionDocument.objects.get(decision=decision)
+    assert (document.cleared_by, document.release_cleared) == (officer, True)
+    # Told by e-mail, with the link and never the decision's content.
+    assert [m["To"] for m in smtp_server.messages] == ["anna@kalmar.example"]
+    assert smtp_server.messages[0]["Subject"] == "Besked om er begäran: beslut 3.2.2-555/2025"
+    body = smtp_server.bodies()[0]
+    assert "IVO lämnar ut beslutet. Ni kan hämta det i tjänsten." in body
+    assert f"/beslut/begaranden/{item.public_id}/" in body
+    # Downloaded by the municipality, logged.
+    worker_client = client_for(worker)
+    detail = page_text(
+        worker_client.get(reverse("documents:request_detail", args=[item.public_id]))
+    )
+    assert "Status Utlämnad" in detail
+    download = worker_client.get(reverse("documents:request_download", args=[item.public_id]))
+    assert download.status_code == 200
+    assert download["Content-Type"] == "application/pdf"
+    assert download["Content-Disposition"] == 'attachment; filename="beslut-322-555-2025.pdf"'
+    assert b"".join(download.streaming_content) == copy
+    event = AccessEvent.objects.get(action=AccessEvent.Action.DOCUMENT_DOWNLOAD)
+    assert (event.user_id, event.municipality_code, event.object_id) == (
+        worker.pk,
+        "0880",
+        "3.2.2-555/2025",
+    )
+    # Another municipality: as if it did not exist.
+    stranger = client_for(make_user(Role.MUNICIPAL_USER, municipality="0180"))
+    assert (
+        stranger.get(reverse("documents:request_download", args=[item.public_id])).status_code
+        == 404
+    )
+    assert (
+        stranger.get(reverse("documents:request_detail", args=[item.public_id])).status_code == 404
+    )
+    assert AccessEvent.objects.filter(action=AccessEvent.Action.DOCUMENT_DOWNLOAD).count() == 1
+    # Every step is in the request's history.
+    assert [h.state for h in item.history.order_by("history_date")] == [
+        State.RECEIVED,
+        State.IN_REVIEW,
+        State.RELEASED,
+    ]
+
+
+def test_release__partly__needs_what_was_masked(decision, worker, officer, smtp_server):
+    item = open_request(decision, worker)
+    services.take(request_id=item.public_id, officer=officer)
+    url = reverse("documents:release", args=[item.public_id])
+
+    refused = client_for(officer).post(url, {"outcome": "delvis", "upload": pdf_upload()})
+
+    assert refused.status_code == 400
+    assert "Skriv vad som har maskerats och med stöd av vilken bestämmelse." in page_text(refused)
+    item.refresh_from_db()
+    assert item.state == State.IN_REVIEW and stored_files() == [] and not smtp_server.messages
+
+    client_for(officer).post(
+        url,
+        {"outcome": "delvis", "upload": pdf_upload(), "note": "Namn på barn, 26 kap. 1 § OSL."},
+    )
+
+    item.refresh_from_db()
+    assert item.state == State.PARTLY_RELEASED
+    detail = page_text(
+        client_for(worker).get(reverse("documents:request_detail", args=[item.public_id]))
+    )
+    assert "Vad som är maskerat Namn på barn, 26 kap. 1 § OSL." in detail
+    assert "Så överklagar ni" in detail
+
+
+def test_release__not_the_handler__refused(decision, worker, officer):
+    item = open_request(decision, worker)
+    services.take(request_id=item.public_id, officer=officer)
+    other = make_user(Role.IVO_CASE_OFFICER)
+
+    response = client_for(other).post(
+        reverse("documents:release", args=[item.public_id]),
+        {"outcome": "utlamnad", "upload": pdf_upload()},
+    )
+
+    assert response.status_code == 400
+    assert "Bara den handläggare som har tagit begäran kan avgöra den." in page_text(response)
+    item.refresh_from_db()
+    assert item.state == State.IN_REVIEW and stored_files() == []
+
+
+def test_release__without_a_file_and_no_cleared_copy__asks_for_it(decision, worker, officer):
+    item = open_request(decision, worker)
+    services.take(request_id=item.public_id, officer=officer)
+
+    response = client_for(officer).post(
+        reverse("documents:release", args=[item.public_id]), {"outcome": "utlamnad"}
+    )
+
+    assert response.status_code == 400
+    assert "Ladda upp den sekretessprövade kopian (PDF)." in page_text(response)
+    item.refresh_from_db()
+    assert item.state == State.IN_REVIEW
+
+
+def test_release__reuses_the_copy_cleared_earlier(decision, worker, officer):
+    services.clear_release_copy(decision=decision, upload=pdf_upload(), user=officer, partial=False)
+    item = open_request(decision, worker)
+    services.take(request_id=item.public_id, officer=officer)
+
+    client_for(officer).post(
+        reverse("documents:release", args=[item.public_id]), {"outcome": "utlamnad"}
+    )
+
+    item.refresh_from_db()
+    assert item.state == State.RELEASED
+    assert item.released_file.name == DecisionDocument.objects.get().release_file.name
+    assert len(stored_files()) == 1
+
+
+def test_refuse__reason_required_then_told_with_appeal(decision, worker, officer, smtp_server):
+    item = open_request(decision, worker)
+    services.take(request_id=item.public_id, officer=officer)
+    url = reverse("documents:refuse", args=[item.public_id])
+
+    empty = client_for(officer).post(url, {"reason": "  "})
+    assert empty.status_code == 400
+    assert "Skäl för avslag: Detta fält måste fyllas i." in page_text(empty)
+
+    client_for(officer).post(
+        url, {"reason": "Uppgifterna omfattas av sekretess (26 kap. 1 § OSL)."}
+    )
+
+    item.refresh_from_db()
+    assert item.state == State.REFUSED
+    assert "IVO har avslagit begäran." in smtp_server.bodies()[0]
+    worker_client = client_for(worker)
+    detail = page_text(
+        worker_client.get(reverse("documents:request_detail", args=[item.public_id]))
+    )
+    assert "Skäl för avslaget Uppgifterna omfattas av sekretess (26 kap. 1 § OSL)." in detail
+    assert "kammarrätten" in detail and "inom tre veckor" in detail
+    assert (
+        worker_client.get(reverse("documents:request_download", args=[item.public_id])).status_code
+        == 404
+    )
+
+
+# --- Release modes ------------------------------------------------------------------------------
+
+
+def test_release_mode_on_request__cleared_copy_still_needs_a_request(decision, worker, officer):
+    services.clear_release_copy(decision=decision, upload=pdf_upload(), user=officer, partial=False)
+    client = client_for(worker)
+
+    page = client.get(reverse("portal:facility", args=["K0880-LONN"])).content.decode()
+
+    assert "Hämta beslutet (PDF)" not in page
+    assert f'href="/beslut/{decision.pk}/begar/"' in page
+    assert (
+        client.get(reverse("documents:automatic_download", args=[decision.pk])).status_code == 404
+    )
+
+
+def test_release_mode_automatic__cleared_copy_downloads_at_once_logged(
+    decision, worker, officer, settings
+):
+    settings.DECISION_RELEASE = "automatic"
+    copy = pdf_bytes(pages=3)
+    services.clear_release_copy(
+        decision=decision, upload=pdf_upload(content=copy), user=officer, partial=False
+    )
+    stranger = client_for(make_user(Role.MUNICIPAL_USER, municipality="1280"))
+
+    page = stranger.get(reverse("portal:facility", args=["K0880-LONN"])).content.decode()
+    assert f'href="/beslut/{decision.pk}/hamta/">Hämta beslutet (PDF)' in page
+    response = stranger.get(reverse("documents:automatic_download", args=[decision.pk]))
+
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == copy
+    assert (
+        AccessEvent.objects.filter(
+            action=AccessEvent.Action.DOCUMENT_DOWNLOAD, municipality_code="1280"
+        ).count()
+        == 1
+    )
+    # No request is made where none is needed.
+    client_for(worker).post(reverse("documents:request", args=[decision.pk]), {})
+    assert not DecisionRequest.objects.exists()
+
+
+def test_release_mode_automatic__without_cleared_copy__request_flow(decision, worker, settings):
+    settings.DECISION_RELEASE = "automatic"
+    client = client_for(worker)
+
+    page = client.get(reverse("portal:facility", args=["K0880-LONN"])).content.decode()
+    assert "Hämta beslutet (PDF)" not in page
+    assert (
+        client.get(reverse("documents:automatic_download", args=[decision.pk])).status_code == 404
+    )
+
+    client.post(reverse("documents:request", args=[decision.pk]), {})
+    assert DecisionRequest.objects.get().state == State.RECEIVED
+
+
+# --- Numbers ------------------------------------------------------------------------------------
+
+
+def test_numbers__per_month_median_p90_and_share_refused(decision, officer):
+    tz = timezone.get_current_timezone()
+    handling_days = [1, 2, 3, 4, 10]  # median 3, 90th percentile (nearest rank) 10
+    for n, days in enumerate(handling_days):
+        municipality = ["0180", "0880", "1280", "1480", "0114"][n]
+        item = open_request(decision, make_user(Role.MUNICIPAL_USER, municipality=municipality))
+        created = datetime.datetime(2026, 3, 2, 9, tzinfo=tz)
+        services.take(request_id=item.public_id, officer=officer)
+        if n == 0:
+            services.refuse(item=item, officer=officer, reason="Sekretess.", link="")
+        else:
+            services.release(
+                item=item, officer=officer, upload=pdf_upload(), partial=False, link=""
+            )
+        DecisionRequest.objects.filter(pk=item.pk).update(
+            created_at=created, decided_at=created + datetime.timedelta(days=days)
+        )
+    april = open_request(decision, make_user(Role.MUNICIPAL_USER, municipality="0180"))
+    DecisionRequest.objects.filter(pk=april.pk).update(
+        created_at=datetime.datetime(2026, 4, 7, 9, tzinfo=tz)
+    )
+
+    months, _total = selectors.request_numbers()
+
+    assert [(m.month.isoformat(), m.received, m.decided) for m in months] == [
+        ("2026-04-01", 1, 0),
+        ("2026-03-01", 5, 5),
+    ]
+    march = months[1]
+    assert (march.median_days, march.p90_days, march.refused_share) == (3, 10, 0.2)
+    text = page_text(client_for(officer).get(reverse("documents:numbers")))
+    assert "2026-03 5 5 3,0 10,0 20 %" in text
+    assert "2026-04 1 0 – – –" in text
+    assert "Totalt 6 5 3,0 10,0 20 %" in text
