@@ -64,3 +64,28 @@ def test_settings__malformed_value__start_up_stops_naming_the_variable(variable,
     result = run_manage("check", **{variable: value})
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_settings__documents_in_an_s3_store_by_setting():
+    """The bucket is private and files are not overwritten; nothing is contacted to set it up
+    (the S3 service itself is the edge of the world and is not run here)."""
+    result = run_manage(
+        "shell",
+        "-c",
+        "from django.core.files.storage import storages; s = storages['documents']; "
+        "print(type(s).__name__, s.bucket_name, s.endpoint_url, s.default_acl, s.file_overwrite)",
+        DOCUMENTS_STORAGE="s3",
+        DOCUMENTS_S3_BUCKET="hvb-beslut",
+        DOCUMENTS_S3_ENDPOINT_URL="https://s3.example.se",
+    )
+
+    assert (
+        result.stdout.splitlines()[-1] == "S3Storage hvb-beslut https://s3.example.se private False"
+    )
+
+
+def test_settings__documents_storage__unknown_value_refused():
+    result = run_manage("check", DOCUMENTS_STORAGE="ftp")
+
+    assert result.returncode != 0
+    assert "DOCUMENTS_STORAGE must be one of local, s3, not 'ftp'" in result.stderr
