@@ -211,8 +211,14 @@ else:
         "OPTIONS": {"location": DOCUMENTS_ROOT, "base_url": None},
     }
 DOCUMENT_MAX_BYTES = env_int("DOCUMENT_MAX_BYTES", 20 * 1024 * 1024)
-# Uploads larger than this go to a temporary file rather than memory.
+# Uploads larger than this go to a temporary file rather than memory; a file larger than
+# DOCUMENT_MAX_BYTES is skipped while it arrives (documents/uploads.py).
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "documents.uploads.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # Security: production values by default; development relaxes them through DEBUG.
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)

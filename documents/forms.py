@@ -31,7 +31,7 @@ class PdfForm(DescribedFieldsMixin, forms.Form):
         label=_("Fullständigt beslut (PDF)"),
         required=False,  # the service gives the Swedish messages: missing, empty, too large
         allow_empty_file=True,
-        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"}),
+        widget=forms.FileInput(attrs={"accept": "application/pdf"}),
     )
 
 
@@ -50,7 +50,7 @@ class ReleaseForm(DescribedFieldsMixin, forms.Form):
         help_text=_("Den kopia som lämnas ut, med eventuella maskeringar gjorda."),
         required=False,
         allow_empty_file=True,
-        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"}),
+        widget=forms.FileInput(attrs={"accept": "application/pdf"}),
     )
     note = forms.CharField(
         label=_("Vad som har maskerats och varför"),

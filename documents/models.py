@@ -41,7 +41,7 @@ def documents_storage():
     return _documents_storage
 
 
-def _stored_name(instance, filename: str) -> str:
+def stored_name(instance, filename: str) -> str:
     # Never the uploader's file name: it may carry a child's name.
     return f"beslut/{uuid.uuid4().hex}.pdf"
 
@@ -55,7 +55,7 @@ class DecisionDocument(models.Model):
     full_file = models.FileField(
         _("fullständigt beslut"),
         storage=documents_storage,
-        upload_to=_stored_name,
+        upload_to=stored_name,
         blank=True,
         max_length=200,
     )
@@ -71,7 +71,7 @@ class DecisionDocument(models.Model):
     release_file = models.FileField(
         _("kopia för utlämnande"),
         storage=documents_storage,
-        upload_to=_stored_name,
+        upload_to=stored_name,
         blank=True,
         max_length=200,
     )
@@ -167,7 +167,7 @@ class DecisionRequest(models.Model):
     released_file = models.FileField(
         _("utlämnad kopia"),
         storage=documents_storage,
-        upload_to=_stored_name,
+        upload_to=stored_name,
         blank=True,
         max_length=200,
     )

@@ -41,6 +41,7 @@ class DecisionDocumentState:
 
     request: DecisionRequest | None  # the municipality's latest request for it
     automatic: bool  # a cleared copy, downloadable at once (DECISION_RELEASE=automatic)
+    automatic_partial: bool  # ...with some details masked
     has_full: bool  # for IVO staff: the full decision is attached
 
 
@@ -63,6 +64,7 @@ def facility_document_states(
             automatic=automatic_release
             and decision_id in documents
             and documents[decision_id].release_cleared,
+            automatic_partial=decision_id in documents and documents[decision_id].release_partial,
             has_full=decision_id in documents and bool(documents[decision_id].full_file),
         )
         for decision_id in decision_ids

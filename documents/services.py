@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from documents.models import DecisionDocument, DecisionRequest
+from documents.models import DecisionDocument, DecisionRequest, documents_storage, stored_name
 from documents.uploads import checked_pdf
 from register import validation
 from register.models import Decision
@@ -118,6 +118,9 @@ def request_decision(*, decision: Decision, user, reason: str = "") -> DecisionR
         raise open_request_exists_error(decision) from None
 
 
+ALREADY_DECIDED = _("Begäran är redan avgjord.")
+
+
 @transaction.atomic
 def take(*, request_id, officer) -> DecisionRequest:
     """One officer takes the request; of two at the same moment exactly one succeeds."""
@@ -127,24 +130,50 @@ def take(*, request_id, officer) -> DecisionRequest:
     ).update(state=State.IN_REVIEW, handler=officer, taken_at=now)
     item = DecisionRequest.objects.select_related("handler").get(public_id=request_id)
     if not taken:
+        if item.state in DecisionRequest.DECIDED_STATES:
+            raise ValidationError(ALREADY_DECIDED)
         if item.handler_id == officer.pk:
             return item
-        if item.handler is not None:
-            raise ValidationError(
-                _("Begäran har redan tagits av %(name)s.") % {"name": item.handler.get_username()}
-            )
-        raise ValidationError(_("Begäran är redan avgjord."))
+        raise ValidationError(
+            _("Begäran har redan tagits av %(name)s.") % {"name": item.handler.get_username()}
+        )
     # The conditional UPDATE leaves no history row; write the one the history would have.
     item.save(update_fields=["state"])
     return item
+
+
+@transaction.atomic
+def hand_back(*, item: DecisionRequest, officer) -> DecisionRequest:
+    """Back to the queue, untaken: by its officer, or by an IVO administrator when the officer
+    is away (otherwise the request, and the municipality's next one, would wait for good)."""
+    from access.roles import Role, role_of
+
+    item = _locked(item)
+    if item.state != State.IN_REVIEW:
+        raise ValidationError(ALREADY_DECIDED if item.decided_at else _("Begäran är inte tagen."))
+    if item.handler_id != officer.pk and role_of(officer) != Role.IVO_ADMIN:
+        raise ValidationError(
+            _("Bara handläggaren eller en IVO-administratör kan lämna tillbaka begäran.")
+        )
+    item.state, item.handler, item.taken_at = State.RECEIVED, None, None
+    item.save(update_fields=["state", "handler", "taken_at"])
+    return item
+
+
+def _locked(item: DecisionRequest) -> DecisionRequest:
+    return (
+        DecisionRequest.objects.select_for_update()
+        .select_related("decision__facility")
+        .get(pk=item.pk)
+    )
 
 
 def _decide(item: DecisionRequest, officer, **changes) -> DecisionRequest:
     decided = DecisionRequest.objects.filter(
         pk=item.pk, state=State.IN_REVIEW, handler=officer
     ).update(decided_at=timezone.now(), **changes)
-    if not decided:
-        raise ValidationError(_("Bara den handläggare som har tagit begäran kan avgöra den."))
+    if not decided:  # _must_handle holds the row locked: not reached
+        raise ValidationError(ALREADY_DECIDED)
     item.refresh_from_db()
     item.save(update_fields=["state"])  # the history row
     return item
@@ -152,11 +181,9 @@ def _decide(item: DecisionRequest, officer, **changes) -> DecisionRequest:
 
 def _must_handle(item: DecisionRequest, officer) -> DecisionRequest:
     """The request as it is now (locked until the commit), if this officer may decide it."""
-    item = (
-        DecisionRequest.objects.select_for_update()
-        .select_related("decision__facility")
-        .get(pk=item.pk)
-    )
+    item = _locked(item)
+    if item.state in DecisionRequest.DECIDED_STATES:
+        raise ValidationError(ALREADY_DECIDED)
     if item.state != State.IN_REVIEW or item.handler_id != officer.pk:
         raise ValidationError(_("Bara den handläggare som har tagit begäran kan avgöra den."))
     return item
@@ -186,24 +213,40 @@ def refuse(*, item: DecisionRequest, officer, reason: str, link: str) -> Decisio
 
 @transaction.atomic
 def _release(*, item, officer, upload, partial: bool, note: str) -> DecisionRequest:
+    """A copy uploaded here is cleared for this request only: it is kept on the request, never
+    made the decision's copy for everyone (that is its own step, clear_release_copy)."""
     item = _must_handle(item, officer)
-    if upload is not None:
-        document = clear_release_copy(
-            decision=item.decision, upload=upload, user=officer, partial=partial, note=note
-        )
+    note = _text(note, field="note", required=partial)
+    if upload:
+        upload = checked_pdf(upload)
+        released = documents_storage().save(stored_name(None, upload.name), upload)
     else:
         document = DecisionDocument.objects.filter(decision=item.decision).first()
         if document is None or not document.release_cleared:
             raise ValidationError({"upload": _("Ladda upp den sekretessprövade kopian (PDF).")})
-        partial, note = document.release_partial, document.release_note
-    item = _decide(
+        if partial != document.release_partial:
+            raise ValidationError(
+                {
+                    "outcome": _(
+                        "Den sekretessprövade kopian som finns är delvis maskerad; välj delvis "
+                        "utlämnande eller ladda upp en ny kopia."
+                    )
+                    if document.release_partial
+                    else _(
+                        "Den sekretessprövade kopian som finns är hel; välj att lämna ut hela "
+                        "beslutet eller ladda upp en maskerad kopia."
+                    )
+                }
+            )
+        released = document.release_file.name
+        note = note or document.release_note
+    return _decide(
         item,
         officer,
         state=State.PARTLY_RELEASED if partial else State.RELEASED,
-        outcome_text=note,
-        released_file=document.release_file.name,
+        outcome_text=note if partial else "",
+        released_file=released,
     )
-    return item
 
 
 @transaction.atomic

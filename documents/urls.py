@@ -22,6 +22,7 @@ urlpatterns = [
     path("ivo/utlamnande/<uuid:public_id>/ta/", views.take, name="take"),
     path("ivo/utlamnande/<uuid:public_id>/lamna-ut/", views.release, name="release"),
     path("ivo/utlamnande/<uuid:public_id>/avsla/", views.refuse, name="refuse"),
+    path("ivo/utlamnande/<uuid:public_id>/lamna-tillbaka/", views.hand_back, name="hand_back"),
     path("ivo/beslut/<int:pk>/dokument/", views.decision_documents, name="decision_documents"),
     path(
         "ivo/beslut/<int:pk>/dokument/fullstandigt/",

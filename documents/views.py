@@ -16,10 +16,11 @@ from django.views.decorators.http import require_POST
 from access import log
 from access.decorators import requires
 from access.models import AccessEvent
-from access.roles import Permission
+from access.roles import Permission, Role, has_permission, role_of
 from documents import selectors, services
 from documents.forms import PdfForm, RefuseForm, ReleaseForm, RequestForm
 from documents.models import DecisionDocument, DecisionRequest
+from documents.uploads import skipped_as_too_large
 from register.models import Decision
 
 
@@ -27,7 +28,7 @@ def _decision(pk: int) -> Decision:
     return get_object_or_404(Decision.objects.select_related("facility"), pk=pk)
 
 
-UPLOAD_ERRORS = {"required", "empty", "too_large", "not_pdf"}
+UPLOAD_ERRORS = {"required", "empty", "too_large", "not_pdf", "encrypted"}
 
 
 def _add_errors(form, error: ValidationError) -> None:
@@ -174,6 +175,8 @@ def _handle_page(request, item, release_form=None, refuse_form=None, status=200)
             "item": item,
             "document": document,
             "mine": item.handler_id == request.user.pk,
+            "may_hand_back": item.state == DecisionRequest.State.IN_REVIEW
+            and (item.handler_id == request.user.pk or role_of(request.user) == Role.IVO_ADMIN),
             "release_form": release_form or ReleaseForm(),
             "refuse_form": refuse_form or RefuseForm(),
             "days_open": selectors.days_open(item),
@@ -204,6 +207,16 @@ def _requester_link(request, item) -> str:
     return request.build_absolute_uri(reverse("documents:request_detail", args=[item.public_id]))
 
 
+def _decided_or_refused(request, item, form, error: ValidationError):
+    """A field's error is shown beside the field; one about the request itself (taken by
+    someone else, already decided) as a message on the request's page."""
+    if hasattr(error, "error_dict") or getattr(error, "code", None) in UPLOAD_ERRORS:
+        _add_errors(form, error)
+        return None
+    messages.error(request, " ".join(error.messages))
+    return redirect("documents:handle", item.public_id)
+
+
 @requires(Permission.HANDLE_DECISION_REQUESTS)
 @require_POST
 def release(request: HttpRequest, public_id) -> HttpResponse:
@@ -211,6 +224,8 @@ def release(request: HttpRequest, public_id) -> HttpResponse:
     form = ReleaseForm(request.POST, request.FILES)
     if form.is_valid():
         try:
+            if too_large := skipped_as_too_large(request):
+                raise too_large
             services.release(
                 item=item,
                 officer=request.user,
@@ -220,7 +235,8 @@ def release(request: HttpRequest, public_id) -> HttpResponse:
                 link=_requester_link(request, item),
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            if response := _decided_or_refused(request, item, form, error):
+                return response
         else:
             messages.success(request, _("Beslutet är utlämnat och kommunen har fått besked."))
             return redirect("documents:queue")
@@ -241,11 +257,25 @@ def refuse(request: HttpRequest, public_id) -> HttpResponse:
                 link=_requester_link(request, item),
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            if response := _decided_or_refused(request, item, form, error):
+                return response
         else:
             messages.success(request, _("Begäran är avslagen och kommunen har fått besked."))
             return redirect("documents:queue")
     return _handle_page(request, item, refuse_form=form, status=400)
+
+
+@requires(Permission.HANDLE_DECISION_REQUESTS)
+@require_POST
+def hand_back(request: HttpRequest, public_id) -> HttpResponse:
+    item = _handled(public_id)
+    try:
+        services.hand_back(item=item, officer=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("documents:handle", item.public_id)
+    messages.success(request, _("Begäran är tillbaka i kön."))
+    return redirect("documents:queue")
 
 
 @requires(Permission.HANDLE_DECISION_REQUESTS)
@@ -267,6 +297,8 @@ def decision_documents(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             if which == "full":
                 full_form = PdfForm(request.POST, request.FILES)
+                if too_large := skipped_as_too_large(request):
+                    raise too_large
                 if full_form.is_valid():
                     services.attach_full_decision(
                         decision=decision,
@@ -277,6 +309,8 @@ def decision_documents(request: HttpRequest, pk: int) -> HttpResponse:
                     return redirect("documents:decision_documents", decision.pk)
             elif which == "release" and _may_clear(request):
                 release_form = ReleaseForm(request.POST, request.FILES)
+                if too_large := skipped_as_too_large(request):
+                    raise too_large
                 if release_form.is_valid():
                     services.clear_release_copy(
                         decision=decision,
@@ -309,8 +343,6 @@ def decision_documents(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _may_clear(request) -> bool:
-    from access.roles import has_permission
-
     return has_permission(request.user, Permission.HANDLE_DECISION_REQUESTS)
 
 

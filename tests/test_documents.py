@@ -123,9 +123,59 @@ def test_upload__oversized__refused_and_nothing_stored(decision, registrator_use
     response = upload_full(client_for(registrator_user), decision, pdf_upload("stor.pdf", content))
 
     assert response.status_code == 400
-    assert "Filen stor.pdf är 4,3 kB; den får vara högst 1,0 kB." in page_text(response)
+    # Skipped while it arrived: never whole in memory or in the temporary folder.
+    assert "Filen stor.pdf är större än 1,0 kB, som är gränsen." in page_text(response)
     assert not DecisionDocument.objects.exists()
     assert stored_files() == []
+
+
+def test_checked_pdf__oversized__says_how_large(settings):
+    from documents.uploads import checked_pdf
+
+    settings.DOCUMENT_MAX_BYTES = 1024
+
+    with pytest.raises(ValidationError) as error:
+        checked_pdf(pdf_upload("stor.pdf", pdf_bytes(padding=4000)))
+
+    assert error.value.messages == ["Filen stor.pdf är 4,3\xa0kB; den får vara högst 1,0\xa0kB."]
+
+
+def test_checked_pdf__password_protected_and_pageless__refused():
+    import io
+
+    from pypdf import PdfWriter
+
+    from documents.uploads import checked_pdf
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.encrypt("hemligt")
+    encrypted = io.BytesIO()
+    writer.write(encrypted)
+    pageless = io.BytesIO()
+    PdfWriter().write(pageless)
+
+    with pytest.raises(ValidationError) as locked:
+        checked_pdf(pdf_upload("last.pdf", encrypted.getvalue()))
+    with pytest.raises(ValidationError) as empty:
+        checked_pdf(pdf_upload("sidlos.pdf", pageless.getvalue()))
+
+    assert locked.value.messages == [
+        "Filen last.pdf är lösenordsskyddad; ladda upp den utan lösenord."
+    ]
+    assert empty.value.messages == [
+        "Filen sidlos.pdf är inte en PDF-fil (innehållet avgör, inte filnamnet)."
+    ]
+
+
+def test_upload__crafted_clear_checkbox__asks_for_a_file(decision, registrator_user):
+    response = client_for(registrator_user).post(
+        reverse("documents:decision_documents", args=[decision.pk]),
+        {"which": "full", "upload-clear": "on"},
+    )
+
+    assert response.status_code == 400
+    assert "Välj en PDF-fil." in page_text(response)
 
 
 def test_upload__no_file__asks_for_one(decision, registrator_user):
@@ -327,6 +377,7 @@ def test_take__two_officers_at_once__exactly_one_succeeds():
         )
         return item, officers
 
+    before = _in_own_connection(_committed_counts)
     item, officers = _in_own_connection(setup)
     barrier = threading.Barrier(2)
     outcomes: dict[str, str] = {}
@@ -357,9 +408,22 @@ def test_take__two_officers_at_once__exactly_one_succeeds():
         return final.state, handler
 
     state, handler = _in_own_connection(read_and_remove)
+    assert _in_own_connection(_committed_counts) == before  # nothing left for later tests
     loser = next(name for name in outcomes if name != handler)
     assert outcomes == {handler: "tog", loser: f"Begäran har redan tagits av {handler}."}
     assert state == State.IN_REVIEW
+
+
+def _committed_counts() -> dict[str, int]:
+    from django.contrib.auth import get_user_model
+
+    from register.models import Decision, Facility, Provider
+
+    counts = {"users": get_user_model().objects.count()}
+    for model in (DecisionRequest, Decision, Facility, Provider):
+        counts[model.__name__] = model.objects.count()
+        counts[f"{model.__name__} history"] = model.history.count()
+    return counts
 
 
 def _remove_committed(twin, users) -> None:
@@ -368,8 +432,8 @@ def _remove_committed(twin, users) -> None:
     decision = Decision.objects.get(pk=twin.decision_id)
     facility = decision.facility
     provider = facility.provider
+    DecisionRequest.objects.filter(pk=twin.pk).delete()  # writes a last history row: then
     DecisionRequest.history.filter(id=twin.pk).delete()
-    DecisionRequest.objects.filter(pk=twin.pk).delete()
     for model, pk in ((Decision, decision.pk), (Facility, facility.pk), (Provider, provider.pk)):
         model.objects.filter(pk=pk).delete()
         model.history.filter(id=pk).delete()
@@ -391,8 +455,9 @@ def test_release__whole_path__mail_download_and_log(decision, worker, officer, s
     assert response.status_code == 302
     item.refresh_from_db()
     assert (item.state, item.decided_at is not None) == (State.RELEASED, True)
-    document = DecisionDocument.objects.get(decision=decision)
-    assert (document.cleared_by, document.release_cleared) == (officer, True)
+    # Cleared for this request only: not made the decision's copy for every municipality.
+    assert not DecisionDocument.objects.exists()
+    assert [path.read_bytes() for path in stored_files()] == [copy]
     # Told by e-mail, with the link and never the decision's content.
     assert [m["To"] for m in smtp_server.messages] == ["anna@kalmar.example"]
     assert smtp_server.messages[0]["Subject"] == "Besked om er begäran: beslut 3.2.2-555/2025"
@@ -460,20 +525,102 @@ def test_release__partly__needs_what_was_masked(decision, worker, officer, smtp_
     assert "Så överklagar ni" in detail
 
 
-def test_release__not_the_handler__refused(decision, worker, officer):
+@pytest.mark.parametrize("action", ["release", "refuse"])
+def test_decide__not_the_handler__refused(decision, worker, officer, smtp_server, action):
     item = open_request(decision, worker)
     services.take(request_id=item.public_id, officer=officer)
     other = make_user(Role.IVO_CASE_OFFICER)
+    data = {"outcome": "utlamnad", "upload": pdf_upload(), "reason": "Sekretess."}
 
     response = client_for(other).post(
+        reverse(f"documents:{action}", args=[item.public_id]), data, follow=True
+    )
+
+    assert "Bara den handläggare som har tagit begäran kan avgöra den." in page_text(response)
+    item.refresh_from_db()
+    assert item.state == State.IN_REVIEW and stored_files() == [] and not smtp_server.messages
+
+
+@pytest.mark.parametrize("action", ["release", "refuse", "take"])
+def test_decide__already_decided__says_so(decision, worker, officer, smtp_server, action):
+    item = open_request(decision, worker)
+    services.take(request_id=item.public_id, officer=officer)
+    services.refuse(item=item, officer=officer, reason="Sekretess.", link="")
+    data = {"outcome": "utlamnad", "upload": pdf_upload(), "reason": "Igen."}
+
+    response = client_for(officer).post(
+        reverse(f"documents:{action}", args=[item.public_id]), data, follow=True
+    )
+
+    assert "Begäran är redan avgjord." in page_text(response)
+    item.refresh_from_db()
+    assert (item.state, item.outcome_text) == (State.REFUSED, "Sekretess.")
+    assert stored_files() == [] and len(smtp_server.messages) == 1
+
+
+@pytest.mark.parametrize(
+    ("upload", "message"),
+    [
+        (pdf_upload("beslut.pdf", b"inte en pdf\n" * 40), "inte en PDF-fil"),
+        (pdf_upload("tom.pdf", b""), "Filen tom.pdf är tom."),
+    ],
+    ids=["not-pdf", "empty"],
+)
+def test_release__bad_file__nothing_released_stored_or_sent(
+    decision, worker, officer, smtp_server, upload, message
+):
+    item = open_request(decision, worker)
+    services.take(request_id=item.public_id, officer=officer)
+
+    response = client_for(officer).post(
         reverse("documents:release", args=[item.public_id]),
-        {"outcome": "utlamnad", "upload": pdf_upload()},
+        {"outcome": "utlamnad", "upload": upload},
     )
 
     assert response.status_code == 400
-    assert "Bara den handläggare som har tagit begäran kan avgöra den." in page_text(response)
+    assert message in page_text(response)
     item.refresh_from_db()
-    assert item.state == State.IN_REVIEW and stored_files() == []
+    assert item.state == State.IN_REVIEW and not item.released_file
+    assert stored_files() == [] and not smtp_server.messages
+
+
+def test_release__stored_copy_of_another_kind__officer_must_choose_it(decision, worker, officer):
+    services.clear_release_copy(
+        decision=decision, upload=pdf_upload(), user=officer, partial=True, note="Namn maskerade."
+    )
+    item = open_request(decision, worker)
+    services.take(request_id=item.public_id, officer=officer)
+
+    response = client_for(officer).post(
+        reverse("documents:release", args=[item.public_id]), {"outcome": "utlamnad"}
+    )
+
+    assert response.status_code == 400
+    assert (
+        "Den sekretessprövade kopian som finns är delvis maskerad; välj delvis utlämnande eller "
+        "ladda upp en ny kopia." in page_text(response)
+    )
+    item.refresh_from_db()
+    assert item.state == State.IN_REVIEW
+
+
+def test_hand_back__by_the_officer_or_an_administrator_only(decision, worker, officer):
+    item = open_request(decision, worker)
+    services.take(request_id=item.public_id, officer=officer)
+    colleague = make_user(Role.IVO_CASE_OFFICER)
+    url = reverse("documents:hand_back", args=[item.public_id])
+
+    refused = client_for(colleague).post(url, follow=True)
+    assert "Bara handläggaren eller en IVO-administratör kan lämna tillbaka begäran." in page_text(
+        refused
+    )
+    item.refresh_from_db()
+    assert item.handler == officer
+
+    client_for(make_user(Role.IVO_ADMIN)).post(url)
+    item.refresh_from_db()
+    assert (item.state, item.handler, item.taken_at) == (State.RECEIVED, None, None)
+    assert services.take(request_id=item.public_id, officer=colleague).handler == colleague
 
 
 def test_release__without_a_file_and_no_cleared_copy__asks_for_it(decision, worker, officer):
@@ -521,6 +668,7 @@ def test_refuse__reason_required_then_told_with_appeal(decision, worker, officer
     item.refresh_from_db()
     assert item.state == State.REFUSED
     assert "IVO har avslagit begäran." in smtp_server.bodies()[0]
+    assert "26 kap. 1 § OSL" not in smtp_server.bodies()[0]  # the reason is read in the service
     worker_client = client_for(worker)
     detail = page_text(
         worker_client.get(reverse("documents:request_detail", args=[item.public_id]))
