@@ -30,6 +30,10 @@ class Permission(models.TextChoices):
     READ_OWN_ACCESS_LOG = "read_own_access_log", _("Läsa loggutdrag för den egna kommunen")
     REVIEW_ACCESS_LOG = "review_access_log", _("Söka i och granska åtkomstloggen")
     BACK_OFFICE = "back_office", _("Arbeta i registrets back office")
+    LINK_CASES = (
+        "link_cases",
+        _("Koppla ärenden till verksamheter och läsa registrets kvalitetsrapport"),
+    )
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -37,7 +41,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.MUNICIPAL_ADMIN: frozenset(
         {Permission.USE_PORTAL, Permission.MANAGE_OWN_ALLOWLIST, Permission.READ_OWN_ACCESS_LOG}
     ),
-    Role.IVO_REGISTRATOR: frozenset({Permission.USE_PORTAL, Permission.BACK_OFFICE}),
+    Role.IVO_REGISTRATOR: frozenset(
+        {Permission.USE_PORTAL, Permission.BACK_OFFICE, Permission.LINK_CASES}
+    ),
     Role.IVO_CASE_OFFICER: frozenset({Permission.USE_PORTAL, Permission.BACK_OFFICE}),
     Role.IVO_ADMIN: frozenset(
         {
@@ -45,6 +51,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Permission.BACK_OFFICE,
             Permission.MANAGE_ALL_ALLOWLISTS,
             Permission.REVIEW_ACCESS_LOG,
+            Permission.LINK_CASES,
         }
     ),
 }

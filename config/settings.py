@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "register",
     "access.apps.AccessConfig",
     "portal",
+    "linking",
 ]
 
 MIDDLEWARE = [
@@ -152,6 +153,14 @@ ACCESS_LOG_ENABLED = env_bool("ACCESS_LOG_ENABLED", True)
 ACCESS_LOG_RETENTION_DAYS = env_int("ACCESS_LOG_RETENTION_DAYS", 5 * 365)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Linking case records to facilities (linking/matching.py). A candidate's score is 0–100. At or
+# above LINKING_AUTO_THRESHOLD, and LINKING_AUTO_MARGIN points ahead of the next candidate, with
+# evidence beyond the name, the link is made automatically; from LINKING_REVIEW_THRESHOLD the
+# record goes to the registrators' review queue; below it, it is flagged unmatched.
+LINKING_AUTO_THRESHOLD = env_int("LINKING_AUTO_THRESHOLD", 85)
+LINKING_AUTO_MARGIN = env_int("LINKING_AUTO_MARGIN", 15)
+LINKING_REVIEW_THRESHOLD = env_int("LINKING_REVIEW_THRESHOLD", 40)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -10,5 +10,7 @@ urlpatterns = [
     path("", include("access.oidc_urls")),
     # The access log: extracts, search, export and the review report (access/log_urls.py).
     path("", include("access.log_urls")),
+    # Linking case records to facilities, and the quality report (linking/urls.py).
+    path("", include("linking.urls")),
     path("", include("portal.urls")),
 ]

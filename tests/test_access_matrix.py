@@ -13,7 +13,14 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from access.decorators import PUBLIC
 from access.models import AllowlistEntry
 from access.roles import ROLE_PERMISSIONS, Role
-from tests.factories import DecisionFactory, FacilityFactory, make_user, sign_in
+from linking.models import CaseStatus
+from tests.factories import (
+    CaseRecordFactory,
+    DecisionFactory,
+    FacilityFactory,
+    make_user,
+    sign_in,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +54,9 @@ def objects(db):
     facility = FacilityFactory(facility_id="K0880-001")
     DecisionFactory(facility=facility, diarienummer="3.2.2-1/2024")
     entry = make_user(Role.MUNICIPAL_USER, municipality="0880", email="matris@example.com")
+    case_record = CaseRecordFactory(status=CaseStatus.REVIEW)
     return {
+        "case_id": str(case_record.public_id),
         "facility_id": facility.facility_id,
         "provider_public_id": str(facility.provider.public_id),
         "entry_public_id": str(AllowlistEntry.objects.get(email=entry.email).public_id),
@@ -59,6 +68,7 @@ def sample_kwargs(name: str, objects) -> dict:
         "facility_id": objects["facility_id"],
         "link": "ingen-giltig-lank",
         "code": "0880",
+        "case_id": objects["case_id"],
     }
     kwargs = {}
     for key in _route_params(name):
@@ -139,3 +149,26 @@ def test_expired_entry__municipal_user_loses_every_page(client, objects):
 
     assert client.get("/kommun/frilistning/").status_code == 302
     assert client.get("/").status_code == 302
+
+
+LINKING_PAGE_STATUS = {
+    None: 302,
+    Role.MUNICIPAL_USER: 403,
+    Role.MUNICIPAL_ADMIN: 403,
+    Role.IVO_REGISTRATOR: 200,
+    Role.IVO_CASE_OFFICER: 403,
+    Role.IVO_ADMIN: 200,
+}
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda role: role or "anonym")
+def test_linking_pages__ivo_registrators_and_administrators_only(client, objects, role):
+    if role is not None:
+        sign_in(client, make_user(role, municipality="0880"))
+
+    statuses = {
+        path: client.get(path).status_code
+        for path in ("/ivo/koppling/", f"/ivo/koppling/{objects['case_id']}/", "/ivo/kvalitet/")
+    }
+
+    assert set(statuses.values()) == {LINKING_PAGE_STATUS[role]}
