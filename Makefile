@@ -43,3 +43,4 @@ bench: $(STAMP)
 	DATABASE_URL=$(BENCH_DB) $(BIN)/python bench/search.py
 	$(BIN)/python manage.py collectstatic --noinput -v 0
 	DATABASE_URL=$(BENCH_DB) $(BIN)/python bench/pages.py
+	DATABASE_URL=$(BENCH_DB) $(BIN)/python bench/linking.py
