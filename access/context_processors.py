@@ -13,6 +13,8 @@ _LINKS = [
     (Permission.READ_OWN_ACCESS_LOG, "accesslog:municipal", _("Loggutdrag")),
     (Permission.REVIEW_ACCESS_LOG, "accesslog:search", _("Åtkomstlogg")),
     (Permission.REVIEW_ACCESS_LOG, "accesslog:review", _("Logggranskning")),
+    (Permission.LINK_CASES, "linking:queue", _("Koppling av ärenden")),
+    (Permission.LINK_CASES, "linking:quality", _("Kvalitetsrapport")),
     (Permission.BACK_OFFICE, "admin:index", _("Back office")),
 ]
 

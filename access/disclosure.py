@@ -107,3 +107,38 @@ def manager_facts(facility: Facility, *, request: HttpRequest | None) -> Manager
         fields=("manager.name", "manager.email", "manager.phone"),
     )
     return ManagerFacts(withheld=False, name=manager.name, email=manager.email, phone=manager.phone)
+
+
+@dataclass(frozen=True)
+class CaseProviderFacts:
+    """What a viewer may see of the provider as a case record from the case system names it."""
+
+    name: str
+    organisation_number: str
+    withheld: bool
+
+
+def case_provider_facts(case_record, *, sole_trader: bool, request: HttpRequest | None):
+    """The provider's name and number as the case officer typed them (linking.CaseRecord).
+
+    They are personal data when the number has the form of a personnummer (digits 3–4 under 20:
+    a sole trader's) or when a provider the record is linked or suggested to is a sole trader
+    (``sole_trader``): then they are given as a sole trader's are, and logged.
+    """
+    name, number = case_record.provider_name, case_record.organisation_number
+    digits = number.replace("-", "")
+    personal = sole_trader or (len(digits) == 10 and digits.isdigit() and int(digits[2:4]) < 20)
+    if not personal or not (name or number):
+        return CaseProviderFacts(name=name, organisation_number=number, withheld=False)
+    if not may_see_personal_data(getattr(request, "user", None)):
+        return CaseProviderFacts(
+            name=_("Enskild näringsidkare"), organisation_number="", withheld=True
+        )
+    log.record(
+        request,
+        AccessEvent.Action.PERSONAL_DATA_VIEW,
+        object_type="case_record",
+        object_id=str(case_record.public_id),
+        fields=("case_record.provider_name", "case_record.organisation_number"),
+    )
+    return CaseProviderFacts(name=name, organisation_number=number, withheld=False)

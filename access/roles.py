@@ -36,6 +36,10 @@ class Permission(models.TextChoices):
         _("Pröva och besvara begäranden om beslut"),
     )
     ATTACH_DECISION_DOCUMENTS = "attach_decision_documents", _("Bifoga beslutshandlingar")
+    LINK_CASES = (
+        "link_cases",
+        _("Koppla ärenden till verksamheter och läsa registrets kvalitetsrapport"),
+    )
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -49,7 +53,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         }
     ),
     Role.IVO_REGISTRATOR: frozenset(
-        {Permission.USE_PORTAL, Permission.BACK_OFFICE, Permission.ATTACH_DECISION_DOCUMENTS}
+        {
+            Permission.USE_PORTAL,
+            Permission.BACK_OFFICE,
+            Permission.ATTACH_DECISION_DOCUMENTS,
+            Permission.LINK_CASES,
+        }
     ),
     Role.IVO_CASE_OFFICER: frozenset(
         {
@@ -67,6 +76,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Permission.HANDLE_DECISION_REQUESTS,
             Permission.MANAGE_ALL_ALLOWLISTS,
             Permission.REVIEW_ACCESS_LOG,
+            Permission.LINK_CASES,
         }
     ),
 }

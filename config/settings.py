@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "access.apps.AccessConfig",
     "portal",
     "documents",
+    "linking",
 ]
 
 MIDDLEWARE = [
@@ -139,11 +140,11 @@ if _access_log_url:
         _access_log_url, conn_max_age=env_int("ACCESS_LOG_CONN_MAX_AGE", 600)
     )
     if DATABASES["accesslog"]["ENGINE"] == "django.db.backends.sqlite3":
+        _access_log_sync = env_choice("ACCESS_LOG_SQLITE_SYNCHRONOUS", "NORMAL", ("NORMAL", "FULL"))
         DATABASES["accesslog"]["OPTIONS"] = {
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
-            "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=%s;"
-            % env_choice("ACCESS_LOG_SQLITE_SYNCHRONOUS", "NORMAL", ("NORMAL", "FULL")),
+            "init_command": f"PRAGMA journal_mode=WAL;PRAGMA synchronous={_access_log_sync};",
         }
         DATABASES["accesslog"]["TEST"] = {
             "NAME": env_str("TEST_ACCESS_LOG_DATABASE_NAME", "") or None
@@ -158,6 +159,14 @@ ACCESS_LOG_ENABLED = env_bool("ACCESS_LOG_ENABLED", True)
 ACCESS_LOG_RETENTION_DAYS = env_int("ACCESS_LOG_RETENTION_DAYS", 5 * 365)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Linking case records to facilities (linking/matching.py). A candidate's score is 0–100. At or
+# above LINKING_AUTO_THRESHOLD, and LINKING_AUTO_MARGIN points ahead of the next candidate, with
+# evidence beyond the name, the link is made automatically; from LINKING_REVIEW_THRESHOLD the
+# record goes to the registrators' review queue; below it, it is flagged unmatched.
+LINKING_AUTO_THRESHOLD = env_int("LINKING_AUTO_THRESHOLD", 85)
+LINKING_AUTO_MARGIN = env_int("LINKING_AUTO_MARGIN", 15)
+LINKING_REVIEW_THRESHOLD = env_int("LINKING_REVIEW_THRESHOLD", 40)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -12,5 +12,7 @@ urlpatterns = [
     path("", include("access.log_urls")),
     # Full decisions on request: the utlämnande flow (documents/urls.py).
     path("", include("documents.urls")),
+    # Linking case records to facilities, and the quality report (linking/urls.py).
+    path("", include("linking.urls")),
     path("", include("portal.urls")),
 ]

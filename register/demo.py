@@ -21,6 +21,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import models, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 from stdnum import luhn
 
@@ -1045,24 +1046,15 @@ def delete_demo_data() -> None:
     demo_facility_history.delete()
 
 
+# Sent before the demo rows go, with the demo facilities' primary keys (a subquery): apps whose
+# rows point at demo facilities or their decisions (a request for a demo decision, a case linked
+# to a demo home) remove them, so the register needs to know nothing of them.
+demo_data_deleting = Signal()
+
+
 def _delete_rows_of_other_apps() -> None:
-    """Rows of other apps that point at demo facilities or their decisions and inspections (a
-    request for a demo decision, say) go first; the register does not need to know them."""
-    paths = {
-        Facility: "facility_id__startswith",
-        Decision: "facility__facility_id__startswith",
-        Inspection: "facility__facility_id__startswith",
-    }
-    for model, path in paths.items():
-        demo_pks = model.objects.filter(**{path: DEMO_ID_PREFIX}).values("pk")
-        for relation in model._meta.related_objects:
-            related = relation.related_model
-            if related._meta.app_label == "register":
-                continue
-            related._default_manager.filter(**{f"{relation.field.attname}__in": demo_pks}).delete()
-            history = getattr(related, "history", None)  # simple-history: no constraint, no cascade
-            if history is not None:
-                history.filter(**{f"{relation.field.attname}__in": demo_pks}).delete()
+    demo_facility_pks = Facility.objects.filter(facility_id__startswith=DEMO_ID_PREFIX).values("pk")
+    demo_data_deleting.send(sender=Facility, facility_pks=demo_facility_pks)
 
 
 def write_demo_data(data: DemoData) -> None:

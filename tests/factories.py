@@ -152,3 +152,16 @@ def sign_in(client, user) -> None:
         session["otp_device_id"] = device.persistent_id
         session.save()
         client.cookies[settings.SESSION_COOKIE_NAME] = session.session_key
+
+
+class CaseRecordFactory(factory.django.DjangoModelFactory):
+    """A case record as ``import_cases`` stores it (linking/): not register data."""
+
+    class Meta:
+        model = "linking.CaseRecord"
+
+    diarienummer = factory.Sequence(lambda n: f"8.5-{n + 5000}/2024")
+    kind = DecisionKind.TILLSYN
+    decision_date = datetime.date(2024, 6, 1)
+    outcome = Outcome.INGA_BRISTER
+    facility_name = factory.Sequence(lambda n: f"Ärendegården {n}")

@@ -14,7 +14,14 @@ from access.decorators import PUBLIC
 from access.models import AllowlistEntry
 from access.roles import ROLE_PERMISSIONS, Role
 from documents.models import DecisionRequest
-from tests.factories import DecisionFactory, FacilityFactory, make_user, sign_in
+from linking.models import CaseStatus
+from tests.factories import (
+    CaseRecordFactory,
+    DecisionFactory,
+    FacilityFactory,
+    make_user,
+    sign_in,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +61,9 @@ def objects(db):
         requester_email=entry.email,
         state=DecisionRequest.State.RECEIVED,
     )
+    case_record = CaseRecordFactory(status=CaseStatus.REVIEW)
     return {
+        "case_id": str(case_record.public_id),
         "decision_pk": decision.pk,
         "request_public_id": str(request.public_id),
         "facility_id": facility.facility_id,
@@ -68,6 +77,7 @@ def sample_kwargs(name: str, objects) -> dict:
         "facility_id": objects["facility_id"],
         "link": "ingen-giltig-lank",
         "code": "0880",
+        "case_id": objects["case_id"],
     }
     kwargs = {}
     for key in _route_params(name):
@@ -152,3 +162,26 @@ def test_expired_entry__municipal_user_loses_every_page(client, objects):
 
     assert client.get("/kommun/frilistning/").status_code == 302
     assert client.get("/").status_code == 302
+
+
+LINKING_PAGE_STATUS = {
+    None: 302,
+    Role.MUNICIPAL_USER: 403,
+    Role.MUNICIPAL_ADMIN: 403,
+    Role.IVO_REGISTRATOR: 200,
+    Role.IVO_CASE_OFFICER: 403,
+    Role.IVO_ADMIN: 200,
+}
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda role: role or "anonym")
+def test_linking_pages__ivo_registrators_and_administrators_only(client, objects, role):
+    if role is not None:
+        sign_in(client, make_user(role, municipality="0880"))
+
+    statuses = {
+        path: client.get(path).status_code
+        for path in ("/ivo/koppling/", f"/ivo/koppling/{objects['case_id']}/", "/ivo/kvalitet/")
+    }
+
+    assert set(statuses.values()) == {LINKING_PAGE_STATUS[role]}

@@ -296,6 +296,25 @@ def test_seed_demo__rerun_after_a_request_for_a_demo_decision(seeded):
     assert Decision.objects.exists()
 
 
+def test_seed_demo__rerun_after_a_case_linked_to_a_demo_home(seeded):
+    from linking import services as linking_services
+    from linking.matching import match_case_records
+    from linking.models import CaseRecord, LinkAction
+    from tests.factories import CaseRecordFactory
+
+    facility = Facility.objects.first()
+    case = CaseRecordFactory(facility_name=facility.name, municipality_id=facility.municipality_id)
+    match_case_records([case])
+    linking_services.case_link(
+        case_record=case, facility=facility, actor=None, kind=LinkAction.Kind.CONFIRM
+    )
+
+    seed()
+
+    assert not CaseRecord.objects.filter(facility__isnull=False).exists()
+    assert Facility.objects.exists()
+
+
 def test_build_demo_data__same_seed_same_data_other_seed_other_data():
     arguments = {
         "municipalities": list(Municipality.objects.all()),

@@ -1,0 +1,10 @@
+from linking.imports import import_cases
+from register.management.commands._import import ImportCommand
+
+
+class Command(ImportCommand):
+    help = (
+        "Importerar ärenden från ärendehanteringssystemet och matchar dem mot registrets "
+        "verksamheter (../shared/formats/case-import.md)."
+    )
+    importer = staticmethod(import_cases)

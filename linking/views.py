@@ -1,0 +1,236 @@
+"""IVO's pages for linking case records to facilities, and the register's quality report.
+
+Thin views (STYLE.md §6): parse the input, call one service or selector, render. Every page needs
+``Permission.LINK_CASES`` (IVO registrators and administrators); changes are POSTs that redirect
+back to the case's page with a message, or give the page back with the error in its summary.
+"""
+
+import io
+import uuid
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from access.decorators import requires
+from access.disclosure import case_provider_facts, provider_facts
+from access.forms import DescribedFieldsMixin
+from access.roles import Permission
+from linking import quality, services
+from linking.models import Candidate, CaseRecord, CaseStatus, LinkAction
+from register import validation
+from register.models import Facility
+
+PAGE_SIZE = 50
+
+
+class OtherFacilityForm(DescribedFieldsMixin, forms.Form):
+    verksamhetsid = forms.CharField(
+        label=gettext_lazy("Verksamhetsid"),
+        help_text=gettext_lazy("Registrets id för verksamheten, till exempel K0880-001."),
+        max_length=32,
+        error_messages={"required": gettext_lazy("Skriv verksamhetens id.")},
+    )
+
+    def clean_verksamhetsid(self) -> Facility:
+        value = self.cleaned_data["verksamhetsid"]
+        try:
+            facility_id = validation.facility_id(value)
+        except ValidationError as error:
+            raise ValidationError(error.messages[0].capitalize() + ".") from None
+        facility = (
+            Facility.objects.select_related("provider").filter(facility_id=facility_id).first()
+        )
+        if facility is None:
+            raise ValidationError(
+                _("Det finns ingen verksamhet med id %(id)s i registret.") % {"id": facility_id}
+            )
+        return facility
+
+
+# The queue --------------------------------------------------------------------------------------
+
+
+@requires(Permission.LINK_CASES)
+def queue(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", CaseStatus.REVIEW)
+    if status not in CaseStatus.values:
+        status = CaseStatus.REVIEW
+    counts = dict(CaseRecord.objects.values_list("status").annotate(count=Count("pk")).order_by())
+    records = (
+        CaseRecord.objects.filter(status=status)
+        .select_related("municipality", "facility")
+        .prefetch_related(
+            Prefetch(
+                "candidates",
+                queryset=Candidate.objects.filter(rank=1).select_related("facility"),
+                to_attr="top",
+            )
+        )
+        .order_by("-decision_date", "diarienummer")
+    )
+    page = Paginator(records, PAGE_SIZE).get_page(request.GET.get("sida"))
+    return render(
+        request,
+        "linking/queue.html",
+        {
+            "page": page,
+            "status": status,
+            "status_label": CaseStatus(status).label,
+            "statuses": [
+                {"value": value, "label": label, "count": counts.get(value, 0)}
+                for value, label in CaseStatus.choices
+            ],
+        },
+    )
+
+
+# One case record --------------------------------------------------------------------------------
+
+
+def _case_page(
+    request: HttpRequest,
+    case: CaseRecord,
+    *,
+    form: OtherFacilityForm | None = None,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    candidates = list(
+        case.candidates.select_related("facility__provider", "facility__municipality").order_by(
+            "rank"
+        )
+    )
+    linked = case.facility
+    providers = [candidate.facility.provider for candidate in candidates]
+    if linked is not None:
+        providers.append(linked.provider)
+    for candidate in candidates:
+        candidate.provider_facts = provider_facts(candidate.facility.provider, request=request)
+    actions = list(case.actions.select_related("actor", "facility").order_by("-at", "-id"))
+    undoable = services.undoable_action(case)
+    return render(
+        request,
+        "linking/case.html",
+        {
+            "case": case,
+            "typed_provider": case_provider_facts(
+                case,
+                sole_trader=any(provider.is_sole_trader for provider in providers),
+                request=request,
+            ),
+            "candidates": candidates,
+            "actions": actions,
+            "undoable": undoable,
+            "may_decide": case.status != CaseStatus.LINKED,
+            "form": form or OtherFacilityForm(),
+            "error": error,
+        },
+        status=status,
+    )
+
+
+def _get_case(case_id) -> CaseRecord:
+    return get_object_or_404(
+        CaseRecord.objects.select_related("municipality", "facility__provider", "decision"),
+        public_id=case_id,
+    )
+
+
+@requires(Permission.LINK_CASES)
+def case_detail(request: HttpRequest, case_id) -> HttpResponse:
+    return _case_page(request, _get_case(case_id))
+
+
+@requires(Permission.LINK_CASES)
+@require_POST
+def case_link(request: HttpRequest, case_id) -> HttpResponse:
+    case = _get_case(case_id)
+    form = OtherFacilityForm(request.POST)
+    if not form.is_valid():
+        return _case_page(request, case, form=form, status=400)
+    facility = form.cleaned_data["verksamhetsid"]
+    top = case.candidates.filter(rank=1).values_list("facility_id", flat=True).first()
+    kind = LinkAction.Kind.CONFIRM if top == facility.pk else LinkAction.Kind.OTHER
+    return _perform(
+        request,
+        case,
+        lambda: services.case_link(
+            case_record=case, facility=facility, actor=request.user, kind=kind
+        ),
+        _("Ärendet %(dnr)s är kopplat till %(name)s (%(id)s); beslutet finns nu i registret.")
+        % {"dnr": case.diarienummer, "name": facility.name, "id": facility.facility_id},
+    )
+
+
+@requires(Permission.LINK_CASES)
+@require_POST
+def case_new_facility(request: HttpRequest, case_id) -> HttpResponse:
+    case = _get_case(case_id)
+    return _perform(
+        request,
+        case,
+        lambda: services.case_mark_new_facility(case_record=case, actor=request.user),
+        _("Ärendet %(dnr)s är markerat som ny verksamhet.") % {"dnr": case.diarienummer},
+    )
+
+
+@requires(Permission.LINK_CASES)
+@require_POST
+def case_undo(request: HttpRequest, case_id) -> HttpResponse:
+    case = _get_case(case_id)
+    try:
+        action = case.actions.filter(public_id=uuid.UUID(request.POST.get("atgard", ""))).first()
+    except ValueError:
+        action = None
+    if action is None:
+        return _case_page(request, case, error=_("Åtgärden finns inte för ärendet."), status=400)
+    return _perform(
+        request,
+        case,
+        lambda: services.link_action_undo(action=action, actor=request.user),
+        _("Ångrat: %(action)s. Ärendet och registret är som före åtgärden.")
+        % {"action": action.get_kind_display().lower()},
+    )
+
+
+def _perform(request: HttpRequest, case: CaseRecord, service, message: str) -> HttpResponse:
+    """Run one service; on success say so and show the case again, on refusal show why."""
+    try:
+        service()
+    except ValidationError as error:
+        return _case_page(request, case, error=" ".join(error.messages), status=409)
+    messages.success(request, message)
+    return redirect("linking:case", case_id=case.public_id)
+
+
+# The quality report -----------------------------------------------------------------------------
+
+
+@requires(Permission.LINK_CASES)
+def quality_report(request: HttpRequest) -> HttpResponse:
+    findings = quality.quality_report()
+    if request.GET.get("format") == "csv":
+        text = io.StringIO()
+        quality.write_csv(findings, text)
+        response = HttpResponse(text.getvalue(), content_type="text/csv; charset=utf-8")
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        response["Content-Disposition"] = f'attachment; filename="kvalitetsrapport-{stamp}.csv"'
+        return response
+    groups = [
+        {
+            "kind": kind,
+            "label": quality.Kind.LABELS[kind],
+            "items": [finding for finding in findings if finding.kind == kind],
+        }
+        for kind in quality.Kind.ORDER
+    ]
+    return render(request, "linking/quality.html", {"groups": groups, "count": len(findings)})
