@@ -44,4 +44,5 @@ bench: $(STAMP)
 	$(BIN)/python manage.py collectstatic --noinput -v 0
 	DATABASE_URL=$(BENCH_DB) $(BIN)/python bench/pages.py
 	DATABASE_URL=$(BENCH_DB) $(BIN)/python bench/access_log_load.py
+	DATABASE_URL=$(BENCH_DB) $(BIN)/python bench/access_log_review.py
 	DATABASE_URL=$(BENCH_DB) $(BIN)/python bench/linking.py
