@@ -10,5 +10,7 @@ urlpatterns = [
     path("", include("access.oidc_urls")),
     # The access log: extracts, search, export and the review report (access/log_urls.py).
     path("", include("access.log_urls")),
+    # The API (/api/v1) and open data (/oppna-data/, /datasets/dcat): api/urls.py.
+    path("", include("api.urls")),
     path("", include("portal.urls")),
 ]

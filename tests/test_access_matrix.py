@@ -12,7 +12,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from access.decorators import PUBLIC
 from access.models import AllowlistEntry
-from access.roles import ROLE_PERMISSIONS, Role
+from access.roles import ROLE_PERMISSIONS, Permission, Role
 from tests.factories import DecisionFactory, FacilityFactory, make_user, sign_in
 
 pytestmark = pytest.mark.django_db
@@ -59,6 +59,11 @@ def sample_kwargs(name: str, objects) -> dict:
         "facility_id": objects["facility_id"],
         "link": "ingen-giltig-lank",
         "code": "0880",
+        # The API and open data (api/urls.py).
+        "provider_id": objects["provider_public_id"],
+        "rest": "finns-inte",
+        "dataset": "verksamheter",
+        "file_format": "csv",
     }
     kwargs = {}
     for key in _route_params(name):
@@ -83,6 +88,8 @@ def _route_params(name: str) -> list[str]:
 def expected(role, permission) -> str:
     if permission == PUBLIC:
         return "open"
+    if permission == Permission.USE_API:
+        return "login"  # the API takes a key (api/auth.py), never a session, whatever the role
     if role is None:
         return "login"
     return "allowed" if permission in ROLE_PERMISSIONS[role] else "forbidden"
@@ -90,6 +97,8 @@ def expected(role, permission) -> str:
 
 def observed(response) -> str:
     if response.status_code == 302 and response["Location"].startswith(reverse("access:login")):
+        return "login"
+    if response.status_code == 401:  # the API's "give a key" (problem+json)
         return "login"
     if response.status_code == 403:
         return "forbidden"
