@@ -57,6 +57,7 @@ class Mirror:
         self.cursor = ""
         self.resources: dict[tuple[str, str], dict] = {}
         self.seen: list[str] = []
+        self.changes: list[dict] = []
 
     def poll(self) -> list[dict]:
         """Follows the feed to its end; returns the changes it read."""
@@ -69,9 +70,23 @@ class Mirror:
                 self.seen.append(change["cursor"])
                 self._apply(change)
             read += page["items"]
+            self.changes += page["items"]
             self.cursor = page["next_cursor"]
             if not page["has_more"]:
                 return read
+
+    def poll_until(self, condition, *, seconds: float = 60) -> None:
+        """Polls until ``condition(resources)`` holds. On PostgreSQL the feed lists only what
+        every writing transaction of the cluster that started earlier has finished with; another
+        process's open transaction (another test suite on the same server) holds it back."""
+        import time
+
+        deadline = time.monotonic() + seconds
+        while True:
+            self.poll()
+            if condition(self.resources) or time.monotonic() > deadline:
+                return
+            time.sleep(0.2)
 
     def _apply(self, change: dict) -> None:
         key = (change["resource"], change["resource_id"])

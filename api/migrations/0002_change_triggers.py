@@ -7,10 +7,11 @@ starts from the beginning of the feed gets the whole register."""
 
 from django.db import migrations
 
-# (table, resource, key column, what else changes with it)
+# (table, resource, key column, what else changes with it): a provider's facilities carry its name;
+# a provider carries its facilities; a facility carries its decisions and inspections.
 TABLES = [
-    ("register_provider", "provider", "public_id", "provider"),
-    ("register_facility", "facility", "facility_id", ""),
+    ("register_provider", "provider", "public_id", "facilities"),
+    ("register_facility", "facility", "facility_id", "provider"),
     ("register_decision", "decision", "diarienummer", "facility"),
     ("register_inspection", "inspection", "diarienummer", "facility"),
 ]
@@ -44,7 +45,21 @@ BEGIN
         WHERE f.id IN ((to_jsonb(OLD) ->> 'facility_id')::bigint,
                        (to_jsonb(NEW) ->> 'facility_id')::bigint)
         ORDER BY f.id;
-    ELSIF also = 'provider' AND TG_OP = 'UPDATE' THEN
+        INSERT INTO api_changeevent (transaction_id, resource, resource_id, operation, at)
+        SELECT txid, 'provider', p.public_id::text, 'changed', clock_timestamp()
+        FROM register_provider p
+        WHERE p.id IN (SELECT f.provider_id FROM register_facility f
+                       WHERE f.id IN ((to_jsonb(OLD) ->> 'facility_id')::bigint,
+                                      (to_jsonb(NEW) ->> 'facility_id')::bigint))
+        ORDER BY p.id;
+    ELSIF also = 'provider' THEN
+        INSERT INTO api_changeevent (transaction_id, resource, resource_id, operation, at)
+        SELECT txid, 'provider', p.public_id::text, 'changed', clock_timestamp()
+        FROM register_provider p
+        WHERE p.id IN ((to_jsonb(OLD) ->> 'provider_id')::bigint,
+                       (to_jsonb(NEW) ->> 'provider_id')::bigint)
+        ORDER BY p.id;
+    ELSIF also = 'facilities' AND TG_OP = 'UPDATE' THEN
         INSERT INTO api_changeevent (transaction_id, resource, resource_id, operation, at)
         SELECT txid, 'facility', f.facility_id, 'changed', clock_timestamp()
         FROM register_facility f WHERE f.provider_id = NEW.id ORDER BY f.id;
@@ -75,12 +90,24 @@ def _sqlite_insert(resource: str, key_sql: str, operation_sql: str, where: str =
 
 
 def _sqlite_related(also: str, rows: list[str]) -> str:
+    provider_key = _sqlite_key("p", "provider", "public_id")
     if also == "facility":
         ids = ", ".join(f"{row}.facility_id" for row in rows)
         return _sqlite_insert(
             "facility", "f.facility_id", "'changed'", f"FROM register_facility f WHERE f.id IN ({ids})"
+        ) + _sqlite_insert(
+            "provider",
+            provider_key,
+            "'changed'",
+            "FROM register_provider p WHERE p.id IN "
+            f"(SELECT f.provider_id FROM register_facility f WHERE f.id IN ({ids}))",
         )
-    if also == "provider" and rows == ["OLD", "NEW"]:
+    if also == "provider":
+        ids = ", ".join(f"{row}.provider_id" for row in rows)
+        return _sqlite_insert(
+            "provider", provider_key, "'changed'", f"FROM register_provider p WHERE p.id IN ({ids})"
+        )
+    if also == "facilities" and rows == ["OLD", "NEW"]:
         return _sqlite_insert(
             "facility",
             "f.facility_id",
