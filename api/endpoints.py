@@ -71,9 +71,9 @@ enligt utlämnandepolicyn, och varje åtkomst loggas.
 
 **Fel** är `application/problem+json` (RFC 9457) med `code` och svensk `title`/`detail`; alla
 koder finns på `/api/v1/problem-types`. 401: `token-saknas`, `ogiltig-token`, `okand-token`,
-`token-har-gatt-ut`, `token-aterkallad`. 403: `fel-kommun`. 404: `finns-inte`. 422:
-`ogiltig-parameter`, `ogiltig-markor`. 429: `for-manga-anrop` med `Retry-After`. 503:
-`tidsgrans` när en fråga tar mer än en sekund.
+`token-har-gatt-ut`, `token-aterkallad`. 403: `fel-kommun`. 404: `finns-inte`.
+422: `ogiltig-parameter` (också för en markör av fel form). 429: `for-manga-anrop` med
+`Retry-After`. 503: `tidsgrans` när en fråga tar mer än en sekund.
 
 **Ändringar.** `/api/v1/changes?since=<markör>` listar varje skapad, ändrad eller borttagen
 verksamhet, huvudman, beslut och inspektion i ordning, med nästa markör. Börja utan markör och
@@ -566,7 +566,10 @@ RESOURCE_URLS = {
 def changes(
     request,
     since: str = Query(
-        "", max_length=41, description="Markören från förra svaret; tom: från början."
+        "",
+        pattern=change_feed.CURSOR_PATTERN,
+        description="Markören (next_cursor) från förra svaret; tom: från början.",
+        examples=["0-1532"],
     ),
     limit: int = Query(100, ge=1, le=MAX_LIMIT),
 ):
@@ -574,12 +577,6 @@ def changes(
     from urllib.parse import quote
 
     cursor = change_feed.parse_cursor(since)
-    if cursor is None:
-        raise ApiProblem(
-            "ogiltig-markor",
-            _("Markören ska vara next_cursor från ett tidigare svar, till exempel 0-1532."),
-            errors=[{"parameter": "since", "detail": _("Okänd markör.")}],
-        )
     events, has_more = change_feed.changes_after(cursor, limit=limit)
     log.record(request, AccessEvent.Action.API_READ, object_type="changes", detail={"since": since})
     items = [

@@ -25,7 +25,6 @@ class ProblemType:
 
 _CATALOGUE = [
     ProblemType("ogiltig-parameter", 422, gettext_lazy("Ogiltig parameter")),
-    ProblemType("ogiltig-markor", 422, gettext_lazy("Ogiltig markör")),
     ProblemType("token-saknas", 401, gettext_lazy("API-nyckel saknas")),
     ProblemType("ogiltig-token", 401, gettext_lazy("Felaktigt formaterad API-nyckel")),
     ProblemType("okand-token", 401, gettext_lazy("Okänd API-nyckel")),
