@@ -43,3 +43,5 @@ bench: $(STAMP)
 	DATABASE_URL=$(BENCH_DB) $(BIN)/python bench/search.py
 	$(BIN)/python manage.py collectstatic --noinput -v 0
 	DATABASE_URL=$(BENCH_DB) $(BIN)/python bench/pages.py
+	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
+	$(BIN)/python bench/api.py
