@@ -9,7 +9,6 @@ import json
 import pytest
 from openpyxl import load_workbook
 from rdflib import BNode, Graph, URIRef
-from rdflib.namespace import DCAT, DCTERMS, RDF
 
 from access.models import AccessEvent
 from access.roles import Role
@@ -198,6 +197,10 @@ def test_open_data__licence_stated_and_download_logged(client, seeded):
 
 
 def test_dcat__absolute_iris_no_blank_nodes_and_the_publisher(client, settings):
+    # Imported here: pytest's collection probes module attributes, and rdflib's closed DCAT
+    # namespace warns at every unknown name.
+    from rdflib.namespace import DCAT, DCTERMS, RDF
+
     settings.OPEN_DATA_PUBLISHER_ORGANISATION_NUMBER = "2021006354"
     response = client.get("/datasets/dcat")
     graph = Graph().parse(data=response.content, format="xml")
