@@ -204,7 +204,11 @@ class Server:
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
-        wait_for(probe)
+        try:
+            wait_for(probe)
+        except RuntimeError:
+            self.stop()  # never leave a server behind
+            raise
 
     def stop(self) -> None:
         os.killpg(self.process.pid, signal.SIGTERM)
