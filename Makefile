@@ -46,3 +46,5 @@ bench: $(STAMP)
 	DATABASE_URL=$(BENCH_DB) $(BIN)/python bench/access_log_load.py
 	DATABASE_URL=$(BENCH_DB) $(BIN)/python bench/access_log_review.py
 	DATABASE_URL=$(BENCH_DB) $(BIN)/python bench/linking.py
+	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
+	$(BIN)/python bench/api.py

@@ -185,6 +185,10 @@ class AccessEvent(models.Model):
         ALLOWLIST_CHANGE = "allowlist_change", _("Ändring i frilistningen")
         DOCUMENT_DOWNLOAD = "document_download", _("Hämtning av dokument")
         LOG_EXPORT = "log_export", _("Export av åtkomstloggen")
+        # The API (api/): reads without a portal counterpart, and the clients' keys.
+        API_READ = "api_read", _("Läsning genom API:t")
+        OPEN_DATA_DOWNLOAD = "open_data_download", _("Hämtning av öppna data")
+        API_CLIENT_CHANGE = "api_client_change", _("Ändring av API-klient eller nyckel")
 
     at = models.DateTimeField(_("tid"), default=timezone.now, db_index=True)
     user_id = models.BigIntegerField(_("användar-id"), null=True)

@@ -14,10 +14,15 @@ class Role(models.TextChoices):
     IVO_REGISTRATOR = "ivo_registrator", _("IVO-registrator")
     IVO_CASE_OFFICER = "ivo_handlaggare", _("IVO-handläggare")
     IVO_ADMIN = "ivo_admin", _("IVO-administratör")
+    # A municipality's own case-management system reading through the API (api/): never a
+    # person, never signed in with a session; its account belongs to an api.ApiClient.
+    MUNICIPAL_SYSTEM = "kommun_system", _("Kommunalt system (API-klient)")
 
 
 MUNICIPAL_ROLES = frozenset({Role.MUNICIPAL_USER, Role.MUNICIPAL_ADMIN})
 IVO_ROLES = frozenset({Role.IVO_REGISTRATOR, Role.IVO_CASE_OFFICER, Role.IVO_ADMIN})
+# A municipality's system sees what the municipality's users see (access/disclosure.py).
+MACHINE_ROLES = frozenset({Role.MUNICIPAL_SYSTEM})
 
 
 class Permission(models.TextChoices):
@@ -40,6 +45,8 @@ class Permission(models.TextChoices):
         "link_cases",
         _("Koppla ärenden till verksamheter och läsa registrets kvalitetsrapport"),
     )
+    USE_API = "use_api", _("Läsa registret genom API:t")
+    MANAGE_API_CLIENTS = "manage_api_clients", _("Registrera API-klienter och ge ut nycklar")
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -77,8 +84,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Permission.MANAGE_ALL_ALLOWLISTS,
             Permission.REVIEW_ACCESS_LOG,
             Permission.LINK_CASES,
+            Permission.MANAGE_API_CLIENTS,
         }
     ),
+    Role.MUNICIPAL_SYSTEM: frozenset({Permission.USE_API}),
 }
 
 

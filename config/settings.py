@@ -21,6 +21,27 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 PERSONAL_DATA_DISCLOSURE = env_bool("PERSONAL_DATA_DISCLOSURE", False)
 DECISION_RELEASE = env_choice("DECISION_RELEASE", "on_request", ("on_request", "automatic"))
 
+# The API and open data (api/).
+# Public resources (no personal data) readable without a token; off: every API call needs one.
+API_OPEN_DATA = env_bool("API_OPEN_DATA", True)
+# Requests a minute per API client (per address for calls without a token).
+API_RATE_LIMIT_PER_MINUTE = env_int("API_RATE_LIMIT_PER_MINUTE", 120)
+API_TOKEN_VALIDITY_DAYS = env_int("API_TOKEN_VALIDITY_DAYS", 365)
+# An interactive API query stops after this long, so one heavy request cannot hold a worker.
+API_QUERY_TIMEOUT_MS = env_int("API_QUERY_TIMEOUT_MS", 1000)
+OPEN_DATA_LICENSE_URL = env_str(
+    "OPEN_DATA_LICENSE_URL", "http://creativecommons.org/licenses/by/4.0/"
+)
+OPEN_DATA_LICENSE_NAME = env_str("OPEN_DATA_LICENSE_NAME", "CC BY 4.0")
+# The publisher in the DCAT-AP-SE catalogue: http://dataportal.se/organisation/SE<orgnr>.
+OPEN_DATA_PUBLISHER_ORGANISATION_NUMBER = env_str(
+    "OPEN_DATA_PUBLISHER_ORGANISATION_NUMBER", "2021006354"
+)
+OPEN_DATA_PUBLISHER_NAME = env_str("OPEN_DATA_PUBLISHER_NAME", "Inspektionen för vård och omsorg")
+OPEN_DATA_CONTACT_EMAIL = env_str("OPEN_DATA_CONTACT_EMAIL", "registrator@ivo.se")
+# The site's public address, for absolute IRIs in the catalogue; empty: the request's host.
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "").rstrip("/")
+
 LOGIN_URL = "access:login"
 LOGIN_REDIRECT_URL = "portal:search"
 
@@ -68,6 +89,9 @@ INSTALLED_APPS = [
     "portal",
     "documents",
     "linking",
+    # django-ninja's own static files: the API documentation page served without a CDN.
+    "ninja",
+    "api",
 ]
 
 MIDDLEWARE = [

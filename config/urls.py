@@ -14,5 +14,7 @@ urlpatterns = [
     path("", include("documents.urls")),
     # Linking case records to facilities, and the quality report (linking/urls.py).
     path("", include("linking.urls")),
+    # The API (/api/v1) and open data (/oppna-data/, /datasets/dcat): api/urls.py.
+    path("", include("api.urls")),
     path("", include("portal.urls")),
 ]

@@ -12,7 +12,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from access.decorators import PUBLIC
 from access.models import AllowlistEntry
-from access.roles import ROLE_PERMISSIONS, Role
+from access.roles import ROLE_PERMISSIONS, Permission, Role
 from documents.models import DecisionRequest
 from linking.models import CaseStatus
 from tests.factories import (
@@ -78,6 +78,11 @@ def sample_kwargs(name: str, objects) -> dict:
         "link": "ingen-giltig-lank",
         "code": "0880",
         "case_id": objects["case_id"],
+        # The API and open data (api/urls.py).
+        "provider_id": objects["provider_public_id"],
+        "rest": "finns-inte",
+        "dataset": "verksamheter",
+        "file_format": "csv",
     }
     kwargs = {}
     for key in _route_params(name):
@@ -106,6 +111,8 @@ def _route_params(name: str) -> list[str]:
 def expected(role, permission) -> str:
     if permission == PUBLIC:
         return "open"
+    if permission == Permission.USE_API:
+        return "login"  # the API takes a key (api/auth.py), never a session, whatever the role
     if role is None:
         return "login"
     return "allowed" if permission in ROLE_PERMISSIONS[role] else "forbidden"
@@ -113,6 +120,8 @@ def expected(role, permission) -> str:
 
 def observed(response) -> str:
     if response.status_code == 302 and response["Location"].startswith(reverse("access:login")):
+        return "login"
+    if response.status_code == 401:  # the API's "give a key" (problem+json)
         return "login"
     if response.status_code == 403:
         return "forbidden"
@@ -171,6 +180,7 @@ LINKING_PAGE_STATUS = {
     Role.IVO_REGISTRATOR: 200,
     Role.IVO_CASE_OFFICER: 403,
     Role.IVO_ADMIN: 200,
+    Role.MUNICIPAL_SYSTEM: 403,
 }
 
 

@@ -1,0 +1,167 @@
+"""Who is calling the API: an API client with a bearer token, or (for the public resources, while
+``API_OPEN_DATA`` is on) anyone. Keys are stored as SHA-256 only; the key itself is shown once.
+
+A request with a token runs as the client's account (role ``kommun_system``), so the disclosure
+policy and the access log see it as they see the municipality's users. A request without one runs
+as an anonymous user — the API never reads the session cookie, so a signed-in browser gets
+nothing through the API that it would not get without it.
+"""
+
+import hashlib
+import re
+import secrets
+import time
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.db import OperationalError, connection
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja.security.http import HttpAuthBase
+from ninja.throttling import SimpleRateThrottle
+
+from access.log import client_ip
+from api.models import ApiClient, ApiToken
+from api.problems import ApiProblem
+
+TOKEN_PREFIX = "hvb_"
+TOKEN_FORMAT = re.compile(r"^hvb_[A-Za-z0-9_-]{43}$")
+
+
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Anonymous:
+    """The caller of a public resource without a token (open data)."""
+
+    def __str__(self) -> str:
+        return "anonym"
+
+
+ANONYMOUS = Anonymous()
+
+
+class BearerToken(HttpAuthBase):
+    """``Authorization: Bearer hvb_…``. ``public``: the resource holds no personal data unless
+    the policy gives it, and is open without a token while ``API_OPEN_DATA`` is on. A token that
+    is sent is always checked, on public resources too: a client learns at once that its key has
+    stopped working."""
+
+    openapi_scheme = "bearer"
+
+    def __init__(self, *, public: bool):
+        self.public = public
+        super().__init__()
+
+    def __call__(self, request: HttpRequest):
+        header = request.headers.get("Authorization", "")
+        if not header:
+            if self.public and settings.API_OPEN_DATA:
+                request.user = AnonymousUser()
+                return ANONYMOUS
+            raise ApiProblem(
+                "token-saknas",
+                _("Ange en API-nyckel i huvudet Authorization: Bearer <nyckel>."),
+            )
+        scheme, _space, token = header.partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not TOKEN_FORMAT.match(token):
+            raise ApiProblem(
+                "ogiltig-token",
+                _("Huvudet Authorization ska vara Bearer följt av en nyckel som börjar med hvb_."),
+            )
+        return authenticate(request, token)
+
+
+def authenticate(request: HttpRequest, token: str) -> ApiClient:
+    found = (
+        ApiToken.objects.select_related("client__account_user__account", "client__municipality")
+        .filter(token_hash=token_hash(token))
+        .first()
+    )
+    if found is None:
+        raise ApiProblem(
+            "okand-token", _("Nyckeln finns inte. Kontrollera att den är rätt kopierad.")
+        )
+    if found.revoked_at is not None or found.client.revoked_at is not None:
+        raise ApiProblem(
+            "token-aterkallad",
+            _("Nyckeln är återkallad. Be IVO om en ny."),
+        )
+    if found.expires_at <= timezone.now():
+        raise ApiProblem(
+            "token-har-gatt-ut",
+            _("Nyckeln gällde till %(date)s. Be IVO om en ny.")
+            % {"date": timezone.localtime(found.expires_at).date().isoformat()},
+        )
+    request.user = found.client.account_user
+    return found.client
+
+
+class ClientRateThrottle(SimpleRateThrottle):
+    """``API_RATE_LIMIT_PER_MINUTE`` requests a minute per client, or per address without a token.
+
+    Counted in Django's cache: with several processes, point CACHES at a shared cache (Redis) or
+    each process counts on its own."""
+
+    scope = "api"
+
+    def __init__(self):
+        super().__init__(rate="120/m")
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        self.num_requests, self.duration = settings.API_RATE_LIMIT_PER_MINUTE, 60
+        return super().allow_request(request)
+
+    def get_cache_key(self, request: HttpRequest) -> str:
+        auth = getattr(request, "auth", None)
+        ident = f"client-{auth.public_id}" if isinstance(auth, ApiClient) else client_ip(request)
+        return f"throttle_api_{ident}"
+
+
+@contextmanager
+def query_deadline():
+    """Stops the request's queries after ``API_QUERY_TIMEOUT_MS`` (PostgreSQL's
+    ``statement_timeout``; on SQLite a progress handler that interrupts the statement)."""
+    milliseconds = settings.API_QUERY_TIMEOUT_MS
+    connection.ensure_connection()
+    vendor = connection.vendor
+    if vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET statement_timeout = {int(milliseconds)}")
+    elif vendor == "sqlite":
+        deadline = time.monotonic() + milliseconds / 1000
+        connection.connection.set_progress_handler(
+            lambda: 1 if time.monotonic() > deadline else 0, 2000
+        )
+    failed = False
+    try:
+        yield
+    except OperationalError as error:
+        failed = True
+        cause = error.__cause__
+        if getattr(cause, "sqlstate", None) == "57014" or "interrupted" in str(error):
+            raise ApiProblem(
+                "tidsgrans",
+                _("Frågan avbröts efter %(seconds)s s. Begränsa sökningen eller hämta färre rader.")
+                % {"seconds": f"{milliseconds / 1000:g}"},
+                headers={"Retry-After": "1"},
+            ) from error
+        raise
+    finally:
+        if connection.connection is None:
+            pass
+        elif vendor == "postgresql" and not (failed and connection.in_atomic_block):
+            # Inside a transaction that failed (ATOMIC_REQUESTS, tests) the SET is undone with
+            # the rollback; anywhere else it is reset here, before the connection is reused.
+            with connection.cursor() as cursor:
+                cursor.execute("RESET statement_timeout")
+        elif vendor == "sqlite":
+            connection.connection.set_progress_handler(None, 0)

@@ -1,0 +1,634 @@
+"""``/api/v1``: the register for the municipalities' own systems (django-ninja, DIGG's REST API
+profile). Handlers stay thin: parse, call one selector, build what may be shown through the
+disclosure policy, log the access as the portal does, render.
+
+Lists are built as plain dicts from the selector's rows and serialised once (api/jsonrender.py);
+the schemas in api/schemas.py document them, and schemathesis checks every response against them.
+"""
+
+import datetime
+import hashlib
+import logging
+from dataclasses import asdict
+from typing import Literal
+from urllib.parse import unquote_plus
+from uuid import UUID
+
+from django.conf import settings
+from django.db.models import F
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI, Query
+from ninja.errors import AuthenticationError, HttpError, Throttled
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.openapi.docs import Swagger
+
+from access import log
+from access.disclosure import manager_facts, provider_facts
+from access.models import AccessEvent
+from access.roles import Role
+from api import changes as change_feed
+from api import schemas
+from api.auth import BearerToken, ClientRateThrottle, query_deadline
+from api.jsonrender import Renderer, json_response
+from api.models import ApiClient, ChangeEvent
+from api.opendata import DECISION_COLUMNS, INSPECTION_COLUMNS
+from api.problems import (
+    PROBLEM_TYPES,
+    ApiProblem,
+    not_found,
+    problem_response,
+    validation_problem,
+)
+from register import codes, selectors, validation
+from register.models import County, Decision, Facility, Inspection, Municipality, Provider
+
+logger = logging.getLogger(__name__)
+
+API_VERSION = "1.0.0"
+API_RELEASED = datetime.date(2026, 11, 23)
+MAX_LIMIT = 1000
+# Far beyond any list here, and well inside a 64-bit OFFSET on both databases.
+MAX_OFFSET = 10_000_000
+
+PUBLIC = BearerToken(public=True)
+TOKEN_ONLY = BearerToken(public=False)
+# Operations open without a token while API_OPEN_DATA is on (the access matrix test reads this).
+PUBLIC_OPERATIONS: set[str] = set()
+
+DESCRIPTION = """
+Registret över HVB, stödboenden och särskilda ungdomshem för kommunernas egna system.
+Följer DIGG:s REST API-profil.
+
+**Nycklar.** IVO registrerar en API-klient per kommunsystem och ger ut en nyckel som visas en
+gång. Skicka den som `Authorization: Bearer hvb_…`. Nycklar går ut och kan återkallas. De offentliga
+resurserna (utan personuppgifter) kan också läsas utan nyckel när öppna data är påslaget.
+Personuppgifter (föreståndarens kontaktuppgifter, en enskild näringsidkares namn) lämnas bara
+enligt utlämnandepolicyn, och varje åtkomst loggas.
+
+**Sidor.** Listor tar `limit` (1–1000, standard 20) och `offset`; svaret har `total`. En större
+`limit` avvisas med 422 och koden `ogiltig-parameter`.
+
+**Fel** är `application/problem+json` (RFC 9457) med `code` och svensk `title`/`detail`; alla
+koder finns på `/api/v1/problem-types`. 401: `token-saknas`, `ogiltig-token`, `okand-token`,
+`token-har-gatt-ut`, `token-aterkallad`. 403: `fel-kommun`. 404: `finns-inte`.
+422: `ogiltig-parameter` (också för en markör av fel form). 429: `for-manga-anrop` med
+`Retry-After`. 503: `tidsgrans` när en fråga tar mer än en sekund.
+
+**Ändringar.** `/api/v1/changes?since=<markör>` listar varje skapad, ändrad eller borttagen
+verksamhet, huvudman, beslut och inspektion i ordning, med nästa markör. Börja utan markör och
+spara `next_cursor`; ingen ändring missas eller räknas två gånger. Enskilda resurser har `ETag`;
+skicka `If-None-Match` för 304.
+
+**Tider** är RFC 3339. `inspection_overdue` beräknas mot dagens datum.
+"""
+
+
+class Api(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        for path_item in schema["paths"].values():
+            for operation in path_item.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if int(status) >= 400 and "application/json" in content:
+                        response["content"] = {
+                            "application/problem+json": content["application/json"]
+                        }
+                if operation.get("operationId") in PUBLIC_OPERATIONS:
+                    # Open without a token while open data is on; a token may still be sent.
+                    operation["security"] = [{}, *operation.get("security", [])]
+        return schema
+
+
+api = Api(
+    title="HVB-registret",
+    version=API_VERSION,
+    description=DESCRIPTION,
+    urls_namespace="api",
+    docs=Swagger(settings={"persistAuthorization": False, "tryItOutEnabled": False}),
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+    renderer=Renderer(),
+    throttle=[ClientRateThrottle()],
+)
+
+
+def _interactive(handler):
+    """Every operation's queries stop after API_QUERY_TIMEOUT_MS (api/auth.py)."""
+    from functools import wraps
+
+    @wraps(handler)
+    def wrapper(*args, **kwargs):
+        with query_deadline():
+            return handler(*args, **kwargs)
+
+    return wrapper
+
+
+api.add_decorator(_interactive)
+
+
+# --- errors: every one as problem+json ---
+
+
+@api.exception_handler(ApiProblem)
+def _problem(request, exc):
+    return problem_response(request, exc)
+
+
+@api.exception_handler(NinjaValidationError)
+def _validation(request, exc):
+    return problem_response(request, validation_problem(exc.errors))
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return problem_response(request, not_found())
+
+
+@api.exception_handler(Throttled)
+def _throttled(request, exc):
+    seconds = max(1, int(exc.wait or 1) + (1 if exc.wait and exc.wait % 1 else 0))
+    return problem_response(
+        request,
+        ApiProblem(
+            "for-manga-anrop",
+            _("Högst %(limit)s anrop i minuten. Försök igen om %(seconds)s s.")
+            % {"limit": settings.API_RATE_LIMIT_PER_MINUTE, "seconds": seconds},
+            headers={"Retry-After": str(seconds)},
+        ),
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request, exc):
+    return problem_response(request, ApiProblem("token-saknas", _("Ange en API-nyckel.")))
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc):
+    if exc.status_code == 405:
+        return problem_response(
+            request, ApiProblem("metod-ej-tillaten", _("API:t tar bara emot GET."))
+        )
+    return problem_response(request, ApiProblem("serverfel", str(exc)))
+
+
+@api.exception_handler(Exception)
+def _server_error(request, exc):
+    logger.exception("API error", exc_info=exc)
+    return problem_response(
+        request, ApiProblem("serverfel", _("Ett internt fel uppstod. Felet är loggat."))
+    )
+
+
+ERRORS = {401: schemas.Problem, 422: schemas.Problem, 429: schemas.Problem, 503: schemas.Problem}
+
+
+def _get(path: str, response, *, auth=PUBLIC, **kwargs):
+    """A GET operation with the documented problem responses; ``auth=PUBLIC`` ones are open
+    without a token while API_OPEN_DATA is on."""
+
+    def decorator(handler):
+        if auth is PUBLIC:
+            PUBLIC_OPERATIONS.add(f"api_endpoints_{handler.__name__}")
+        responses = {200: response, **ERRORS}
+        if auth is TOKEN_ONLY:
+            responses[403] = schemas.Problem
+        responses.update(kwargs.pop("extra_responses", {}))
+        return api.get(path, response=responses, auth=auth, **kwargs)(handler)
+
+    return decorator
+
+
+# --- building what may be shown ---
+
+
+def _marking(outcome: str, appeal_status: str) -> dict:
+    marking = codes.marking_for(outcome, appeal_status)
+    return {key: str(value) for key, value in asdict(marking).items()}
+
+
+def facility_item(facility: Facility, request: HttpRequest) -> dict:
+    """A facility of the search or a provider's list: public facts, marking, overdue flag; the
+    provider through the disclosure policy."""
+    provider = provider_facts(facility.provider, request=request)
+    municipality = facility.municipality
+    latest = None
+    if facility.latest_outcome:
+        latest = {
+            "diarienummer": facility.latest_decision_diarienummer,
+            "decision_date": facility.latest_decision_date,
+            "outcome": facility.latest_outcome,
+            "appeal_status": facility.latest_appeal_status,
+        }
+    return {
+        "facility_id": facility.facility_id,
+        "name": facility.name,
+        "facility_type": facility.facility_type,
+        "status": facility.status,
+        "status_date": facility.status_date,
+        "municipality": {"code": municipality.code, "name": municipality.name},
+        "county": {"code": municipality.county.code, "name": municipality.county.name},
+        "provider": _provider_ref(provider),
+        "target_groups": list(facility.target_groups),
+        "age_from": facility.age_from,
+        "age_to": facility.age_to,
+        "gender": facility.gender or None,
+        "places": facility.places,
+        "start_date": facility.start_date,
+        "end_date": facility.end_date,
+        "latest_decision": latest,
+        "marking": _marking(facility.latest_outcome, facility.latest_appeal_status)
+        if facility.latest_outcome
+        else None,
+        "last_inspection_date": facility.last_inspection_date,
+        "inspection_overdue": bool(facility.inspection_overdue),
+        "updated_at": facility.updated_at,
+    }
+
+
+def _provider_ref(provider) -> dict:
+    return {
+        "provider_id": provider.public_id,
+        "name": provider.name,
+        "organisation_number": provider.organisation_number or None,
+        "ownership": provider.ownership,
+        "is_sole_trader": provider.is_sole_trader,
+        "withheld": provider.withheld,
+    }
+
+
+DECISION_FIELDS = (*DECISION_COLUMNS, "updated_at")
+INSPECTION_FIELDS = (*INSPECTION_COLUMNS, "updated_at")
+
+
+def decision_item(row: dict) -> dict:
+    item = {field: row[field] for field in DECISION_FIELDS}
+    item["facility_id"] = row["facility_code"]
+    item["review_areas"] = list(row["review_areas"])
+    item["marking"] = _marking(row["outcome"], row["appeal_status"])
+    return item
+
+
+def inspection_item(row: dict) -> dict:
+    item = {field: row[field] for field in INSPECTION_FIELDS}
+    item["facility_id"] = row["facility_code"]
+    return item
+
+
+def _page(queryset, limit: int, offset: int) -> tuple[int, list]:
+    return queryset.count(), list(queryset[offset : offset + limit])
+
+
+def _with_etag(request: HttpRequest, data: dict) -> HttpResponse:
+    response = json_response(data)
+    etag = '"' + hashlib.sha256(response.content).hexdigest()[:32] + '"'
+    wanted = request.headers.get("If-None-Match", "")
+    tags = {tag.strip().removeprefix("W/") for tag in wanted.split(",")}
+    if etag in tags or "*" in tags:
+        response = HttpResponse(status=304)
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+Limit = Query(20, ge=1, le=MAX_LIMIT, description="Antal rader, 1–1000.")
+Offset = Query(0, ge=0, le=MAX_OFFSET, description="Antal rader att hoppa över.")
+IfNoneMatch = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+}
+
+
+# --- operations ---
+
+
+@_get("/api-info", schemas.ApiInfo, tags=["API"])
+def api_info(request):
+    """Om API:t: version, status, dokumentation och villkor (DIGG:s api-info)."""
+    return {
+        "api_name": "HVB-registret",
+        "api_version": API_VERSION,
+        "api_released": API_RELEASED,
+        "api_status": "active",
+        "api_documentation": request.build_absolute_uri("/api/v1/docs"),
+        "api_specification": request.build_absolute_uri("/api/v1/openapi.json"),
+        "open_data": settings.API_OPEN_DATA,
+        "rate_limit_per_minute": settings.API_RATE_LIMIT_PER_MINUTE,
+        "max_limit": MAX_LIMIT,
+        "licence": settings.OPEN_DATA_LICENSE_URL,
+    }
+
+
+@_get("/problem-types", list[schemas.ProblemTypeOut], tags=["API"])
+def problem_types(request):
+    """Alla felkoder som API:t svarar med, med HTTP-status och svensk rubrik."""
+    return [
+        {"code": problem.code, "status": problem.status, "title": str(problem.title)}
+        for problem in PROBLEM_TYPES.values()
+    ]
+
+
+@_get("/facilities", schemas.FacilityPage, tags=["Verksamheter"])
+def facilities(
+    request,
+    text: str = Query("", max_length=200, description="Namn, organisationsnummer, diarienummer."),
+    facility_type: list[codes.FacilityType] = Query([]),
+    target_group: list[codes.TargetGroup] = Query([], description="Alla ska tas emot."),
+    child_age: int | None = Query(None, ge=0, le=21),
+    gender: Literal["flickor", "pojkar"] | None = Query(None, description="Barnets kön."),
+    county: str | None = Query(None, pattern=r"^\d{2}$", examples=["08"]),
+    municipality: str | None = Query(None, pattern=r"^\d{4}$", examples=["0880"]),
+    ownership: list[codes.Ownership] = Query([]),
+    status: list[codes.FacilityStatus] = Query([], description="Utan val: bara aktiva."),
+    min_places: int | None = Query(None, ge=0, le=10000),
+    latest_outcome: list[codes.Outcome] = Query([]),
+    sort: Literal["name", "municipality", "latest_decision"] = "name",
+    limit: int = Limit,
+    offset: int = Offset,
+):
+    """Sök verksamheter med samma filter som portalen. Varje verksamhet har sin märkning från
+    senaste beslutet och flaggan för försenad inspektion."""
+    search = selectors.FacilitySearch(
+        text=text,
+        facility_types=tuple(facility_type),
+        target_groups=tuple(target_group),
+        child_age=child_age,
+        gender=gender or "",
+        county=county or "",
+        municipality=municipality or "",
+        ownerships=tuple(ownership),
+        statuses=tuple(status) or (codes.FacilityStatus.AKTIV,),
+        min_places=min_places,
+        latest_outcomes=tuple(latest_outcome),
+        ordering=sort,
+    )
+    total, rows = _page(selectors.facility_search(search), limit, offset)
+    # As the portal: a personnummer typed into the search is not kept in the log.
+    log.record(
+        request,
+        AccessEvent.Action.SEARCH,
+        detail=validation.mask_personal_numbers(unquote_plus(request.GET.urlencode())),
+    )
+    items = [facility_item(facility, request) for facility in rows]
+    return json_response({"total": total, "limit": limit, "offset": offset, "items": items})
+
+
+@_get(
+    "/facilities/{facility_id}",
+    schemas.FacilityDetail,
+    tags=["Verksamheter"],
+    extra_responses={304: None, 404: schemas.Problem},
+    openapi_extra={"parameters": [IfNoneMatch]},
+)
+def facility(request, facility_id: str):
+    """En verksamhet med beslut och inspektioner, nyast först. `ETag` och `If-None-Match`."""
+    try:
+        found = selectors.facility_with_history(facility_id)
+    except Facility.DoesNotExist:
+        raise not_found(_("Verksamheten finns inte i registret.")) from None
+    log.record(
+        request, AccessEvent.Action.FACILITY_VIEW, object_type="facility", object_id=facility_id
+    )
+    data = facility_item(found, request)
+    manager = manager_facts(found, request=request)
+    data.update(
+        orientation=found.orientation,
+        summary=found.summary,
+        manager=asdict(manager) if manager else None,
+        decisions=[
+            decision_item({**_fields(d, DECISION_FIELDS), "facility_code": found.facility_id})
+            for d in found.decisions.all()
+        ],
+        inspections=[
+            inspection_item({**_fields(i, INSPECTION_FIELDS), "facility_code": found.facility_id})
+            for i in found.inspections.all()
+        ],
+    )
+    return _with_etag(request, data)
+
+
+def _fields(instance, names) -> dict:
+    return {name: getattr(instance, name) for name in names}
+
+
+@_get("/providers", schemas.ProviderPage, tags=["Huvudmän"])
+def providers(
+    request,
+    ownership: list[codes.Ownership] = Query([]),
+    limit: int = Limit,
+    offset: int = Offset,
+):
+    """Huvudmän. En enskild näringsidkares namn och nummer lämnas bara enligt policyn."""
+    queryset = Provider.objects.order_by("name", "id")
+    if ownership:
+        queryset = queryset.filter(ownership__in=ownership)
+    total, rows = _page(queryset, limit, offset)
+    log.record(request, AccessEvent.Action.API_READ, object_type="provider")
+    items = [_provider_ref(provider_facts(row, request=request)) for row in rows]
+    return json_response({"total": total, "limit": limit, "offset": offset, "items": items})
+
+
+@_get(
+    "/providers/{provider_id}",
+    schemas.ProviderDetail,
+    tags=["Huvudmän"],
+    extra_responses={304: None, 404: schemas.Problem},
+    openapi_extra={"parameters": [IfNoneMatch]},
+)
+def provider(request, provider_id: UUID):
+    """En huvudman med alla sina verksamheter, aktiva och avslutade."""
+    found = Provider.objects.filter(public_id=provider_id).first()
+    if found is None:
+        raise not_found(_("Huvudmannen finns inte i registret."))
+    rows = list(selectors.provider_facilities(found))
+    log.record(
+        request,
+        AccessEvent.Action.PROVIDER_VIEW,
+        object_type="provider",
+        object_id=str(provider_id),
+    )
+    data = _provider_ref(provider_facts(found, request=request))
+    data["facilities"] = [facility_item(row, request) for row in rows]
+    return _with_etag(request, data)
+
+
+@_get("/decisions", schemas.DecisionPage, tags=["Beslut"])
+def decisions(
+    request,
+    facility_id: str | None = Query(None, max_length=32),
+    diarienummer: str | None = Query(None, max_length=40),
+    decided_from: datetime.date | None = Query(None),
+    decided_to: datetime.date | None = Query(None),
+    outcome: list[codes.Outcome] = Query([]),
+    limit: int = Limit,
+    offset: int = Offset,
+):
+    """Beslut, nyast först: datum, granskade områden, utfall, diarienummer och märkning."""
+    queryset = Decision.objects.annotate(facility_code=F("facility__facility_id"))
+    if facility_id:
+        queryset = queryset.filter(facility__facility_id=facility_id.upper())
+    if diarienummer:
+        queryset = queryset.filter(diarienummer=diarienummer)
+    if decided_from:
+        queryset = queryset.filter(decision_date__gte=decided_from)
+    if decided_to:
+        queryset = queryset.filter(decision_date__lte=decided_to)
+    if outcome:
+        queryset = queryset.filter(outcome__in=outcome)
+    queryset = queryset.order_by("-decision_date", "-id").values(*DECISION_FIELDS, "facility_code")
+    total, rows = _page(queryset, limit, offset)
+    log.record(request, AccessEvent.Action.API_READ, object_type="decision")
+    items = [decision_item(row) for row in rows]
+    return json_response({"total": total, "limit": limit, "offset": offset, "items": items})
+
+
+@_get("/inspections", schemas.InspectionPage, tags=["Inspektioner"])
+def inspections(
+    request,
+    facility_id: str | None = Query(None, max_length=32),
+    diarienummer: str | None = Query(None, max_length=40),
+    limit: int = Limit,
+    offset: int = Offset,
+):
+    """Inspektioner, nyast först."""
+    queryset = Inspection.objects.annotate(facility_code=F("facility__facility_id"))
+    if facility_id:
+        queryset = queryset.filter(facility__facility_id=facility_id.upper())
+    if diarienummer:
+        queryset = queryset.filter(diarienummer=diarienummer)
+    queryset = queryset.order_by("-start_date", "-id").values(*INSPECTION_FIELDS, "facility_code")
+    total, rows = _page(queryset, limit, offset)
+    log.record(request, AccessEvent.Action.API_READ, object_type="inspection")
+    items = [inspection_item(row) for row in rows]
+    return json_response({"total": total, "limit": limit, "offset": offset, "items": items})
+
+
+@_get("/counties", list[schemas.County], tags=["Geografi"])
+def counties(request):
+    """Sveriges 21 län med SCB:s koder."""
+    return list(County.objects.order_by("code").values("code", "name", "letter"))
+
+
+@_get("/municipalities", list[schemas.Municipality], tags=["Geografi"])
+def municipalities(request, county: str | None = Query(None, pattern=r"^\d{2}$")):
+    """Sveriges 290 kommuner med SCB:s koder, eventuellt för ett län."""
+    queryset = Municipality.objects.order_by("code")
+    if county:
+        queryset = queryset.filter(county_id=county)
+    return list(queryset.values("code", "name", county_code=F("county_id")))
+
+
+CODE_LISTS = {
+    "facility_type": codes.FacilityType,
+    "ownership": codes.Ownership,
+    "facility_status": codes.FacilityStatus,
+    "decision_kind": codes.DecisionKind,
+    "outcome": codes.Outcome,
+    "appeal_status": codes.AppealStatus,
+    "follow_up": codes.FollowUp,
+    "review_area": codes.ReviewArea,
+    "target_group": codes.TargetGroup,
+    "gender": codes.Gender,
+    "permit_status": codes.PermitStatus,
+    "severity": codes.Severity,
+}
+
+
+@_get("/code-lists", list[schemas.CodeList], tags=["Kodlistor"])
+def code_lists(request):
+    """Kodlistorna med svenska etiketter; utfallen med sin märkning (färg, symbol, text)."""
+    result = []
+    for name, choices in CODE_LISTS.items():
+        entries = []
+        for value, label in choices.choices:
+            entry = {"code": value, "label": str(label)}
+            if name == "outcome":
+                entry["marking"] = _marking(value, codes.AppealStatus.EJ_OVERKLAGAT)
+            entries.append(entry)
+        result.append({"name": name, "codes": entries})
+    return result
+
+
+RESOURCE_URLS = {
+    ChangeEvent.Resource.FACILITY: "/api/v1/facilities/{}",
+    ChangeEvent.Resource.PROVIDER: "/api/v1/providers/{}",
+    ChangeEvent.Resource.DECISION: "/api/v1/decisions?diarienummer={}",
+    ChangeEvent.Resource.INSPECTION: "/api/v1/inspections?diarienummer={}",
+}
+
+
+@_get("/changes", schemas.ChangePage, tags=["Synkronisering"])
+def changes(
+    request,
+    since: str = Query(
+        "",
+        pattern=change_feed.CURSOR_PATTERN,
+        description="Markören (next_cursor) från förra svaret; tom: från början.",
+        examples=["0-1532"],
+    ),
+    limit: int = Query(100, ge=1, le=MAX_LIMIT),
+):
+    """Ändringar efter markören, i ordning: spara `next_cursor` och fråga igen."""
+    from urllib.parse import quote
+
+    cursor = change_feed.parse_cursor(since)
+    events, has_more = change_feed.changes_after(cursor, limit=limit)
+    log.record(request, AccessEvent.Action.API_READ, object_type="changes", detail={"since": since})
+    items = [
+        {
+            "cursor": change_feed.format_cursor(event.transaction_id, event.id),
+            "resource": event.resource,
+            "resource_id": event.resource_id,
+            "operation": event.operation,
+            "changed_at": event.at,
+            "url": RESOURCE_URLS[event.resource].format(quote(event.resource_id, safe="")),
+        }
+        for event in events
+    ]
+    next_cursor = items[-1]["cursor"] if items else change_feed.format_cursor(*cursor)
+    return json_response({"items": items, "next_cursor": next_cursor, "has_more": has_more})
+
+
+@_get(
+    "/municipalities/{code}/access-events",
+    schemas.AccessEventPage,
+    auth=TOKEN_ONLY,
+    tags=["Åtkomstlogg"],
+)
+def municipality_access_events(request, code: str, limit: int = Limit, offset: int = Offset):
+    """Vad kommunens egna API-klienter har läst: åtkomstloggen för kommunens system. Bara med
+    en nyckel för en klient i den kommunen."""
+    client: ApiClient = request.auth
+    if client.municipality_id != code:
+        raise ApiProblem(
+            "fel-kommun",
+            _("Nyckeln gäller kommun %(own)s och kan inte läsa kommun %(other)s.")
+            % {"own": client.municipality_id, "other": code[:4]},
+        )
+    queryset = AccessEvent.objects.filter(
+        municipality_code=code, role=Role.MUNICIPAL_SYSTEM
+    ).order_by("-at", "-id")
+    total = queryset.count()
+    rows = list(
+        queryset.values("at", "username", "action", "object_type", "object_id", "fields")[
+            offset : offset + limit
+        ]
+    )
+    log.record(request, AccessEvent.Action.LOG_EXPORT, object_type="municipality", object_id=code)
+    items = [
+        {
+            "at": row["at"],
+            "client": row["username"],
+            "action": row["action"],
+            "object_type": row["object_type"],
+            "object_id": row["object_id"],
+            "fields": row["fields"],
+        }
+        for row in rows
+    ]
+    return json_response({"total": total, "limit": limit, "offset": offset, "items": items})

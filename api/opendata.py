@@ -1,0 +1,273 @@
+"""Open data: the public part of the register as CSV, JSON and XLSX at ``/oppna-data/``, and a
+DCAT-AP-SE catalogue of it at ``/datasets/dcat`` for dataportal.se to harvest.
+
+Rows come from ``.values().iterator()`` and are written straight out, so an export holds a chunk
+of rows at a time whatever the register's size (no model instances, no per-row schema). The
+columns are exactly ``DATASETS[name].columns``: public facts only, a provider's name and number
+only for legal persons (access.disclosure.public_provider_columns).
+"""
+
+import csv
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import F, QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+
+from access import log
+from access.decorators import public
+from access.disclosure import public_provider_columns
+from access.models import AccessEvent
+from api.jsonrender import dumps
+from register.models import Decision, Facility, Inspection
+from register.selectors import facilities_with_marking
+
+CHUNK = 2000
+
+
+def _facility_rows() -> QuerySet:
+    return (
+        facilities_with_marking(Facility.objects.all())
+        .annotate(
+            **public_provider_columns(),
+            municipality_code=F("municipality_id"),
+            municipality_name=F("municipality__name"),
+            county_code=F("municipality__county_id"),
+            county_name=F("municipality__county__name"),
+            ownership=F("provider__ownership"),
+            is_sole_trader=F("provider__is_sole_trader"),
+        )
+        .order_by("facility_id")
+        .values(*DATASETS["verksamheter"].columns)
+    )
+
+
+def _decision_rows() -> QuerySet:
+    return (
+        Decision.objects.annotate(facility_code=F("facility__facility_id"))
+        .order_by("diarienummer")
+        .values(*DATASETS["beslut"].columns)
+    )
+
+
+def _inspection_rows() -> QuerySet:
+    return (
+        Inspection.objects.annotate(facility_code=F("facility__facility_id"))
+        .order_by("diarienummer")
+        .values(*DATASETS["inspektioner"].columns)
+    )
+
+
+# The public facts of a decision and an inspection (the API's resources add updated_at).
+DECISION_COLUMNS = (
+    "diarienummer",
+    "kind",
+    "decision_date",
+    "outcome",
+    "review_areas",
+    "summary",
+    "legal_reference",
+    "follow_up",
+    "appeal_status",
+)
+INSPECTION_COLUMNS = ("diarienummer", "start_date", "end_date", "announced")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    slug: str
+    title: str
+    description: str
+    columns: tuple[str, ...]
+    rows: Callable[[], QuerySet]
+
+    @property
+    def headers(self) -> tuple[str, ...]:
+        """The column names in the files: as the API names them (``facility_id`` is the
+        verksamhetsid, never the database's own key)."""
+        return tuple(
+            "facility_id" if column == "facility_code" else column for column in self.columns
+        )
+
+
+DATASETS: dict[str, Dataset] = {
+    dataset.slug: dataset
+    for dataset in (
+        Dataset(
+            "verksamheter",
+            gettext_lazy("HVB, stödboenden och särskilda ungdomshem"),
+            gettext_lazy(
+                "Alla verksamheter i registret, aktiva och avslutade: typ, målgrupper, ålder, "
+                "platser, kommun, huvudman (juridiska personer), status, senaste beslut och om "
+                "inspektion saknas sedan mer än 12 månader."
+            ),
+            (
+                "facility_id",
+                "name",
+                "facility_type",
+                "status",
+                "status_date",
+                "municipality_code",
+                "municipality_name",
+                "county_code",
+                "county_name",
+                "provider_organisation_number",
+                "provider_name",
+                "ownership",
+                "is_sole_trader",
+                "target_groups",
+                "age_from",
+                "age_to",
+                "gender",
+                "places",
+                "start_date",
+                "end_date",
+                "latest_decision_date",
+                "latest_outcome",
+                "latest_appeal_status",
+                "latest_decision_diarienummer",
+                "last_inspection_date",
+                "inspection_overdue",
+            ),
+            _facility_rows,
+        ),
+        Dataset(
+            "beslut",
+            gettext_lazy("IVO:s beslut om HVB, stödboenden och särskilda ungdomshem"),
+            gettext_lazy(
+                "Beslut i tillsyn och tillståndsprövning: diarienummer, datum, granskade "
+                "områden, utfall, offentlig sammanfattning och om beslutet överklagats."
+            ),
+            ("diarienummer", "facility_code", *DECISION_COLUMNS[1:]),
+            _decision_rows,
+        ),
+        Dataset(
+            "inspektioner",
+            gettext_lazy("IVO:s inspektioner av HVB, stödboenden och särskilda ungdomshem"),
+            gettext_lazy("Inspektioner: diarienummer, verksamhet, datum och om de var anmälda."),
+            ("diarienummer", "facility_code", *INSPECTION_COLUMNS[1:]),
+            _inspection_rows,
+        ),
+    )
+}
+
+FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _cell(value):
+    """Lists (target groups, review areas) as codes separated by |; everything else as is."""
+    if isinstance(value, list):
+        return "|".join(value)
+    return value
+
+
+def _rows(dataset: Dataset) -> Iterator[tuple]:
+    for row in dataset.rows().iterator(chunk_size=CHUNK):
+        yield tuple(_cell(row[column]) for column in dataset.columns)
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def stream_csv(dataset: Dataset) -> Iterator[bytes]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow(dataset.headers).encode()
+    batch = []
+    for row in _rows(dataset):
+        batch.append(writer.writerow(["" if value is None else value for value in row]))
+        if len(batch) >= 500:
+            yield "".join(batch).encode()
+            batch = []
+    yield "".join(batch).encode()
+
+
+def stream_json(dataset: Dataset) -> Iterator[bytes]:
+    head = {"dataset": dataset.slug, "licence": settings.OPEN_DATA_LICENSE_URL}
+    yield dumps(head)[:-1] + b',"items":['
+    first = True
+    for row in _rows(dataset):
+        item = dumps(dict(zip(dataset.headers, row, strict=True)))
+        yield item if first else b"," + item
+        first = False
+    yield b"]}"
+
+
+def write_xlsx(dataset: Dataset, target) -> None:
+    """openpyxl's write-only mode: rows go to a temporary file as they come, not to memory."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(dataset.slug)
+    sheet.append(list(dataset.headers))
+    for row in _rows(dataset):
+        sheet.append([_text_cell(sheet, value) for value in row])
+    workbook.save(target)
+
+
+def _text_cell(sheet, value):
+    # A text starting with "=" would be stored as a formula: keep it text.
+    if isinstance(value, str) and value.startswith("="):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        return cell
+    return value
+
+
+@public
+def index(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "api/open_data.html",
+        {
+            "datasets": DATASETS.values(),
+            "formats": FORMATS,
+            "licence_url": settings.OPEN_DATA_LICENSE_URL,
+            "licence_name": settings.OPEN_DATA_LICENSE_NAME,
+        },
+    )
+
+
+@public
+def download(request: HttpRequest, dataset: str, file_format: str) -> HttpResponse:
+    chosen = DATASETS.get(dataset)
+    if chosen is None or file_format not in FORMATS:
+        raise Http404(_("Det finns ingen sådan fil."))
+    log.record(
+        request,
+        AccessEvent.Action.OPEN_DATA_DOWNLOAD,
+        object_type="dataset",
+        object_id=f"{dataset}.{file_format}",
+    )
+    filename = f"hvb-registret-{dataset}.{file_format}"
+    if file_format == "xlsx":
+        # FileResponse closes (and so removes) it when the response is done.
+        target = tempfile.TemporaryFile()  # noqa: SIM115
+        write_xlsx(chosen, target)
+        target.seek(0)
+        response = FileResponse(target, content_type=FORMATS["xlsx"], filename=filename)
+    else:
+        stream = stream_csv(chosen) if file_format == "csv" else stream_json(chosen)
+        response = StreamingHttpResponse(stream, content_type=FORMATS[file_format])
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Link"] = f'<{settings.OPEN_DATA_LICENSE_URL}>; rel="license"'
+    return response
+
+
+@public
+def dcat_catalogue(request: HttpRequest) -> HttpResponse:
+    from api.dcat import catalogue_rdfxml
+
+    return HttpResponse(
+        catalogue_rdfxml(request), content_type="application/rdf+xml; charset=utf-8"
+    )

@@ -1,0 +1,238 @@
+"""The API's resources as pydantic schemas: they document the API (OpenAPI) and schemathesis
+checks every response against them. Field names are snake_case throughout (DIGG AME.04–05);
+dates are RFC 3339 full-date, times RFC 3339 date-time with offset."""
+
+import datetime
+from uuid import UUID
+
+from ninja import Schema
+from pydantic import Field
+
+
+class ProblemError(Schema):
+    parameter: str = Field(examples=["limit"])
+    detail: str = Field(examples=["Värdet får vara högst 1000."])
+
+
+class Problem(Schema):
+    """RFC 9457 problem details, with a machine-readable code and Swedish text."""
+
+    type: str = Field(examples=["https://hvb-registret.ivo.se/api/v1/problem-types#finns-inte"])
+    title: str = Field(examples=["Resursen finns inte"])
+    status: int = Field(examples=[404])
+    detail: str = Field(examples=["Verksamheten finns inte i registret."])
+    instance: str = Field(examples=["/api/v1/facilities/X-1"])
+    code: str = Field(examples=["finns-inte"])
+    errors: list[ProblemError] | None = None
+
+
+class ProblemTypeOut(Schema):
+    code: str = Field(examples=["token-har-gatt-ut"])
+    status: int = Field(examples=[401])
+    title: str = Field(examples=["API-nyckeln har gått ut"])
+
+
+class ApiInfo(Schema):
+    api_name: str = Field(examples=["HVB-registret"])
+    api_version: str = Field(examples=["1.0.0"])
+    api_released: datetime.date
+    api_status: str = Field(examples=["active"])
+    api_documentation: str = Field(examples=["https://hvb-registret.ivo.se/api/v1/docs"])
+    api_specification: str = Field(examples=["https://hvb-registret.ivo.se/api/v1/openapi.json"])
+    open_data: bool = Field(description="Offentliga resurser kan läsas utan nyckel.")
+    rate_limit_per_minute: int = Field(examples=[120])
+    max_limit: int = Field(examples=[1000])
+    licence: str = Field(examples=["http://creativecommons.org/licenses/by/4.0/"])
+
+
+class Place(Schema):
+    code: str = Field(examples=["0880"])
+    name: str = Field(examples=["Kalmar"])
+
+
+class ProviderRef(Schema):
+    provider_id: UUID
+    name: str = Field(
+        examples=["Testomsorg AB"],
+        description="En enskild näringsidkares namn är en personuppgift och visas bara enligt "
+        "utlämnandepolicyn; annars 'Enskild näringsidkare' och withheld = true.",
+    )
+    organisation_number: str | None = Field(examples=["559000-0001"])
+    ownership: str = Field(examples=["enskild"])
+    is_sole_trader: bool
+    withheld: bool
+
+
+class Marking(Schema):
+    """The marking of the latest decision: severity, symbol and text always together."""
+
+    severity: str = Field(examples=["attention"])
+    symbol: str = Field(examples=["!"])
+    colour: str = Field(examples=["amber"])
+    label: str = Field(examples=["Brister konstaterade"])
+
+
+class LatestDecision(Schema):
+    diarienummer: str = Field(examples=["3.2.2-13748/2022"])
+    decision_date: datetime.date
+    outcome: str = Field(examples=["brister"])
+    appeal_status: str = Field(examples=["ej_overklagat"])
+
+
+class Facility(Schema):
+    facility_id: str = Field(examples=["K0880-001"])
+    name: str = Field(examples=["Ängsgården"])
+    facility_type: str = Field(examples=["hvb"])
+    status: str = Field(examples=["aktiv"])
+    status_date: datetime.date | None
+    municipality: Place
+    county: Place
+    provider: ProviderRef
+    target_groups: list[str] = Field(examples=[["npf", "psykisk_ohalsa"]])
+    age_from: int | None = Field(examples=[13])
+    age_to: int | None = Field(examples=[17])
+    gender: str | None = Field(examples=["alla"])
+    places: int = Field(examples=[6])
+    start_date: datetime.date | None
+    end_date: datetime.date | None
+    latest_decision: LatestDecision | None
+    marking: Marking | None
+    last_inspection_date: datetime.date | None
+    inspection_overdue: bool = Field(
+        description="Ingen inspektion på över 12 månader (3 kap. 19 § SoF), beräknat i dag."
+    )
+    updated_at: datetime.datetime
+
+
+class FacilityPage(Schema):
+    total: int = Field(examples=[1])
+    limit: int = Field(examples=[20])
+    offset: int = Field(examples=[0])
+    items: list[Facility]
+
+
+class Decision(Schema):
+    diarienummer: str = Field(examples=["3.2.2-13748/2022"])
+    facility_id: str = Field(examples=["K0880-001"])
+    kind: str = Field(examples=["tillsyn"])
+    decision_date: datetime.date
+    outcome: str = Field(examples=["brister"])
+    review_areas: list[str] = Field(examples=[["trygghet_sakerhet"]])
+    summary: str
+    legal_reference: str
+    follow_up: str = Field(examples=["ingen"])
+    appeal_status: str = Field(examples=["ej_overklagat"])
+    marking: Marking
+    updated_at: datetime.datetime
+
+
+class DecisionPage(Schema):
+    total: int
+    limit: int
+    offset: int
+    items: list[Decision]
+
+
+class Inspection(Schema):
+    diarienummer: str = Field(examples=["3.2.2-1001/2024"])
+    facility_id: str = Field(examples=["K0880-001"])
+    start_date: datetime.date
+    end_date: datetime.date | None
+    announced: bool | None
+    updated_at: datetime.datetime
+
+
+class InspectionPage(Schema):
+    total: int
+    limit: int
+    offset: int
+    items: list[Inspection]
+
+
+class Manager(Schema):
+    """The current manager: personal data, given only by the disclosure policy."""
+
+    withheld: bool
+    name: str
+    email: str
+    phone: str
+
+
+class FacilityDetail(Facility):
+    orientation: str
+    summary: str
+    manager: Manager | None
+    decisions: list[Decision]
+    inspections: list[Inspection]
+
+
+class Provider(ProviderRef):
+    pass
+
+
+class ProviderPage(Schema):
+    total: int
+    limit: int
+    offset: int
+    items: list[Provider]
+
+
+class ProviderDetail(ProviderRef):
+    facilities: list[Facility]
+
+
+class County(Schema):
+    code: str = Field(examples=["08"])
+    name: str = Field(examples=["Kalmar län"])
+    letter: str = Field(examples=["H"])
+
+
+class Municipality(Schema):
+    code: str = Field(examples=["0880"])
+    name: str = Field(examples=["Kalmar"])
+    county_code: str = Field(examples=["08"])
+
+
+class Code(Schema):
+    code: str = Field(examples=["brister"])
+    label: str = Field(examples=["Brister konstaterade"])
+    marking: Marking | None = None
+
+
+class CodeList(Schema):
+    name: str = Field(examples=["outcome"])
+    codes: list[Code]
+
+
+class Change(Schema):
+    cursor: str = Field(examples=["0-1532"])
+    resource: str = Field(examples=["facility"])
+    resource_id: str = Field(examples=["K0880-001"])
+    operation: str = Field(examples=["changed"])
+    changed_at: datetime.datetime
+    url: str = Field(
+        examples=["/api/v1/facilities/K0880-001"],
+        description="Var resursen hämtas (404 när den är borttagen).",
+    )
+
+
+class ChangePage(Schema):
+    items: list[Change]
+    next_cursor: str = Field(examples=["0-1532"])
+    has_more: bool
+
+
+class AccessEventOut(Schema):
+    at: datetime.datetime
+    client: str = Field(examples=["api-klient-3f1c…"])
+    action: str = Field(examples=["facility_view"])
+    object_type: str
+    object_id: str
+    fields: str
+
+
+class AccessEventPage(Schema):
+    total: int
+    limit: int
+    offset: int
+    items: list[AccessEventOut]

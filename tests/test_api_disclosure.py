@@ -1,0 +1,230 @@
+"""No API endpoint, export or feed gives personal data while PERSONAL_DATA_DISCLOSURE is off —
+the portal's scan (tests/test_disclosure.py) over every endpoint, file and the catalogue — and the
+open-data files hold exactly the public fields."""
+
+import csv
+import io
+import json
+
+import pytest
+from openpyxl import load_workbook
+from rdflib import BNode, Graph, URIRef
+
+from access.models import AccessEvent
+from access.roles import Role
+from api.opendata import DATASETS
+from register.models import Decision, Facility, Inspection, Provider
+from tests.api_support import (
+    ALL_STATUSES,
+    all_pages,
+    api_client_with_token,
+    bearer,
+    body,
+    get_json,
+)
+from tests.test_disclosure import manager_and_sole_trader_home, secrets_of_the_register
+from tests.test_disclosure import seeded as seeded
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _roomy_rate_limit(settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.API_RATE_LIMIT_PER_MINUTE = 100_000
+
+
+def every_api_output(http, **headers) -> dict[str, str]:
+    outputs = {}
+
+    def keep(url):
+        response = http.get(url, **headers)
+        assert response.status_code == 200, (url, response.status_code)
+        outputs[url] = body(response).decode()
+
+    for url in ("/api/v1/api-info", "/api/v1/code-lists", "/api/v1/counties"):
+        keep(url)
+    outputs["facilities"] = json.dumps(
+        all_pages(http, "/api/v1/facilities", ALL_STATUSES, **headers), ensure_ascii=False
+    )
+    for path in ("/api/v1/providers", "/api/v1/decisions", "/api/v1/inspections"):
+        outputs[path] = json.dumps(all_pages(http, path, **headers), ensure_ascii=False)
+    for facility in Facility.objects.all():
+        keep(f"/api/v1/facilities/{facility.facility_id}")
+    for provider in Provider.objects.all():
+        keep(f"/api/v1/providers/{provider.public_id}")
+    cursor, feed = "", []
+    while True:
+        page = get_json(http, f"/api/v1/changes?since={cursor}&limit=1000", **headers)
+        feed += page["items"]
+        cursor = page["next_cursor"]
+        if not page["has_more"]:
+            break
+    outputs["changes"] = json.dumps(feed, ensure_ascii=False)
+    return outputs
+
+
+def every_open_data_file(http) -> dict[str, str]:
+    files = {}
+    for slug in DATASETS:
+        for file_format in ("csv", "json"):
+            url = f"/oppna-data/{slug}.{file_format}"
+            files[url] = body(http.get(url)).decode()
+        workbook = load_workbook(io.BytesIO(body(http.get(f"/oppna-data/{slug}.xlsx"))))
+        cells = [str(v) for row in workbook.active.iter_rows(values_only=True) for v in row]
+        files[f"/oppna-data/{slug}.xlsx"] = "\n".join(cells)
+    files["/datasets/dcat"] = http.get("/datasets/dcat").content.decode()
+    files["/oppna-data/"] = http.get("/oppna-data/").content.decode()
+    return files
+
+
+@pytest.mark.parametrize("with_key", [False, True], ids=["utan-nyckel", "med-nyckel"])
+def test_disclosure_off__no_endpoint_export_or_feed_shows_personal_data(client, seeded, with_key):
+    headers = bearer(api_client_with_token()[1]) if with_key else {}
+    secrets = secrets_of_the_register()
+    assert len(secrets) > 100
+
+    outputs = {**every_api_output(client, **headers), **every_open_data_file(client)}
+
+    assert len(outputs) > 100
+    for url, text in outputs.items():
+        found = [secret for secret in secrets if secret in text]
+        assert not found, f"{url} shows {found[:3]}"
+    assert not AccessEvent.objects.filter(action=AccessEvent.Action.PERSONAL_DATA_VIEW).exists()
+
+
+def test_disclosure_on__a_municipal_system_gets_the_manager_and_it_is_logged(
+    client, seeded, settings
+):
+    settings.PERSONAL_DATA_DISCLOSURE = True
+    api_client, token = api_client_with_token()
+    facility = manager_and_sole_trader_home()
+    manager = facility.managers.get(end_date__isnull=True)
+
+    detail = get_json(client, f"/api/v1/facilities/{facility.facility_id}", **bearer(token))
+
+    assert detail["manager"] == {
+        "withheld": False,
+        "name": manager.name,
+        "email": manager.email,
+        "phone": manager.phone,
+    }
+    assert detail["provider"]["name"] == facility.provider.name
+    assert manager.personal_identity_number not in json.dumps(detail)
+    events = AccessEvent.objects.filter(
+        action=AccessEvent.Action.PERSONAL_DATA_VIEW, user_id=api_client.account_user_id
+    ).order_by("id")
+    assert [(e.object_type, e.role, e.municipality_code) for e in events] == [
+        ("provider", Role.MUNICIPAL_SYSTEM, "0880"),
+        ("facility", Role.MUNICIPAL_SYSTEM, "0880"),
+    ]
+    # Open data and callers without a key still get nothing of it.
+    anonymous = get_json(client, f"/api/v1/facilities/{facility.facility_id}")
+    assert anonymous["manager"]["withheld"] is True
+    assert facility.provider.name not in body(client.get("/oppna-data/verksamheter.csv")).decode()
+
+
+PUBLIC_FACILITY_COLUMNS = [
+    "facility_id", "name", "facility_type", "status", "status_date", "municipality_code",
+    "municipality_name", "county_code", "county_name", "provider_organisation_number",
+    "provider_name", "ownership", "is_sole_trader", "target_groups", "age_from", "age_to",
+    "gender", "places", "start_date", "end_date", "latest_decision_date", "latest_outcome",
+    "latest_appeal_status", "latest_decision_diarienummer", "last_inspection_date",
+    "inspection_overdue",
+]  # fmt: skip
+PUBLIC_DECISION_COLUMNS = [
+    "diarienummer", "facility_id", "kind", "decision_date", "outcome", "review_areas",
+    "summary", "legal_reference", "follow_up", "appeal_status",
+]  # fmt: skip
+PUBLIC_INSPECTION_COLUMNS = ["diarienummer", "facility_id", "start_date", "end_date", "announced"]
+
+
+@pytest.mark.parametrize(
+    ("slug", "columns", "model"),
+    [
+        ("verksamheter", PUBLIC_FACILITY_COLUMNS, Facility),
+        ("beslut", PUBLIC_DECISION_COLUMNS, Decision),
+        ("inspektioner", PUBLIC_INSPECTION_COLUMNS, Inspection),
+    ],
+)
+def test_open_data__exactly_the_public_fields_in_every_format(client, seeded, slug, columns, model):
+    csv_rows = list(csv.reader(io.StringIO(body(client.get(f"/oppna-data/{slug}.csv")).decode())))
+    items = json.loads(body(client.get(f"/oppna-data/{slug}.json")))["items"]
+    sheet = load_workbook(io.BytesIO(body(client.get(f"/oppna-data/{slug}.xlsx")))).active
+    xlsx_rows = list(sheet.iter_rows(values_only=True))
+
+    assert csv_rows[0] == columns
+    assert list(xlsx_rows[0]) == columns
+    assert all(list(item) == columns for item in items)
+    assert len(csv_rows) - 1 == len(items) == len(xlsx_rows) - 1 == model.objects.count()
+    assert [row[0] for row in csv_rows[1:]] == [
+        item["diarienummer" if slug != "verksamheter" else "facility_id"] for item in items
+    ]
+
+
+def test_open_data__sole_trader_withheld_legal_person_given(client, seeded):
+    rows = {
+        row["facility_id"]: row
+        for row in json.loads(body(client.get("/oppna-data/verksamheter.json")))["items"]
+    }
+    sole = manager_and_sole_trader_home()
+    legal = (
+        Facility.objects.filter(provider__is_sole_trader=False).select_related("provider").first()
+    )
+
+    assert rows[sole.facility_id]["provider_name"] == "Enskild näringsidkare"
+    assert rows[sole.facility_id]["provider_organisation_number"] == ""
+    assert rows[legal.facility_id]["provider_name"] == legal.provider.name
+    assert (
+        rows[legal.facility_id]["provider_organisation_number"]
+        == legal.provider.organisation_number
+    )
+
+
+def test_open_data__licence_stated_and_download_logged(client, seeded):
+    response = client.get("/oppna-data/beslut.csv", REMOTE_ADDR="192.0.2.9")
+    body(response)
+
+    assert response["Link"] == '<http://creativecommons.org/licenses/by/4.0/>; rel="license"'
+    assert 'filename="hvb-registret-beslut.csv"' in response["Content-Disposition"]
+    event = AccessEvent.objects.get(action=AccessEvent.Action.OPEN_DATA_DOWNLOAD)
+    assert (event.object_id, event.ip) == ("beslut.csv", "192.0.2.9")
+    page = client.get("/oppna-data/").content.decode()
+    assert "CC BY 4.0" in page
+    assert client.get("/oppna-data/managers.csv").status_code == 404
+
+
+def test_dcat__absolute_iris_no_blank_nodes_and_the_publisher(client, settings):
+    # Imported here: pytest's collection probes module attributes, and rdflib's closed DCAT
+    # namespace warns at every unknown name.
+    from rdflib.namespace import DCAT, DCTERMS, RDF
+
+    settings.OPEN_DATA_PUBLISHER_ORGANISATION_NUMBER = "2021006354"
+    response = client.get("/datasets/dcat")
+    graph = Graph().parse(data=response.content, format="xml")
+
+    assert response["Content-Type"].startswith("application/rdf+xml")
+    terms = {term for triple in graph for term in triple}
+    assert not [term for term in terms if isinstance(term, BNode)]
+    iris = [term for term in terms if isinstance(term, URIRef)]
+    assert [
+        iri for iri in iris if not str(iri).startswith(("http://", "https://", "mailto:"))
+    ] == []
+    catalogue = next(graph.subjects(RDF.type, DCAT.Catalog))
+    publisher = URIRef("http://dataportal.se/organisation/SE2021006354")
+    assert (catalogue, DCTERMS.publisher, publisher) in graph
+    datasets = list(graph.objects(catalogue, DCAT.dataset))
+    assert len(datasets) == 3
+    for dataset in datasets:
+        assert (dataset, DCTERMS.publisher, publisher) in graph
+        distributions = list(graph.objects(dataset, DCAT.distribution))
+        assert len(distributions) == 3
+        for distribution in distributions:
+            assert (
+                distribution,
+                DCTERMS.license,
+                URIRef("http://creativecommons.org/licenses/by/4.0/"),
+            ) in graph
+            assert str(next(graph.objects(distribution, DCAT.downloadURL))).startswith("http://")
