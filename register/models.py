@@ -124,6 +124,15 @@ class Provider(TimeStamped):
             )
 
 
+LATEST_FIELDS = (
+    "latest_decision_date",
+    "latest_outcome",
+    "latest_appeal_status",
+    "latest_decision_diarienummer",
+    "last_inspection_date",
+)
+
+
 class Facility(TimeStamped):
     """Verksamhet: one HVB, stödboende or särskilt ungdomshem."""
 
@@ -165,7 +174,34 @@ class Facility(TimeStamped):
     end_date = models.DateField(_("slutdatum"), null=True, blank=True)
     orientation = models.TextField(_("inriktning"), blank=True, default="")
     summary = models.TextField(_("sammanfattning"), blank=True, default="")
-    history = HistoricalRecords(verbose_name=_("historik för verksamhet"))
+    # The latest decision and inspection, kept here by register.services.refresh_latest whenever
+    # a decision or an inspection is written, so the search sorts and filters on indexed columns
+    # instead of a subquery per facility. Derived, never set by hand, not in the history (the
+    # decisions' own history is), never written by Facility.save.
+    latest_decision_date = models.DateField(
+        _("senaste beslut"), null=True, blank=True, editable=False
+    )
+    # NULL, not "", when there is no decision: added to the table without rebuilding it on
+    # SQLite (the API's change triggers name it), and what the subqueries they replace gave.
+    latest_outcome = models.CharField(  # noqa: DJ001
+        _("senaste beslutets utfall"), max_length=20, null=True, blank=True, editable=False
+    )
+    latest_appeal_status = models.CharField(  # noqa: DJ001
+        _("senaste beslutets överklagande"), max_length=14, null=True, blank=True, editable=False
+    )
+    latest_decision_diarienummer = models.CharField(  # noqa: DJ001
+        _("senaste beslutets diarienummer"),
+        max_length=40,
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    last_inspection_date = models.DateField(
+        _("senaste inspektion"), null=True, blank=True, editable=False
+    )
+    history = HistoricalRecords(
+        verbose_name=_("historik för verksamhet"), excluded_fields=LATEST_FIELDS
+    )
 
     class Meta:
         verbose_name = _("verksamhet")
@@ -226,10 +262,25 @@ class Facility(TimeStamped):
             models.Index(fields=["places"], name="facility_places_idx"),
             models.Index(fields=["age_from", "age_to"], name="facility_age_idx"),
             models.Index(fields=["name"], name="facility_name_idx"),
+            # Sorting by the latest decision, filtering on its outcome, the frekvenstillsyn flag.
+            models.Index(fields=["latest_decision_date"], name="facility_latest_date_idx"),
+            models.Index(fields=["latest_outcome"], name="facility_latest_outcome_idx"),
+            models.Index(fields=["last_inspection_date"], name="facility_last_inspection_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.facility_id})"
+
+    def save(self, *args, **kwargs):
+        """A facility loaded before a decision was written must not put its old latest-decision
+        columns back: an update writes every field but those (refresh_latest writes them)."""
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in LATEST_FIELDS
+            ]
+        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         with validation.field_errors("facility_id"):

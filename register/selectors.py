@@ -18,7 +18,6 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
@@ -76,39 +75,24 @@ def facilities_with_marking(
 ) -> QuerySet[Facility]:
     """Facilities annotated with their latest decision (the marking) and the frekvenstillsyn flag.
 
-    The marking is derived from the latest decision's outcome, never set by hand. Each
-    annotation is a correlated subquery served by ``decision_latest_idx`` and
-    ``inspection_latest_idx``, so the list stays one query.
+    The marking is derived from the latest decision's outcome, never set by hand: the latest
+    decision and inspection are columns of the facility that register.services.refresh_latest
+    writes whenever a decision or an inspection is written, so the list is one query on
+    indexed columns, with no subquery per facility.
     """
     queryset = Facility.objects.all() if queryset is None else queryset
-    latest_decision = Decision.objects.filter(facility=OuterRef("pk")).order_by(
-        "-decision_date", "-id"
-    )
-    latest_inspection = Inspection.objects.filter(facility=OuterRef("pk")).order_by(
-        "-start_date", "-id"
-    )
     cutoff = inspection_overdue_cutoff(today)
-    return (
-        queryset.select_related("provider", "municipality__county")
-        .annotate(
-            latest_decision_date=Subquery(latest_decision.values("decision_date")[:1]),
-            latest_outcome=Subquery(latest_decision.values("outcome")[:1]),
-            latest_appeal_status=Subquery(latest_decision.values("appeal_status")[:1]),
-            latest_decision_diarienummer=Subquery(latest_decision.values("diarienummer")[:1]),
-            last_inspection_date=Subquery(latest_inspection.values("start_date")[:1]),
-        )
-        .annotate(
-            inspection_overdue=Case(
-                When(
-                    Q(facility_type__in=TYPES_WITH_YEARLY_INSPECTION, status=FacilityStatus.AKTIV)
-                    & (Q(last_inspection_date__isnull=True) | Q(last_inspection_date__lt=cutoff))
-                    # A home opened less than a year ago is not yet due.
-                    & (Q(start_date__isnull=True) | Q(start_date__lt=cutoff)),
-                    then=Value(True),
-                ),
-                default=Value(False),
-                output_field=BooleanField(),
-            )
+    return queryset.select_related("provider", "municipality__county").annotate(
+        inspection_overdue=Case(
+            When(
+                Q(facility_type__in=TYPES_WITH_YEARLY_INSPECTION, status=FacilityStatus.AKTIV)
+                & (Q(last_inspection_date__isnull=True) | Q(last_inspection_date__lt=cutoff))
+                # A home opened less than a year ago is not yet due.
+                & (Q(start_date__isnull=True) | Q(start_date__lt=cutoff)),
+                then=Value(True),
+            ),
+            default=Value(False),
+            output_field=BooleanField(),
         )
     )
 

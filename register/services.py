@@ -11,6 +11,7 @@ from typing import Any, Literal, TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import models, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
@@ -197,9 +198,57 @@ def _same_person(manager: Manager, values: Mapping[str, Any]) -> bool:
 # Inspections and decisions --------------------------------------------------------------------
 
 
+def refresh_latest(facility_ids) -> int:
+    """Write each facility's latest decision (date, outcome, appeal status, diarienummer) and
+    latest inspection date onto the facility: one UPDATE, whatever the number of facilities.
+    ``facility_ids``: ids or a subquery of them. Called by every write of a decision or an
+    inspection, so the search reads them from indexed columns."""
+    latest_decision = Decision.objects.filter(facility=OuterRef("pk")).order_by(
+        "-decision_date", "-id"
+    )
+    latest_inspection = Inspection.objects.filter(facility=OuterRef("pk")).order_by(
+        "-start_date", "-id"
+    )
+    if not isinstance(facility_ids, models.QuerySet):
+        ids = sorted(set(facility_ids))
+        if len(ids) > 5000:  # within every database's limit of parameters per statement
+            return sum(refresh_latest(ids[n : n + 5000]) for n in range(0, len(ids), 5000))
+        facility_ids = ids
+    return Facility.objects.filter(pk__in=facility_ids).update(
+        latest_decision_date=Subquery(latest_decision.values("decision_date")[:1]),
+        latest_outcome=Subquery(latest_decision.values("outcome")[:1]),
+        latest_appeal_status=Subquery(latest_decision.values("appeal_status")[:1]),
+        latest_decision_diarienummer=Subquery(latest_decision.values("diarienummer")[:1]),
+        last_inspection_date=Subquery(latest_inspection.values("start_date")[:1]),
+    )
+
+
+def _refresh_after(instance) -> None:
+    """After a decision or inspection is written or removed: its facility, and the one it was
+    moved from."""
+    ids = {instance.facility_id}
+    previous = getattr(instance, "_facility_id_before", None)
+    if previous:
+        ids.add(previous)
+    refresh_latest(ids)
+
+
 @transaction.atomic
 def inspection_save(*, inspection: Inspection, actor: Actor = None, reason: str = "") -> Inspection:
-    return _save(inspection, actor=actor, reason=reason)
+    _remember_facility(inspection)
+    _save(inspection, actor=actor, reason=reason)
+    _refresh_after(inspection)
+    return inspection
+
+
+def _remember_facility(instance) -> None:
+    if instance.pk:
+        instance._facility_id_before = (
+            type(instance)
+            .objects.filter(pk=instance.pk)
+            .values_list("facility_id", flat=True)
+            .first()
+        )
 
 
 def inspection_upsert(
@@ -218,8 +267,10 @@ def inspection_upsert(
 @transaction.atomic
 def decision_save(*, decision: Decision, actor: Actor = None, reason: str = "") -> Decision:
     """Save a decision and apply its consequences for the facility's status."""
+    _remember_facility(decision)
     _save(decision, actor=actor, reason=reason)
     _apply_status_rule(decision, actor=actor)
+    _refresh_after(decision)
     return decision
 
 
@@ -320,6 +371,8 @@ def register_object_delete(
     instance._history_user = actor  # type: ignore[attr-defined]
     instance._change_reason = reason  # type: ignore[attr-defined]
     instance.delete()
+    if isinstance(instance, Decision | Inspection):
+        refresh_latest([instance.facility_id])
 
 
 # Bulk writes (demo data, large loads): through simple-history's helpers, so none escapes history.
@@ -339,7 +392,7 @@ def register_bulk_create(
     still hold every invariant they can.
     """
     with transaction.atomic():
-        return bulk_create_with_history(
+        created = bulk_create_with_history(
             objects,
             model,
             batch_size=batch_size,
@@ -347,3 +400,6 @@ def register_bulk_create(
             default_change_reason=reason,
             default_date=timezone.now(),
         )
+        if model in (Decision, Inspection):
+            refresh_latest({obj.facility_id for obj in objects})
+        return created

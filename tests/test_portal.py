@@ -551,6 +551,8 @@ def test_search__personnummer_typed_in__not_kept_in_the_access_log(client, homes
 def test_search__latest_outcome__a_decision_overturned_by_a_court_does_not_match(client, homes):
     from register.models import Decision
 
-    Decision.objects.filter(diarienummer="3.2.2-13748/2022").update(appeal_status="upphavt")
+    decision = Decision.objects.get(diarienummer="3.2.2-13748/2022")
+    decision.appeal_status = "upphavt"
+    services.decision_save(decision=decision)
 
     assert result_names(client.get("/?utfall=brister")) == []

@@ -136,9 +136,9 @@ def test_probable_duplicate__same_street_address(clean):
 
 def test_inspection_overdue__hvb_without_inspection_in_twelve_months(clean):
     complete("Q-7", "Granhagen")
-    Inspection.objects.filter(facility__facility_id="Q-7").update(
-        start_date=datetime.date(2024, 11, 1)
-    )
+    inspection = Inspection.objects.get(facility__facility_id="Q-7")
+    inspection.start_date = inspection.end_date = datetime.date(2024, 11, 1)
+    services.inspection_save(inspection=inspection)
 
     assert found(Kind.INSPECTION_OVERDUE) == [("Q-7", "senast inspekterad 2024-11-01")]
 

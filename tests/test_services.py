@@ -243,3 +243,90 @@ def test_register_object_delete__leaves_a_deletion_row_in_history(registrator):
     deleted = Provider.history.filter(history_type="-").get()
     assert deleted.history_user == registrator
     assert deleted.history_change_reason == "felregistrerad"
+
+
+# The latest decision and inspection kept on the facility (refresh_latest) ---------------------
+
+
+def latest(facility) -> tuple:
+    facility.refresh_from_db()
+    return (
+        facility.latest_decision_date,
+        facility.latest_outcome,
+        facility.latest_appeal_status,
+        facility.latest_decision_diarienummer,
+        facility.last_inspection_date,
+    )
+
+
+def test_latest__follows_every_write_of_decisions_and_inspections():
+    from tests.factories import InspectionFactory
+
+    facility = FacilityFactory()
+    other = FacilityFactory()
+    assert latest(facility) == (None, None, None, None, None)
+
+    older = DecisionFactory(
+        facility=facility,
+        diarienummer="3.2.2-1/2023",
+        decision_date=datetime.date(2023, 5, 1),
+        outcome=Outcome.BRISTER,
+    )
+    newer = DecisionFactory(
+        facility=facility,
+        diarienummer="3.2.2-2/2024",
+        decision_date=datetime.date(2024, 5, 1),
+        outcome=Outcome.INGA_BRISTER,
+    )
+    InspectionFactory(facility=facility, start_date=datetime.date(2024, 3, 1))
+    assert latest(facility) == (
+        datetime.date(2024, 5, 1),
+        Outcome.INGA_BRISTER,
+        AppealStatus.EJ_OVERKLAGAT,
+        "3.2.2-2/2024",
+        datetime.date(2024, 3, 1),
+    )
+
+    # Changed: a court overturns it.
+    newer.appeal_status = AppealStatus.UPPHAVT
+    services.decision_save(decision=newer)
+    assert latest(facility)[2] == AppealStatus.UPPHAVT
+    # Moved to another facility: both are brought up to date.
+    newer.facility = other
+    services.decision_save(decision=newer)
+    assert latest(facility)[:4] == (
+        datetime.date(2023, 5, 1),
+        Outcome.BRISTER,
+        AppealStatus.EJ_OVERKLAGAT,
+        "3.2.2-1/2023",
+    )
+    assert latest(other)[3] == "3.2.2-2/2024"
+    # Removed.
+    services.register_object_delete(instance=older)
+    assert latest(facility)[:4] == (None, None, None, None)
+    # Created in bulk.
+    services.register_bulk_create(
+        Decision,
+        [
+            Decision(
+                facility=facility,
+                diarienummer="3.2.2-3/2025",
+                kind="tillsyn",
+                decision_date=datetime.date(2025, 1, 9),
+                outcome=Outcome.FORELAGGANDE,
+            )
+        ],
+    )
+    assert latest(facility)[:2] == (datetime.date(2025, 1, 9), Outcome.FORELAGGANDE)
+
+
+def test_latest__a_facility_saved_from_an_old_copy_keeps_its_latest_decision():
+    facility = FacilityFactory()
+    stale = Facility.objects.get(pk=facility.pk)
+    DecisionFactory(facility=facility, decision_date=datetime.date(2024, 5, 1))
+
+    stale.summary = "Ändrad sammanfattning."
+    services.facility_save(facility=stale)
+
+    assert latest(facility)[0] == datetime.date(2024, 5, 1)
+    assert facility.summary == "Ändrad sammanfattning."
