@@ -45,6 +45,6 @@ bench: $(STAMP)
 	DATABASE_URL=$(BENCH_DB) $(BIN)/python bench/pages.py
 	DATABASE_URL=$(BENCH_DB) $(BIN)/python bench/access_log_load.py
 	DATABASE_URL=$(BENCH_DB) $(BIN)/python bench/access_log_review.py
-	DATABASE_URL=$(BENCH_DB) $(BIN)/python bench/linking.py
+	DATABASE_URL=$(BENCH_DB) $(BIN)/python bench/linking_quality.py
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
-	$(BIN)/python bench/api.py
+	$(BIN)/python bench/api_load.py

@@ -1156,6 +1156,7 @@ def seed_demo(
     )
     delete_demo_data()
     write_demo_data(data)
+    services.update_query_statistics()
     if with_logins:
         ensure_demo_users()
     return data

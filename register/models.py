@@ -4,6 +4,7 @@ import uuid
 
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -262,6 +263,25 @@ class Facility(TimeStamped):
             models.Index(fields=["places"], name="facility_places_idx"),
             models.Index(fields=["age_from", "age_to"], name="facility_age_idx"),
             models.Index(fields=["name"], name="facility_name_idx"),
+            # The search's usual filters in one index that also answers its count without
+            # reading the table: status, type, kommun (and so län), places, the age span, and
+            # the provider (for ownership).
+            models.Index(
+                fields=[
+                    "status",
+                    "facility_type",
+                    "municipality",
+                    "places",
+                    "age_from",
+                    "age_to",
+                    "provider",
+                ],
+                name="facility_search_idx",
+            ),
+            # The default order (name) walked in the index for a status: no sort of every row.
+            models.Index(
+                F("status"), Lower("name"), F("facility_id"), name="facility_status_name_idx"
+            ),
             # Sorting by the latest decision, filtering on its outcome, the frekvenstillsyn flag.
             models.Index(fields=["latest_decision_date"], name="facility_latest_date_idx"),
             models.Index(fields=["latest_outcome"], name="facility_latest_outcome_idx"),

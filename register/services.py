@@ -198,6 +198,16 @@ def _same_person(manager: Manager, values: Mapping[str, Any]) -> bool:
 # Inspections and decisions --------------------------------------------------------------------
 
 
+def update_query_statistics() -> None:
+    """ANALYZE: the statistics the query planner picks the search's indexes by (SQLite has none
+    until asked; PostgreSQL's autovacuum keeps them, this only makes it happen now). After a
+    large load: seed_demo, an import, a migration."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
 def refresh_latest(facility_ids) -> int:
     """Write each facility's latest decision (date, outcome, appeal status, diarienummer) and
     latest inspection date onto the facility: one UPDATE, whatever the number of facilities.

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from register import services
+
 
 class Command(BaseCommand):
     help = "Migrerar alla databaser: registrets och åtkomstloggens (om den har en egen)."
@@ -13,3 +15,4 @@ class Command(BaseCommand):
             call_command(
                 "migrate", database=alias, interactive=False, verbosity=options["verbosity"]
             )
+        services.update_query_statistics()  # the planner's statistics for new indexes

@@ -6,6 +6,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from register import services
 from register.imports import ImportFailed, ImportReport
 
 
@@ -45,4 +46,5 @@ class ImportCommand(BaseCommand):
         if dry_run:
             self.stdout.write(self.style.SUCCESS(f"{file.name}: kontrollerad, inget sparades."))
         else:
+            services.update_query_statistics()
             self.stdout.write(self.style.SUCCESS(f"{file.name}: importerad."))

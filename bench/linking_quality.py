@@ -2,7 +2,7 @@
 links and of the top-1 suggestion, against a name-only baseline measured in the same run.
 
     make bench            # builds bench/bench.sqlite3 with seed_demo, then runs this
-    DATABASE_URL=... .venv/bin/python bench/linking.py   # on another database
+    DATABASE_URL=... .venv/bin/python bench/linking_quality.py   # on another database
 
 The labelled records come from linking/generate.py (renamed homes, moved addresses, new owners,
 several homes under one organisationsnummer, typos, records with no true facility). They are
