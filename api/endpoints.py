@@ -15,7 +15,7 @@ from urllib.parse import unquote_plus
 from uuid import UUID
 
 from django.conf import settings
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Query
@@ -424,7 +424,13 @@ def providers(
     offset: int = Offset,
 ):
     """Huvudmän. En enskild näringsidkares namn och nummer lämnas bara enligt policyn."""
-    queryset = Provider.objects.order_by("name", "id")
+    # Sole traders after every legal person, in the order they were registered: their place
+    # in a list sorted by name would tell the name the policy withholds.
+    queryset = Provider.objects.order_by(
+        "is_sole_trader",
+        Case(When(is_sole_trader=False, then=F("name")), default=Value("")),
+        "id",
+    )
     if ownership:
         queryset = queryset.filter(ownership__in=ownership)
     total, rows = _page(queryset, limit, offset)

@@ -14,7 +14,12 @@ from register import selectors, services
 from register.codes import AppealStatus, FacilityStatus, FacilityType, Outcome
 from register.models import Provider
 from tests.api_support import api_client_with_token, bearer, get_json
-from tests.factories import DecisionFactory, FacilityFactory, InspectionFactory
+from tests.factories import (
+    DecisionFactory,
+    FacilityFactory,
+    InspectionFactory,
+    build_valid_organisation_number,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -237,6 +242,26 @@ def test_provider__sole_trader__name_and_number_withheld(client):
         assert shown["name"] == "Enskild näringsidkare"
         assert shown["organisation_number"] is None
         assert shown["withheld"] is True
+
+
+def test_providers__a_sole_traders_place_in_the_list_does_not_tell_the_name(client):
+    for name, number, sole in (
+        ("Alfa Omsorg AB", build_valid_organisation_number("559900001"), False),
+        ("Mats Mattsson", "700101-9905", True),
+        ("Zeta Omsorg AB", build_valid_organisation_number("559900002"), False),
+    ):
+        services.provider_save(
+            provider=Provider(
+                organisation_number=number,
+                name=name,
+                ownership="enskild",
+                is_sole_trader=sole,
+            )
+        )
+
+    names = [item["name"] for item in get_json(client, "/api/v1/providers")["items"]]
+
+    assert names == ["Alfa Omsorg AB", "Zeta Omsorg AB", "Enskild näringsidkare"]
 
 
 def test_provider__not_a_uuid__422_problem(client):
