@@ -100,9 +100,13 @@ def writers():
     ) + 1
     started = [Writer(), Writer()]
     yield started
-    started[0].call(lambda: _remove_committed(first_event_id))
-    for writer in started:
+    # The second first: its open transaction rolls back and lets a write of the first that
+    # waits on it finish, even when the test failed half-way; then a fresh connection cleans up.
+    for writer in reversed(started):
         writer.stop()
+    cleaner = Writer()
+    cleaner.call(lambda: _remove_committed(first_event_id))
+    cleaner.stop()
 
 
 def _on(writer):
@@ -202,20 +206,22 @@ def test_postgresql__a_transaction_committing_late_is_not_skipped(client, writer
         ("decision", "3.2.2-701/2025"),
     } <= set(mirror.resources)
 
-    # Round two: a change and a removal cross each other the other way round.
+    # Round two: a change and a removal cross each other the other way round. (Not the same
+    # facility: removing FEED-T1's decision also writes FEED-T1's latest decision, and would
+    # wait for the second's lock on that row.)
     second.begin()
-    second.call(lambda: _set_places("FEED-T1", 11))
+    second.call(lambda: _set_places("FEED-T2", 11))
     first.call(
         lambda: services.register_object_delete(
             instance=Decision.objects.get(diarienummer="3.2.2-701/2025")
         )
     )
     mirror.poll()
-    assert mirror.resources[("facility", "FEED-T1")]["places"] == 6  # the change is not out yet
+    assert mirror.resources[("facility", "FEED-T2")]["places"] == 6  # the change is not out yet
     second.commit()
-    mirror.poll_until(lambda resources: resources[("facility", "FEED-T1")]["places"] == 11)
+    mirror.poll_until(lambda resources: resources[("facility", "FEED-T2")]["places"] == 11)
 
-    assert mirror.resources[("facility", "FEED-T1")]["places"] == 11
+    assert mirror.resources[("facility", "FEED-T2")]["places"] == 11
     assert ("decision", "3.2.2-701/2025") not in mirror.resources
     assert mirror.resources == server_state(client)
     assert_in_order_and_once(mirror)
