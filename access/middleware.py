@@ -32,6 +32,10 @@ class AccessMiddleware:
             if reason:
                 log.record(request, AccessEvent.Action.SESSION_ENDED, detail={"orsak": reason})
                 logout(request)
+                if request.path.startswith("/api/"):
+                    # The API never reads the session (a key or nothing): it answers as usual,
+                    # not with the login page.
+                    return self.get_response(request)
                 messages.info(request, _("Du har loggats ut: %(reason)s.") % {"reason": reason})
                 return redirect_to_login(request.get_full_path())
             now = int(time.time())

@@ -196,6 +196,32 @@ def test_unknown_path_under_the_api__404_problem_not_a_page(client):
     assert response.json()["code"] == "finns-inte"
 
 
+@pytest.mark.parametrize("method", ["post", "put", "delete", "patch"])
+def test_other_methods__405_problem_in_swedish(client, homes, method):
+    response = getattr(client, method)("/api/v1/facilities/K0880-001")
+
+    assert response.status_code == 405
+    assert response["Content-Type"].startswith("application/problem+json")
+    assert response.json()["code"] == "metod-ej-tillaten"
+    assert response.json()["detail"] == "API:t tar bara emot GET."
+    assert "GET" in response["Allow"]
+
+
+def test_expired_portal_session__the_api_answers_as_itself_not_with_the_login_page(
+    client, homes, settings
+):
+    from access.roles import Role
+    from tests.factories import make_user
+
+    client.force_login(make_user(Role.MUNICIPAL_USER, municipality="0880"))
+    settings.SESSION_IDLE_SECONDS = -1  # every session has been idle too long
+
+    response = client.get("/api/v1/facilities/K0880-001")
+
+    assert response.status_code == 200  # open data without a key, as for anyone
+    assert response.json()["facility_id"] == "K0880-001"
+
+
 def test_facility__etag_and_if_none_match_give_304_until_it_changes(client, homes):
     kalmar, _stockholm, _closed = homes
     first = client.get("/api/v1/facilities/K0880-001")

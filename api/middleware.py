@@ -1,0 +1,28 @@
+"""Every answer under /api/v1 is problem+json when it is an error, even the 405 that
+django-ninja gives itself for a method no operation takes (before any handler of ours runs)."""
+
+from django.utils.translation import gettext as _
+
+from api.problems import MEDIA_TYPE, ApiProblem, problem_response
+
+API_PREFIX = "/api/v1/"
+
+
+class MethodNotAllowedProblemMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code == 405
+            and request.path.startswith(API_PREFIX)
+            and not response.get("Content-Type", "").startswith(MEDIA_TYPE)
+        ):
+            problem = problem_response(
+                request, ApiProblem("metod-ej-tillaten", _("API:t tar bara emot GET."))
+            )
+            if response.has_header("Allow"):
+                problem["Allow"] = response["Allow"]
+            return problem
+        return response
