@@ -21,15 +21,15 @@ from linking.models import CaseRecord, CaseStatus
 from register import services, validation
 from register.codes import DecisionKind, Outcome, ReviewArea
 from register.imports import (
+    Cells,
     ImportReport,
     RowError,
     Table,
-    _Cells,
-    _check_outcome_fits,
-    _import,
-    _max_length,
-    _parse_inspection,
-    _record_model_error,
+    at_most_chars,
+    check_outcome_fits,
+    parse_inspection,
+    record_model_error,
+    run_import,
 )
 from register.models import Municipality
 
@@ -96,7 +96,7 @@ def import_cases(
     path: str | Path, *, actor: services.Actor = None, dry_run: bool = False
 ) -> ImportReport:
     """Import a case-system export. Raises ``register.imports.ImportFailed`` with every error."""
-    return _import(
+    return run_import(
         path,
         command="import_cases",
         columns=CASE_COLUMNS,
@@ -112,7 +112,7 @@ def _parse_case_rows(table: Table, errors: list[RowError]) -> list[_CaseRow]:
     parsed: list[_CaseRow] = []
     dnr_seen: dict[str, int] = {}
     for row in table.rows:
-        cells = _Cells(row, errors)
+        cells = Cells(row, errors)
         dnr = cells.parse("diarienummer", validation.diarienummer, required=True)
         if dnr is not None:
             if dnr in dnr_seen:
@@ -131,7 +131,7 @@ def _parse_case_rows(table: Table, errors: list[RowError]) -> list[_CaseRow]:
         )
         outcome = cells.parse("utfall", lambda v: validation.code(v, Outcome), required=True)
         if kind and outcome:
-            _check_outcome_fits(cells, kind, outcome, None)
+            check_outcome_fits(cells, kind, outcome, None)
         values: dict[str, Any] = {
             "kind": kind,
             "decision_date": decision_date,
@@ -147,9 +147,9 @@ def _parse_case_rows(table: Table, errors: list[RowError]) -> list[_CaseRow]:
                 [],
             ),
             ("organisationsnummer", "organisation_number", case_organisation_number, ""),
-            ("huvudman", "provider_name", _max_length(200), ""),
-            ("adress", "street_address", _max_length(200), ""),
-            ("postort", "postal_town", _max_length(100), ""),
+            ("huvudman", "provider_name", at_most_chars(200), ""),
+            ("adress", "street_address", at_most_chars(200), ""),
+            ("postort", "postal_town", at_most_chars(100), ""),
             (
                 "kommunkod",
                 "municipality_id",
@@ -164,7 +164,7 @@ def _parse_case_rows(table: Table, errors: list[RowError]) -> list[_CaseRow]:
                 value = cells.parse(column, parser)
                 values[model_field] = empty if value is None else value
         if cells.has("inspektionsdatum"):
-            inspection = _parse_inspection(cells, None, decision_date)
+            inspection = parse_inspection(cells, None, decision_date)
             values["inspection_start"] = inspection["start_date"] if inspection else None
             values["inspection_end"] = inspection["end_date"] if inspection else None
         if not cells.failed:
@@ -192,7 +192,7 @@ def _write_case_rows(
             result = "created"
         else:
             before = {name: getattr(case, name) for name in _DECISION_FIELDS}
-            if not services._assign(case, row.values):
+            if not services.assign(case, row.values):
                 report.count(kind, "unchanged")
                 continue
             result = "updated"
@@ -201,7 +201,7 @@ def _write_case_rows(
         try:
             case.full_clean()
         except ValidationError as error:
-            _record_model_error(errors, row.number, error, _CASE_FIELD_COLUMNS, "diarienummer")
+            record_model_error(errors, row.number, error, _CASE_FIELD_COLUMNS, "diarienummer")
             continue
         case._history_user = actor  # type: ignore[attr-defined]
         case._change_reason = reason  # type: ignore[attr-defined]
@@ -238,6 +238,6 @@ def _update_linked_decision(
             diarienummer=case.diarienummer, values=changed, actor=actor, reason=reason
         )
     except ValidationError as error:
-        _record_model_error(errors, row.number, error, _CASE_FIELD_COLUMNS, "diarienummer")
+        record_model_error(errors, row.number, error, _CASE_FIELD_COLUMNS, "diarienummer")
         return
     report.count(_("beslut"), "updated")

@@ -288,7 +288,7 @@ def _restore_register(diarienummer: str, state: dict[str, Any], *, actor: Actor,
     # Last: restoring the decision may have applied the status rule again.
     facility = Facility.objects.get(pk=state["facility"]["pk"])
     frozen = {key: value for key, value in state["facility"].items() if key != "pk"}
-    if services._assign(facility, _thaw(Facility, frozen)):
+    if services.assign(facility, _thaw(Facility, frozen)):
         services.facility_save(facility=facility, actor=actor, reason=reason)
     for permit in Permit.objects.filter(pk__in=[int(pk) for pk in state["permits"]]):
         wanted = state["permits"][str(permit.pk)]

@@ -379,7 +379,7 @@ def check_header(table: Table, columns: Mapping[str, bool]) -> list[RowError]:
     return errors
 
 
-class _Cells:
+class Cells:
     """One row's cells, parsed one column at a time; every failure becomes a RowError."""
 
     def __init__(self, row: Row, errors: list[RowError]):
@@ -422,7 +422,7 @@ class _Cells:
             return None
 
 
-def _record_model_error(
+def record_model_error(
     errors: list[RowError],
     row: int,
     error: ValidationError,
@@ -445,7 +445,7 @@ def _in_file_order(errors: list[RowError], table: Table) -> list[RowError]:
     return sorted(errors, key=lambda e: (e.row or 0, position.get(e.column, len(position))))
 
 
-def _import(
+def run_import(
     path: str | Path,
     *,
     command: str,
@@ -497,7 +497,7 @@ def _postal_code(value: str) -> str:
     return f"{digits[:3]} {digits[3:]}"
 
 
-def _max_length(limit: int) -> Callable[[str], str]:
+def at_most_chars(limit: int) -> Callable[[str], str]:
     def check(value: str) -> str:
         if len(value) > limit:
             raise ValidationError(
@@ -512,9 +512,9 @@ def _max_length(limit: int) -> Callable[[str], str]:
 
 # Optional column → (model field, parser, value of an empty cell).
 _OPTIONAL_FACILITY_CELLS: dict[str, tuple[str, Callable[[str], Any], Any]] = {
-    "besoksadress": ("street_address", _max_length(200), ""),
+    "besoksadress": ("street_address", at_most_chars(200), ""),
     "postnummer": ("postal_code", _postal_code, ""),
-    "postort": ("postal_town", _max_length(100), ""),
+    "postort": ("postal_town", at_most_chars(100), ""),
     "malgrupper": ("target_groups", lambda v: validation.code_list(v, TargetGroup), []),
     "alder_fran": ("age_from", validation.age, None),
     "alder_till": ("age_to", validation.age, None),
@@ -542,7 +542,7 @@ def import_facilities(
     path: str | Path, *, actor: services.Actor = None, dry_run: bool = False
 ) -> ImportReport:
     """Import a facilities file (register-import.md). Raises ImportFailed with every error."""
-    return _import(
+    return run_import(
         path,
         command="import_facilities",
         columns=FACILITY_COLUMNS,
@@ -560,7 +560,7 @@ def _parse_facility_rows(table: Table, errors: list[RowError]) -> list[_Facility
     provider_seen: dict[str, tuple[int, dict[str, Any]]] = {}
     dnr_seen: dict[str, int] = {}
     for row in table.rows:
-        cells = _Cells(row, errors)
+        cells = Cells(row, errors)
         facility_id = cells.parse("verksamhetsid", validation.facility_id, required=True)
         if facility_id is not None:
             key = facility_id.upper()
@@ -647,7 +647,7 @@ def _parse_facility_rows(table: Table, errors: list[RowError]) -> list[_Facility
 
 
 def _check_same_provider(
-    cells: _Cells,
+    cells: Cells,
     organisation_number: str,
     provider: dict[str, Any],
     seen: dict[str, tuple[int, dict[str, Any]]],
@@ -673,7 +673,7 @@ def _check_same_provider(
             )
 
 
-def _check_facility_rules(cells: _Cells, facility: dict[str, Any]) -> None:
+def _check_facility_rules(cells: Cells, facility: dict[str, Any]) -> None:
     age_from, age_to = facility.get("age_from"), facility.get("age_to")
     if age_from is not None and age_to is not None and age_from > age_to:
         cells.error(
@@ -689,7 +689,7 @@ def _check_facility_rules(cells: _Cells, facility: dict[str, Any]) -> None:
 
 
 def _parse_case(
-    cells: _Cells, prefix: str, dnr_seen: dict[str, int], date_field: str
+    cells: Cells, prefix: str, dnr_seen: dict[str, int], date_field: str
 ) -> tuple[str, dict[str, Any]] | None:
     dnr_column, date_column = f"{prefix}_dnr", f"{prefix}_datum"
     dnr = cells.parse(dnr_column, validation.diarienummer)
@@ -715,7 +715,7 @@ def _parse_case(
     return dnr, values
 
 
-def _parse_manager(cells: _Cells) -> dict[str, Any] | None:
+def _parse_manager(cells: Cells) -> dict[str, Any] | None:
     """The manager's cells; all empty leaves the register's manager as it is."""
     columns = list(_MANAGER_FIELD_COLUMNS.values())
     if not any(cells.raw(column) for column in columns):
@@ -781,7 +781,7 @@ def _write_facilities(
                 reason=reason,
             )
         except ValidationError as error:
-            _record_model_error(
+            record_model_error(
                 errors, row.number, error, _PROVIDER_FIELD_COLUMNS, "organisationsnummer"
             )
             continue
@@ -795,7 +795,7 @@ def _write_facilities(
                 facility_id=row.facility_id, values=values, actor=actor, reason=reason
             )
         except ValidationError as error:
-            _record_model_error(errors, row.number, error, _FACILITY_FIELD_COLUMNS, "verksamhetsid")
+            record_model_error(errors, row.number, error, _FACILITY_FIELD_COLUMNS, "verksamhetsid")
             continue
         report.count(kinds["facility"], result)
         for attribute, upsert, column in (
@@ -814,7 +814,7 @@ def _write_facilities(
                     reason=reason,
                 )
             except ValidationError as error:
-                _record_model_error(errors, row.number, error, {}, column)
+                record_model_error(errors, row.number, error, {}, column)
                 continue
             report.count(kinds[attribute], result)
         if row.manager is not None:
@@ -823,7 +823,7 @@ def _write_facilities(
                     facility=facility, values=row.manager, actor=actor, reason=reason
                 )
             except ValidationError as error:
-                _record_model_error(
+                record_model_error(
                     errors, row.number, error, _MANAGER_FIELD_COLUMNS, "forestandare_namn"
                 )
                 continue
@@ -892,7 +892,7 @@ def import_decisions(
     path: str | Path, *, actor: services.Actor = None, dry_run: bool = False
 ) -> ImportReport:
     """Import a decisions file (register-import.md). Raises ImportFailed with every error."""
-    return _import(
+    return run_import(
         path,
         command="import_decisions",
         columns=DECISION_COLUMNS,
@@ -912,7 +912,7 @@ def _parse_decision_rows(table: Table, errors: list[RowError]) -> list[_Decision
     parsed: list[_DecisionRow] = []
     dnr_seen: dict[str, int] = {}
     for row in table.rows:
-        cells = _Cells(row, errors)
+        cells = Cells(row, errors)
         dnr = cells.parse("diarienummer", validation.diarienummer, required=True)
         if dnr is not None:
             if dnr in dnr_seen:
@@ -944,7 +944,7 @@ def _parse_decision_rows(table: Table, errors: list[RowError]) -> list[_Decision
         )
         outcome = cells.parse("utfall", lambda v: validation.code(v, Outcome), required=True)
         if kind and outcome:
-            _check_outcome_fits(cells, kind, outcome, facility)
+            check_outcome_fits(cells, kind, outcome, facility)
         decision: dict[str, Any] = {
             "facility": facility,
             "kind": kind,
@@ -958,13 +958,13 @@ def _parse_decision_rows(table: Table, errors: list[RowError]) -> list[_Decision
             )
         if cells.has("sammanfattning"):
             decision["summary"] = cells.parse("sammanfattning", validation.public_text) or ""
-        inspection = _parse_inspection(cells, facility, decision_date)
+        inspection = parse_inspection(cells, facility, decision_date)
         if not cells.failed:
             parsed.append(_DecisionRow(row.number, dnr, decision, inspection))
     return parsed
 
 
-def _check_outcome_fits(cells: _Cells, kind: str, outcome: str, facility: Facility | None) -> None:
+def check_outcome_fits(cells: Cells, kind: str, outcome: str, facility: Facility | None) -> None:
     if (outcome in _TILLSTAND_OUTCOMES) != (kind == DecisionKind.TILLSTAND):
         cells.error(
             "utfall",
@@ -986,8 +986,8 @@ def _check_outcome_fits(cells: _Cells, kind: str, outcome: str, facility: Facili
         )
 
 
-def _parse_inspection(
-    cells: _Cells, facility: Facility | None, decision_date: datetime.date | None
+def parse_inspection(
+    cells: Cells, facility: Facility | None, decision_date: datetime.date | None
 ) -> dict[str, Any] | None:
     dates = cells.parse("inspektionsdatum", _dates)
     announced = cells.parse("inspektion_anmald", validation.yes_no)
@@ -1025,7 +1025,7 @@ def _write_decisions(
                     diarienummer=row.diarienummer, values=row.inspection, actor=actor, reason=reason
                 )
             except ValidationError as error:
-                _record_model_error(
+                record_model_error(
                     errors, row.number, error, _INSPECTION_FIELD_COLUMNS, "inspektionsdatum"
                 )
                 continue
@@ -1035,7 +1035,7 @@ def _write_decisions(
                 diarienummer=row.diarienummer, values=row.decision, actor=actor, reason=reason
             )
         except ValidationError as error:
-            _record_model_error(errors, row.number, error, _DECISION_FIELD_COLUMNS, "diarienummer")
+            record_model_error(errors, row.number, error, _DECISION_FIELD_COLUMNS, "diarienummer")
             continue
         report.count(_("beslut"), result)
     errors.sort(key=lambda e: e.row or 0)

@@ -40,7 +40,7 @@ def _save(instance: RegisterModel, *, actor: Actor, reason: str) -> RegisterMode
     return instance
 
 
-def _assign(instance: models.Model, values: Mapping[str, Any]) -> bool:
+def assign(instance: models.Model, values: Mapping[str, Any]) -> bool:
     """Set ``values`` on ``instance``; True when anything differs from what it held."""
     changed = False
     for field, value in values.items():
@@ -63,7 +63,7 @@ def _upsert(
     if instance is None:
         instance = model(**key, **values)
         return save(instance, actor=actor, reason=reason), "created"
-    if not _assign(instance, values):
+    if not assign(instance, values):
         return instance, "unchanged"
     return save(instance, actor=actor, reason=reason), "updated"
 
@@ -172,7 +172,7 @@ def manager_set_current(
         manager_save(manager=current, actor=actor, reason=reason)
         return "updated"
     if current is not None and _same_person(current, values):
-        if not _assign(current, values):
+        if not assign(current, values):
             return "unchanged"
         manager_save(manager=current, actor=actor, reason=reason)
         return "updated"
