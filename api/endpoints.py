@@ -10,6 +10,7 @@ import datetime
 import hashlib
 import logging
 from dataclasses import asdict
+from functools import lru_cache
 from typing import Literal
 from urllib.parse import unquote_plus
 from uuid import UUID
@@ -17,6 +18,8 @@ from uuid import UUID
 from django.conf import settings
 from django.db.models import Case, F, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Query
 from ninja.errors import AuthenticationError, HttpError, Throttled
@@ -206,6 +209,13 @@ def _get(path: str, response, *, auth=PUBLIC, **kwargs):
 
 
 def _marking(outcome: str, appeal_status: str) -> dict:
+    return _marking_in(outcome, appeal_status, get_language())
+
+
+@lru_cache(maxsize=256)
+def _marking_in(outcome: str, appeal_status: str, language: str) -> dict:
+    """The marking's code, colour and label in the active language (the same few dozen on every
+    page: built once per process). Shared: never change the dict returned."""
     marking = codes.marking_for(outcome, appeal_status)
     return {key: str(value) for key, value in asdict(marking).items()}
 
@@ -213,7 +223,17 @@ def _marking(outcome: str, appeal_status: str) -> dict:
 def facility_item(facility: Facility, request: HttpRequest) -> dict:
     """A facility of the search or a provider's list: public facts, marking, overdue flag; the
     provider through the disclosure policy."""
-    provider = provider_facts(facility.provider, request=request)
+    return _with_provider(_public_facility(facility), facility.provider, request)
+
+
+def _with_provider(public: dict, provider: Provider, request: HttpRequest) -> dict:
+    """The item with its provider as the disclosure policy gives it to this request."""
+    return {**public, "provider": _provider_ref(provider_facts(provider, request=request))}
+
+
+def _public_facility(facility: Facility) -> dict:
+    """The facility's facts that are the same for every viewer (the provider is left to
+    ``_with_provider``). Kept between requests (register.selectors.KeptReads)."""
     municipality = facility.municipality
     latest = None
     if facility.latest_outcome:
@@ -231,7 +251,7 @@ def facility_item(facility: Facility, request: HttpRequest) -> dict:
         "status_date": facility.status_date,
         "municipality": {"code": municipality.code, "name": municipality.name},
         "county": {"code": municipality.county.code, "name": municipality.county.name},
-        "provider": _provider_ref(provider),
+        "provider": None,
         "target_groups": list(facility.target_groups),
         "age_from": facility.age_from,
         "age_to": facility.age_to,
@@ -306,6 +326,12 @@ IfNoneMatch = {
 
 # --- operations ---
 
+# What every viewer is shown of a search page and of a facility, kept between requests and
+# dropped with any write to the register; the provider and the manager are built for each
+# request through the disclosure policy.
+_kept_pages = selectors.KeptReads()
+_kept_facilities = selectors.KeptReads()
+
 
 @_get("/api-info", schemas.ApiInfo, tags=["API"])
 def api_info(request):
@@ -367,14 +393,20 @@ def facilities(
         latest_outcomes=tuple(latest_outcome),
         ordering=sort,
     )
-    total, rows = _page(selectors.facility_search(search), limit, offset)
+    today = timezone.localdate()
+
+    def read():
+        total, rows = selectors.facility_page(search, limit=limit, offset=offset, today=today)
+        return total, tuple((_public_facility(row), row.provider) for row in rows)
+
+    total, rows = _kept_pages.get((search, limit, offset, today, get_language()), read)
     # As the portal: a personnummer typed into the search is not kept in the log.
     log.record(
         request,
         AccessEvent.Action.SEARCH,
         detail=validation.mask_personal_numbers(unquote_plus(request.GET.urlencode())),
     )
-    items = [facility_item(facility, request) for facility in rows]
+    items = [_with_provider(public, provider, request) for public, provider in rows]
     return json_response({"total": total, "limit": limit, "offset": offset, "items": items})
 
 
@@ -387,28 +419,39 @@ def facilities(
 )
 def facility(request, facility_id: str):
     """En verksamhet med beslut och inspektioner, nyast först. `ETag` och `If-None-Match`."""
+    today = timezone.localdate()
+
+    def read():
+        found = selectors.facility_with_history(facility_id, today=today)
+        public = _public_facility(found)
+        public.update(
+            orientation=found.orientation,
+            summary=found.summary,
+            manager=None,
+            decisions=[
+                decision_item({**_fields(d, DECISION_FIELDS), "facility_code": found.facility_id})
+                for d in found.decisions.all()
+            ],
+            inspections=[
+                inspection_item(
+                    {**_fields(i, INSPECTION_FIELDS), "facility_code": found.facility_id}
+                )
+                for i in found.inspections.all()
+            ],
+        )
+        # The facility itself only for the policy: the provider, and who manages it.
+        return public, found
+
     try:
-        found = selectors.facility_with_history(facility_id)
+        public, found = _kept_facilities.get((facility_id.upper(), today, get_language()), read)
     except Facility.DoesNotExist:
         raise not_found(_("Verksamheten finns inte i registret.")) from None
     log.record(
         request, AccessEvent.Action.FACILITY_VIEW, object_type="facility", object_id=facility_id
     )
-    data = facility_item(found, request)
+    data = _with_provider(public, found.provider, request)
     manager = manager_facts(found, request=request)
-    data.update(
-        orientation=found.orientation,
-        summary=found.summary,
-        manager=asdict(manager) if manager else None,
-        decisions=[
-            decision_item({**_fields(d, DECISION_FIELDS), "facility_code": found.facility_id})
-            for d in found.decisions.all()
-        ],
-        inspections=[
-            inspection_item({**_fields(i, INSPECTION_FIELDS), "facility_code": found.facility_id})
-            for i in found.inspections.all()
-        ],
-    )
+    data["manager"] = asdict(manager) if manager else None
     return _with_etag(request, data)
 
 

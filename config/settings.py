@@ -29,6 +29,10 @@ API_RATE_LIMIT_PER_MINUTE = env_int("API_RATE_LIMIT_PER_MINUTE", 120)
 API_TOKEN_VALIDITY_DAYS = env_int("API_TOKEN_VALIDITY_DAYS", 365)
 # An interactive API query stops after this long, so one heavy request cannot hold a worker.
 API_QUERY_TIMEOUT_MS = env_int("API_QUERY_TIMEOUT_MS", 1000)
+# Reads of the register kept in each process (the API's search pages, facilities with their
+# history), keyed on the register's data version: any write to the register makes every one
+# stale at once (register.selectors.KeptReads). How many of each; 0: none.
+REGISTER_CACHE_SIZE = env_int("REGISTER_CACHE_SIZE", 512)
 OPEN_DATA_LICENSE_URL = env_str(
     "OPEN_DATA_LICENSE_URL", "http://creativecommons.org/licenses/by/4.0/"
 )
@@ -134,9 +138,12 @@ TEMPLATES = [
 
 # SQLite by default (zero set-up), PostgreSQL in production through DATABASE_URL.
 DATABASES = {
+    # Kept open between requests (and checked before reuse): opening an SQLite file and setting
+    # its pragmas, or a PostgreSQL connection, cost more than most API requests' own work.
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 600),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -535,3 +535,24 @@ class Decision(TimeStamped):
                 validation.date_not_in_future(self.decision_date)
         with validation.field_errors("summary"):
             validation.public_text(self.summary)
+
+
+class DataVersion(models.Model):
+    """Stamps the database changes with every write to a register table (migration 0006's
+    triggers, whatever wrote: services, admin, bulk loads, raw SQL). The register's data version is
+    every stamp read together (``register.selectors.data_version``); reads kept between requests
+    (``register.selectors.KeptReads``) are keyed on it, so none outlives the data it was read from.
+
+    One row on SQLite, which has one writer at a time. On PostgreSQL a writing transaction changes
+    the first row that no other transaction holds (``SKIP LOCKED``) and adds a row when every one
+    is held, so writers never wait for each other here. Random stamps rather than counters: a
+    rolled-back write can never leave a stamp that a later, different write takes again."""
+
+    id = models.PositiveIntegerField(primary_key=True)
+    stamp = models.CharField(max_length=32)
+
+    class Meta:
+        verbose_name = _("dataversion")
+
+    def __str__(self) -> str:
+        return self.stamp

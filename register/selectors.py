@@ -7,8 +7,12 @@ the disclosure policy to filter; nothing here decides what a viewer may see.
 
 import datetime
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
@@ -26,7 +30,15 @@ from django.utils import timezone
 
 from register.codes import TYPES_WITH_YEARLY_INSPECTION, AppealStatus, FacilityStatus, Gender
 from register.fields import holds_code
-from register.models import Decision, Facility, Inspection, Permit, Provider, Registration
+from register.models import (
+    DataVersion,
+    Decision,
+    Facility,
+    Inspection,
+    Permit,
+    Provider,
+    Registration,
+)
 
 ORDERINGS = {
     "name": ("name_lower", "facility_id"),
@@ -132,6 +144,61 @@ def facility_search(
         conditions &= _text_condition(search.text)
     queryset = queryset.filter(conditions)
     return queryset.order_by(*ORDERINGS.get(search.ordering, ORDERINGS["name"]))
+
+
+def data_version() -> str | None:
+    """The register's data version (register.models.DataVersion): it changes with every committed
+    write to a register table. None when unknown (no stamp after a flush, until the next write)."""
+    # Read on every kept read: a few short rows, without the ORM's compile step.
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT stamp FROM {DataVersion._meta.db_table} ORDER BY id")
+        stamps = [row[0] for row in cursor.fetchall()]
+    return ".".join(stamps) or None
+
+
+class KeptReads:
+    """Reads of the register kept in the process between requests: the last
+    ``REGISTER_CACHE_SIZE`` keys asked for, each also keyed on the register's data version, read
+    first, so nothing read before a write is served after it. What is returned is shared between
+    requests and threads: read it, never change it. What the disclosure policy gives is never
+    kept: the caller builds it, and logs it, for each request (a kept provider object is only the
+    policy's input; the manager is read by the policy itself)."""
+
+    def __init__(self) -> None:
+        self._reads: OrderedDict[tuple, object] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple, read):
+        size = settings.REGISTER_CACHE_SIZE
+        version = data_version() if size > 0 else None
+        if version is None:
+            return read()
+        key = (*key, version)
+        with self._lock:
+            if key in self._reads:
+                self._reads.move_to_end(key)
+                return self._reads[key]
+        value = read()
+        with self._lock:
+            self._reads[key] = value
+            while len(self._reads) > size:
+                self._reads.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._reads.clear()
+
+
+def facility_page(
+    search: FacilitySearch, *, limit: int, offset: int = 0, today: datetime.date | None = None
+) -> tuple[int, list[Facility]]:
+    """One page of ``facility_search`` and the number of matches."""
+    queryset = facility_search(search, today=today)
+    rows = list(queryset[offset : offset + limit])
+    # A first page that is not full holds every match: no count needed.
+    total = len(rows) if offset == 0 and len(rows) < limit else queryset.count()
+    return total, rows
 
 
 def _text_condition(text: str) -> Q:

@@ -18,6 +18,16 @@ def _plain_static_files(settings, tmp_path):
 
 
 @pytest.fixture
+def roomy_rate_limit(settings):
+    """The API's rate limit out of the way (a test makes many calls as one client), its counts
+    cleared."""
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.API_RATE_LIMIT_PER_MINUTE = 100_000
+
+
+@pytest.fixture
 def municipal_user(db):
     from access.roles import Role
     from tests.factories import make_user

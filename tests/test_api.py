@@ -21,15 +21,7 @@ from tests.factories import (
     build_valid_organisation_number,
 )
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _roomy_rate_limit(settings):
-    from django.core.cache import cache
-
-    cache.clear()
-    settings.API_RATE_LIMIT_PER_MINUTE = 10_000
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("roomy_rate_limit")]
 
 
 @pytest.fixture
@@ -403,7 +395,7 @@ def test_a_query_running_past_the_timeout_is_stopped_with_a_problem(
     real_search = selectors.facility_search
     monkeypatch.setattr(
         "api.endpoints.selectors.facility_search",
-        lambda search: real_search(search).extra(where=[HEAVY]),
+        lambda search, **kwargs: real_search(search, **kwargs).extra(where=[HEAVY]),
     )
 
     response = client.get("/api/v1/facilities")

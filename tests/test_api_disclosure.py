@@ -25,15 +25,7 @@ from tests.api_support import (
 from tests.test_disclosure import manager_and_sole_trader_home, secrets_of_the_register
 from tests.test_disclosure import seeded as seeded
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _roomy_rate_limit(settings):
-    from django.core.cache import cache
-
-    cache.clear()
-    settings.API_RATE_LIMIT_PER_MINUTE = 100_000
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("roomy_rate_limit")]
 
 
 def every_api_output(http, **headers) -> dict[str, str]:
