@@ -2,6 +2,9 @@ from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
+    # The API (/api/v1) and open data (/oppna-data/, /datasets/dcat): api/urls.py. First: its
+    # prefixes are its own, and an API call is then resolved without trying every other app's.
+    path("", include("api.urls")),
     path("admin/", admin.site.urls),
     path("", include("access.urls")),
     # IVO staff login with a second factor (access/staff_urls.py).
@@ -14,7 +17,5 @@ urlpatterns = [
     path("", include("documents.urls")),
     # Linking case records to facilities, and the quality report (linking/urls.py).
     path("", include("linking.urls")),
-    # The API (/api/v1) and open data (/oppna-data/, /datasets/dcat): api/urls.py.
-    path("", include("api.urls")),
     path("", include("portal.urls")),
 ]
