@@ -11,6 +11,7 @@ import hashlib
 import re
 import secrets
 import time
+import weakref
 from contextlib import contextmanager
 
 from django.conf import settings
@@ -162,16 +163,31 @@ class ClientRateThrottle(SimpleRateThrottle):
         return f"throttle_api_{ident}"
 
 
+# PostgreSQL connections (the driver's, not Django's wrapper, which outlives a reconnect) whose
+# session has the API's statement_timeout set and left in place between API requests.
+_timeout_kept: "weakref.WeakKeyDictionary[object, int]" = weakref.WeakKeyDictionary()
+
+
 @contextmanager
 def query_deadline():
     """Stops the request's queries after ``API_QUERY_TIMEOUT_MS`` (PostgreSQL's
-    ``statement_timeout``; on SQLite a progress handler that interrupts the statement)."""
+    ``statement_timeout``; on SQLite a progress handler that interrupts the statement).
+
+    On PostgreSQL, outside a transaction, the timeout stays set on the connection between API
+    requests (two round trips fewer per call); ``clear_api_statement_timeout`` resets it before
+    any other request uses the connection. Inside a transaction (ATOMIC_REQUESTS, tests) it is set
+    and reset around each call, as a rollback would undo it."""
     milliseconds = settings.API_QUERY_TIMEOUT_MS
     connection.ensure_connection()
     vendor = connection.vendor
-    if vendor == "postgresql":
+    keep = vendor == "postgresql" and not connection.in_atomic_block
+    if vendor == "postgresql" and not (
+        keep and _timeout_kept.get(connection.connection) == milliseconds
+    ):
         with connection.cursor() as cursor:
             cursor.execute(f"SET statement_timeout = {int(milliseconds)}")
+        if keep:
+            _timeout_kept[connection.connection] = milliseconds
     elif vendor == "sqlite":
         deadline = time.monotonic() + milliseconds / 1000
         connection.connection.set_progress_handler(
@@ -192,12 +208,23 @@ def query_deadline():
             ) from error
         raise
     finally:
-        if connection.connection is None:
+        if connection.connection is None or keep:
             pass
         elif vendor == "postgresql" and not (failed and connection.in_atomic_block):
-            # Inside a transaction that failed (ATOMIC_REQUESTS, tests) the SET is undone with
-            # the rollback; anywhere else it is reset here, before the connection is reused.
+            # Inside a transaction that failed the SET is undone with the rollback; anywhere
+            # else it is reset here.
             with connection.cursor() as cursor:
                 cursor.execute("RESET statement_timeout")
         elif vendor == "sqlite":
             connection.connection.set_progress_handler(None, 0)
+
+
+def clear_api_statement_timeout(sender=None, environ=None, **kwargs) -> None:
+    """Connected to ``request_started``: a request outside the API (the portal, open data, the
+    back office) never runs under the timeout an API call left on its connection."""
+    if environ is not None and environ.get("PATH_INFO", "").startswith("/api/"):
+        return
+    raw = connection.connection
+    if connection.vendor == "postgresql" and raw is not None and _timeout_kept.pop(raw, None):
+        with connection.cursor() as cursor:
+            cursor.execute("RESET statement_timeout")

@@ -409,6 +409,32 @@ def test_a_query_running_past_the_timeout_is_stopped_with_a_problem(
         assert client.get("/api/v1/facilities").status_code == 200
 
 
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_postgresql__the_api_timeout_stays_for_api_calls_and_never_reaches_other_requests():
+    """Outside a transaction (as in production) the API leaves its statement_timeout on the
+    connection for the next API call, and any other request resets it first. Run on a connection
+    of its own in autocommit: the test's own connection is inside a transaction."""
+    from django.test import Client
+
+    from tests.test_api_changes import Writer
+
+    def timeout_after(path: str) -> str:
+        response = Client().get(path)
+        assert response.status_code == 200, path
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW statement_timeout")
+            return cursor.fetchone()[0]
+
+    writer = Writer()
+    try:
+        assert writer.call(lambda: timeout_after("/api/v1/api-info")) == "1s"
+        assert writer.call(lambda: timeout_after("/api/v1/code-lists")) == "1s"
+        assert writer.call(lambda: timeout_after("/oppna-data/")) == "0"
+        assert writer.call(lambda: timeout_after("/api/v1/api-info")) == "1s"
+    finally:
+        writer.stop()
+
+
 def test_every_read_is_in_the_access_log_as_the_client(client, homes):
     api_client, token = api_client_with_token()
 
