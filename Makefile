@@ -37,7 +37,14 @@ clean:
 BENCH_DB := sqlite:///$(CURDIR)/bench/bench.sqlite3
 bench: export ACCESS_LOG_DATABASE_URL = sqlite:///$(CURDIR)/bench/accesslog.sqlite3
 
+# wrk (the load driver of bench/api_load.py) from Debian's package when missing, and PostgreSQL on
+# loopback for its PostgreSQL leg (.ci/postgres, as CI).
+AS_ROOT := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+APT_INSTALL := $(AS_ROOT) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
+
 bench: $(STAMP)
+	command -v wrk >/dev/null 2>&1 || $(APT_INSTALL) wrk >/dev/null \
+		|| { $(AS_ROOT) apt-get update -qq && $(APT_INSTALL) wrk >/dev/null; }
 	DATABASE_URL=$(BENCH_DB) $(BIN)/python manage.py migrate_all -v 0
 	DATABASE_URL=$(BENCH_DB) $(BIN)/python manage.py seed_demo
 	DATABASE_URL=$(BENCH_DB) $(BIN)/python bench/search.py
@@ -47,4 +54,5 @@ bench: $(STAMP)
 	DATABASE_URL=$(BENCH_DB) $(BIN)/python bench/access_log_review.py
 	DATABASE_URL=$(BENCH_DB) $(BIN)/python bench/linking_quality.py
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
+	.ci/postgres hvb_bench
 	$(BIN)/python bench/api_load.py

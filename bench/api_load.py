@@ -12,7 +12,7 @@
    - a minimal Django JSON view running the same SQL through Django's connection (the
      framework's floor);
    - a hand-written WSGI view running the same SQL through sqlite3 (the floor).
-   and drives each with 32 connections (httpx, asyncio) for DURATION seconds: the filtered
+   and drives each with 32 connections (wrk, Debian's package) for DURATION seconds: the filtered
    facility search and one facility.
 3. Search time in-process (Django test client, the whole API stack) at 1,000 and 100,000
    facilities (the 100,000 are the 10,000 copied ten times, with their decisions).
@@ -23,7 +23,6 @@ The load driver runs on the same two cores as the servers: absolute figures are 
 in the same run are what to compare. Results go to bench/results/api.json and stdout.
 """
 
-import asyncio
 import json
 import os
 import platform
@@ -31,11 +30,12 @@ import shutil
 import signal
 import socket
 import sqlite3
-import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -47,10 +47,17 @@ DB = BENCH / "api.sqlite3"
 LOG_DB = BENCH / "api-accesslog.sqlite3"
 SMALL = BENCH / "api-1000.sqlite3"
 LARGE = BENCH / "api-100000.sqlite3"
-DURATION = float(os.environ.get("BENCH_API_SECONDS", "8"))
+DURATION = float(os.environ.get("BENCH_API_SECONDS", "10"))
+WRK = shutil.which("wrk") or "/usr/bin/wrk"
 CONNECTIONS = 32
-WORKERS = 4
+# One sync worker per core: on this 2-core machine 4 workers gave the API 666 req/s and a p99 of
+# 91 ms, 2 workers 880 req/s and 51 ms (fewer switches between processes). Every server the same.
+WORKERS = os.cpu_count() or 2
 FACILITIES, DECISIONS = 10_000, 150_000
+# The PostgreSQL leg's database (make bench starts the server with .ci/postgres hvb_bench).
+POSTGRESQL = os.environ.get(
+    "BENCH_POSTGRES_URL", "postgres://hvb:hvb-ci-password@127.0.0.1:5432/hvb_bench"
+)
 
 SEARCH_QUERY = (
     "facility_type=hvb&child_age=15&county=01&ownership=enskild&ownership=kommunal"
@@ -58,11 +65,14 @@ SEARCH_QUERY = (
 )
 
 
-def environment(database: Path, **extra) -> dict:
-    return {
+def environment(database: Path | str, **extra) -> dict:
+    """The app's environment on an SQLite file (the access log in its own file) or on a
+    PostgreSQL URL (the access log in the same database, as in production)."""
+    on_postgresql = isinstance(database, str)
+    env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{database}",
-        "ACCESS_LOG_DATABASE_URL": f"sqlite:///{LOG_DB}",
+        "DATABASE_URL": database if on_postgresql else f"sqlite:///{database}",
+        "ACCESS_LOG_DATABASE_URL": "" if on_postgresql else f"sqlite:///{LOG_DB}",
         "DEBUG": "false",
         "SECURE_SSL_REDIRECT": "false",
         "SECURE_HSTS_SECONDS": "0",
@@ -72,9 +82,10 @@ def environment(database: Path, **extra) -> dict:
         "DJANGO_SETTINGS_MODULE": "config.settings",
         **extra,
     }
+    return env
 
 
-def manage(database: Path, *arguments: str) -> None:
+def manage(database: Path | str, *arguments: str) -> None:
     subprocess.run(
         [PYTHON, str(ROOT / "manage.py"), *arguments],
         env=environment(database),
@@ -84,7 +95,9 @@ def manage(database: Path, *arguments: str) -> None:
     )
 
 
-def counts(database: Path) -> tuple[int, int]:
+def counts(database: Path | str) -> tuple[int, int]:
+    if isinstance(database, str):
+        return postgresql_counts(database)
     if not database.exists():
         return 0, 0
     try:
@@ -95,6 +108,30 @@ def counts(database: Path) -> tuple[int, int]:
             )
     except sqlite3.Error:
         return 0, 0
+
+
+def postgresql_counts(url: str) -> tuple[int, int]:
+    import psycopg
+
+    try:
+        with psycopg.connect(url) as db:
+            return (
+                db.execute("SELECT count(*) FROM register_facility").fetchone()[0],
+                db.execute("SELECT count(*) FROM register_decision").fetchone()[0],
+            )
+    except psycopg.Error:
+        return 0, 0
+
+
+def recreate_postgresql_database(url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    with psycopg.connect(parts._replace(path="/postgres").geturl(), autocommit=True) as db:
+        db.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        db.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 TOP_UP = """
@@ -139,6 +176,26 @@ def build() -> float:
         manage(SMALL, "seed_demo", "--facilities", "1000")
     if counts(LARGE)[0] != 100_000:
         copy_tenfold()
+    for database in (DB, SMALL, LARGE):  # data built by an earlier version of the code
+        manage(database, "migrate_all", "-v", "0")
+    return time.perf_counter() - started
+
+
+def build_postgresql() -> float:
+    """The same data set on PostgreSQL, built the same way (seed_demo, then decisions through
+    the services)."""
+    started = time.perf_counter()
+    if counts(POSTGRESQL) != (FACILITIES, DECISIONS):
+        recreate_postgresql_database(POSTGRESQL)
+        manage(POSTGRESQL, "migrate_all", "-v", "0")
+        manage(POSTGRESQL, "seed_demo", "--facilities", str(FACILITIES))
+        subprocess.run(
+            [PYTHON, "-c", TOP_UP, str(DECISIONS)],
+            env=environment(POSTGRESQL),
+            cwd=ROOT,
+            check=True,
+        )
+    manage(POSTGRESQL, "migrate_all", "-v", "0")
     return time.perf_counter() - started
 
 
@@ -229,73 +286,97 @@ def gunicorn(app: str, port: int, env: dict) -> list[str]:
     ]
 
 
-async def _drive(urls: list[str], headers: dict) -> dict:
-    import httpx
-
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
-    async with httpx.AsyncClient(limits=limits, headers=headers, timeout=30) as client:
-        for url in urls[:2]:  # warm up every worker's caches
-            for _ in range(WORKERS * 2):
-                await client.get(url)
-        stop_at = time.perf_counter() + DURATION
-        counter = 0
-
-        async def worker():
-            nonlocal counter
-            while time.perf_counter() < stop_at:
-                url = urls[counter % len(urls)]
-                counter += 1
-                started = time.perf_counter()
-                response = await client.get(url)
-                latencies.append((time.perf_counter() - started) * 1000)
-                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
-
-        began = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(CONNECTIONS)))
-        elapsed = time.perf_counter() - began
-    latencies.sort()
-
-    def percentile(p):
-        return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))]
-
+def _wrk(urls: list[str], headers: dict, seconds: float) -> dict:
+    """Drives the server with wrk (C, Debian's package): far less of the two cores than a Python
+    driver, so the server gets most of them."""
+    base = urlsplit(urls[0])
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as listing:
+        for url in urls:
+            parts = urlsplit(url)
+            listing.write(parts.path + (f"?{parts.query}" if parts.query else "") + "\n")
+    command = [
+        WRK,
+        "-t",
+        "2",
+        "-c",
+        str(CONNECTIONS),
+        "-d",
+        f"{max(1, round(seconds))}s",
+        "--timeout",
+        "30s",
+        "-s",
+        str(BENCH / "wrk_report.lua"),
+    ]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    command += [f"{base.scheme}://{base.netloc}/", "--", listing.name]
+    try:
+        output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    finally:
+        os.unlink(listing.name)
+    figures = json.loads(output.strip().splitlines()[-1])
     return {
-        "requests_per_second": len(latencies) / elapsed,
-        "p50_ms": statistics.median(latencies),
-        "p95_ms": percentile(95),
-        "p99_ms": percentile(99),
-        "statuses": statuses,
+        "requests_per_second": figures["requests"] / (figures["duration_us"] / 1e6),
+        "p50_ms": figures["p50_us"] / 1000,
+        "p95_ms": figures["p95_us"] / 1000,
+        "p99_ms": figures["p99_us"] / 1000,
+        "max_ms": figures["max_us"] / 1000,
+        "requests": figures["requests"],
+        "not_2xx_3xx": figures["non_2xx_3xx"],
+        "socket_errors": figures["socket_errors"],
     }
 
 
 def drive(urls: list[str], headers: dict | None = None) -> dict:
-    return asyncio.run(_drive(urls, headers or {}))
+    _wrk(urls, headers or {}, 2)  # warm up every worker (its caches, its connections)
+    return _wrk(urls, headers or {}, DURATION)
 
 
-def equivalent_sql() -> tuple[str, str, list]:
-    """The SQL the API's search runs (from the selector itself), with named parameters for
-    Datasette and positional ones for sqlite3; and one facility with its marking."""
-    import django
+EQUIVALENT = """
+import json
+import django
+django.setup()
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from register.models import Facility
+from register.selectors import FacilitySearch, facilities_with_marking, facility_search
 
-    os.environ.update(environment(DB))
-    django.setup()
-    from register.models import Facility
-    from register.selectors import FacilitySearch, facilities_with_marking, facility_search
+search = FacilitySearch(
+    facility_types=("hvb",), child_age=15, county="01", ownerships=("enskild", "kommunal"),
+    min_places=4, ordering="latest_decision",
+)
+sql, params = facility_search(search)[:20].query.sql_with_params()
+one_sql, one_params = facilities_with_marking(
+    Facility.objects.filter(facility_id="FACILITY")
+).query.sql_with_params()
+# The count the API's page needs beside its rows (the database's own text, parameters inlined).
+with CaptureQueriesContext(connection) as captured:
+    facility_search(search).count()
+print(json.dumps({
+    "search_sql": sql, "search_params": list(params), "one_sql": one_sql,
+    "one_params": list(one_params), "count_sql": captured.captured_queries[-1]["sql"],
+    "facility_ids": list(
+        Facility.objects.order_by("id").values_list("facility_id", flat=True)[:50]
+    ),
+}, default=str))
+"""
 
-    search = FacilitySearch(
-        facility_types=("hvb",),
-        child_age=15,
-        county="01",
-        ownerships=("enskild", "kommunal"),
-        min_places=4,
-        ordering="latest_decision",
-    )
-    queryset = facility_search(search)[:20]
-    sql, params = queryset.query.sql_with_params()
-    one = facilities_with_marking(Facility.objects.filter(facility_id="FACILITY"))
-    one_sql, one_params = one.query.sql_with_params()
-    return sql, one_sql, list(params), list(one_params)
+
+def equivalent_sql(database: Path | str) -> dict:
+    """The SQL the API's search runs on this database (from the selector itself) with its count,
+    one facility with its marking, and the facilities to ask for."""
+    return json.loads(python(EQUIVALENT, database).strip().splitlines()[-1])
+
+
+def python(script: str, database: Path | str, *arguments: str) -> str:
+    return subprocess.run(
+        [PYTHON, "-c", script, *arguments],
+        env=environment(database),
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
 
 
 def named(sql: str, count: int) -> str:
@@ -304,41 +385,28 @@ def named(sql: str, count: int) -> str:
     return sql
 
 
-def issue_token() -> str:
-    script = (
-        "import django; django.setup()\n"
-        "from django.contrib.auth import get_user_model\n"
-        "from api import services\n"
-        "from register.models import Municipality\n"
-        "client = services.api_client_create(name='Bench', actor=None,\n"
-        "    municipality=Municipality.objects.get(code='0180'))\n"
-        "print(services.api_token_issue(client=client, actor=None)[1])\n"
-    )
-    result = subprocess.run(
-        [PYTHON, "-c", script],
-        env=environment(DB),
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return result.stdout.strip().splitlines()[-1]
+ISSUE_TOKEN = """
+import django; django.setup()
+from api import services
+from register.models import Municipality
+client = services.api_client_create(name="Bench", actor=None,
+    municipality=Municipality.objects.get(code="0180"))
+print(services.api_token_issue(client=client, actor=None)[1])
+"""
 
 
-def sample_facility_ids(count: int = 50) -> list[str]:
-    with sqlite3.connect(DB) as db:
-        return [
-            row[0]
-            for row in db.execute(
-                "SELECT facility_id FROM register_facility ORDER BY id LIMIT ?", (count,)
-            )
-        ]
+def issue_token(database: Path | str) -> str:
+    return python(ISSUE_TOKEN, database).strip().splitlines()[-1]
 
 
-def load_tests() -> list[dict]:
-    search_sql, one_sql, search_params, one_params = equivalent_sql()
-    facility_ids = sample_facility_ids()
-    token = issue_token()
+def load_tests(database: Path | str) -> list[dict]:
+    """Every server on one database: the API (whole stack, then nothing kept), Datasette (SQLite
+    only: it serves SQLite files), the Django floor and the hand-written floor."""
+    on_postgresql = isinstance(database, str)
+    leg = "PostgreSQL" if on_postgresql else "SQLite"
+    sql = equivalent_sql(database)
+    facility_ids = sql["facility_ids"]
+    token = issue_token(database)
     results = []
 
     def run(label, server_factory, search_urls, facility_urls, headers=None):
@@ -346,90 +414,105 @@ def load_tests() -> list[dict]:
         try:
             for kind, urls in (("search", search_urls), ("facility", facility_urls)):
                 figures = drive(urls, headers)
-                results.append({"server": label, "request": kind, **figures})
+                results.append({"database": leg, "server": label, "request": kind, **figures})
                 print(
-                    f"{label:<34} {kind:<9} {figures['requests_per_second']:8.0f} req/s  "
-                    f"p50 {figures['p50_ms']:6.1f}  p95 {figures['p95_ms']:6.1f}  "
-                    f"p99 {figures['p99_ms']:6.1f} ms  {figures['statuses']}",
+                    f"{leg:<10} {label:<42} {kind:<8} {figures['requests_per_second']:6.0f} "
+                    f"req/s  p50 {figures['p50_ms']:5.1f}  p95 {figures['p95_ms']:5.1f}  "
+                    f"p99 {figures['p99_ms']:5.1f} ms  not 2xx/3xx: {figures['not_2xx_3xx']}, "
+                    f"socket errors: {figures['socket_errors']}",
                     flush=True,
                 )
         finally:
             server.stop()
 
-    # The API, whole stack.
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    run(
-        "API (key, disclosure, access log)",
-        lambda: Server(
-            gunicorn("config.wsgi", port, {}), environment(DB), f"{base}/api/v1/api-info"
-        ),
-        [f"{base}/api/v1/facilities?{SEARCH_QUERY}"],
-        [f"{base}/api/v1/facilities/{fid}" for fid in facility_ids],
-        {"Authorization": f"Bearer {token}"},
-    )
-
-    # Datasette, facet suggestions off, the same SQL.
-    from urllib.parse import urlencode
-
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    search_query = {"sql": named(search_sql, len(search_params)), "_shape": "array"}
-    search_query.update({f"p{n}": value for n, value in enumerate(search_params)})
-    datasette_search = f"{base}/api.json?{urlencode(search_query)}"
-    datasette_one = []
-    for fid in facility_ids:
-        query = {"sql": named(one_sql, len(one_params)), "_shape": "array"}
-        query.update(
-            {f"p{n}": (fid if value == "FACILITY" else value) for n, value in enumerate(one_params)}
-        )
-        datasette_one.append(f"{base}/api.json?{urlencode(query)}")
-    run(
-        "Datasette (suggest_facets off)",
-        lambda: Server(
-            [
-                str(BIN / "datasette"),
-                "serve",
-                str(DB),
-                "-p",
-                str(port),
-                "-h",
-                "127.0.0.1",
-                "--setting",
-                "suggest_facets",
-                "off",
-                "--setting",
-                "sql_time_limit_ms",
-                "5000",
-                "--setting",
-                "max_returned_rows",
-                "1000",
-            ],
-            environment(DB),
-            f"{base}/-/versions.json",
-        ),
-        [datasette_search],
-        datasette_one,
-    )
-
-    # The floors: same SQL, through Django's connection, and through sqlite3 alone.
-    floor_env = {
-        "BENCH_SEARCH_SQL": search_sql,
-        "BENCH_SEARCH_PARAMS": json.dumps(search_params),
-        "BENCH_ONE_SQL": one_sql,
-        "BENCH_ONE_PARAMS": json.dumps(one_params),
-        "BENCH_DB": str(DB),
-    }
-    for label, app in (
-        ("Django minimal JSON view (floor)", "floors:django_application"),
-        ("hand-written sqlite3 view (floor)", "floors:sqlite_application"),
+    # The API, whole stack; then without the reads it keeps between requests (every request
+    # runs its queries: what a search or a facility costs the first time after a write).
+    for label, extra in (
+        ("API (key, disclosure, access log)", {}),
+        ("API, nothing kept (REGISTER_CACHE_SIZE=0)", {"REGISTER_CACHE_SIZE": "0"}),
     ):
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         run(
             label,
+            lambda base=base, port=port, extra=extra: Server(
+                gunicorn("config.wsgi", port, {}),
+                environment(database, **extra),
+                f"{base}/api/v1/api-info",
+            ),
+            [f"{base}/api/v1/facilities?{SEARCH_QUERY}"],
+            [f"{base}/api/v1/facilities/{fid}" for fid in facility_ids],
+            {"Authorization": f"Bearer {token}"},
+        )
+
+    if not on_postgresql:
+        # Datasette, facet suggestions off, the same SQL.
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        search_params, one_params = sql["search_params"], sql["one_params"]
+        search_query = {"sql": named(sql["search_sql"], len(search_params)), "_shape": "array"}
+        search_query.update({f"p{n}": value for n, value in enumerate(search_params)})
+        datasette_search = f"{base}/api.json?{urlencode(search_query)}"
+        datasette_one = []
+        for fid in facility_ids:
+            query = {"sql": named(sql["one_sql"], len(one_params)), "_shape": "array"}
+            query.update(
+                {
+                    f"p{n}": (fid if value == "FACILITY" else value)
+                    for n, value in enumerate(one_params)
+                }
+            )
+            datasette_one.append(f"{base}/api.json?{urlencode(query)}")
+        run(
+            "Datasette (suggest_facets off)",
+            lambda: Server(
+                [
+                    str(BIN / "datasette"),
+                    "serve",
+                    str(database),
+                    "-p",
+                    str(port),
+                    "-h",
+                    "127.0.0.1",
+                    "--setting",
+                    "suggest_facets",
+                    "off",
+                    "--setting",
+                    "sql_time_limit_ms",
+                    "5000",
+                    "--setting",
+                    "max_returned_rows",
+                    "1000",
+                ],
+                environment(database),
+                f"{base}/-/versions.json",
+            ),
+            [datasette_search],
+            datasette_one,
+        )
+
+    # The floors: the same SQL (with its count), through Django's connection, and through the
+    # database's driver alone.
+    floor_env = {
+        "BENCH_SEARCH_SQL": sql["search_sql"],
+        "BENCH_SEARCH_PARAMS": json.dumps(sql["search_params"]),
+        "BENCH_COUNT_SQL": sql["count_sql"],
+        "BENCH_ONE_SQL": sql["one_sql"],
+        "BENCH_ONE_PARAMS": json.dumps(sql["one_params"]),
+        "BENCH_DB": str(database),
+    }
+    driver = (
+        ("hand-written psycopg view (floor)", "floors:postgresql_application")
+        if on_postgresql
+        else ("hand-written sqlite3 view (floor)", "floors:sqlite_application")
+    )
+    for label, app in (("Django minimal JSON view (floor)", "floors:django_application"), driver):
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        run(
+            label,
             lambda app=app, port=port, base=base: Server(
-                gunicorn(app, port, {}), environment(DB, **floor_env), f"{base}/search"
+                gunicorn(app, port, {}), environment(database, **floor_env), f"{base}/search"
             ),
             [f"{base}/search"],
             [f"{base}/one?facility_id={fid}" for fid in facility_ids],
@@ -457,18 +540,23 @@ print(json.dumps({"median_ms": statistics.median(timings)}))
 
 
 def scaling() -> list[dict]:
+    """The search's median time at 1,000 and 100,000 facilities, kept (as served between writes)
+    and with nothing kept (every request runs its queries, as the first one after a write)."""
     rows = []
-    for label, database in (("1,000 facilities", SMALL), ("100,000 facilities", LARGE)):
-        output = subprocess.run(
-            [PYTHON, "-c", SCALING, SEARCH_QUERY],
-            env=environment(database),
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        rows.append({"data": label, **json.loads(output.strip().splitlines()[-1])})
-        print(f"search at {label}: {rows[-1]['median_ms']:.1f} ms", flush=True)
+    for kept, extra in (("kept", {}), ("nothing kept", {"REGISTER_CACHE_SIZE": "0"})):
+        for label, database in (("1,000 facilities", SMALL), ("100,000 facilities", LARGE)):
+            output = subprocess.run(
+                [PYTHON, "-c", SCALING, SEARCH_QUERY],
+                env=environment(database, **extra),
+                cwd=ROOT,
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+            rows.append(
+                {"data": label, "kept": kept, **json.loads(output.strip().splitlines()[-1])}
+            )
+            print(f"search at {label}, {kept}: {rows[-1]['median_ms']:.2f} ms", flush=True)
     return rows
 
 
@@ -520,29 +608,77 @@ def main() -> None:
     began = time.perf_counter()
     logging.getLogger("httpx").setLevel(logging.WARNING)
     build_seconds = build()
-    print(f"data: {counts(DB)} facilities/decisions, built in {build_seconds:.0f} s", flush=True)
+    print(f"SQLite: {counts(DB)} facilities/decisions, built in {build_seconds:.0f} s", flush=True)
+    build_seconds = build_postgresql()
+    print(
+        f"PostgreSQL: {counts(POSTGRESQL)} facilities/decisions, built in {build_seconds:.0f} s",
+        flush=True,
+    )
     results = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, {platform.system()} {platform.release()}",
         "duration_s": DURATION,
         "connections": CONNECTIONS,
-        "load": load_tests(),
+        "workers": WORKERS,
+        "load": load_tests(DB) + load_tests(POSTGRESQL),
         "scaling": scaling(),
         "memory": memory(),
     }
-    load = {(row["server"].split(" (")[0], row["request"]): row for row in results["load"]}
-    for request in ("search", "facility"):
-        api = load[("API", request)]["requests_per_second"]
-        ratios = {
-            name: api / load[(name, request)]["requests_per_second"]
-            for name in ("Datasette", "hand-written sqlite3 view", "Django minimal JSON view")
-        }
-        print(request, " ".join(f"API / {name}: {ratio:.2f}" for name, ratio in ratios.items()))
-    small, large = results["scaling"]
-    print(f"search 100,000 / 1,000 facilities: {large['median_ms'] / small['median_ms']:.2f}")
+    results["ratios"] = ratios(results["load"])
+    for row in results["ratios"]:
+        print(
+            f"{row['database']:<10} {row['request']:<8} API {row['api']:6.0f} req/s: "
+            f"×{row['datasette']:.2f} Datasette (SQLite), ×{row['floor']:.2f} hand-written floor, "
+            f"×{row['django_floor']:.2f} Django floor; p99 {row['p99_ms']:.1f} ms; "
+            f"nothing kept ×{row['nothing_kept_datasette']:.2f} Datasette, "
+            f"×{row['nothing_kept_floor']:.2f} floor",
+            flush=True,
+        )
+    for kept in ("kept", "nothing kept"):
+        small, large = (row for row in results["scaling"] if row["kept"] == kept)
+        print(
+            f"search 100,000 / 1,000 facilities, {kept}: "
+            f"{large['median_ms'] / small['median_ms']:.2f}"
+        )
     (BENCH / "results").mkdir(exist_ok=True)
     (BENCH / "results" / "api.json").write_text(json.dumps(results, indent=2))
     print(f"bench/api_load.py took {time.perf_counter() - began:.0f} s")
+
+
+def ratios(load: list[dict]) -> list[dict]:
+    """The API's requests/s against the baselines of the same run: Datasette (on the SQLite
+    file, for both legs), the floors on the same database."""
+
+    def rate(database, prefix, request):
+        for row in load:
+            if (row["database"], row["request"]) == (database, request) and row[
+                "server"
+            ].startswith(prefix):
+                return row
+        raise KeyError((database, prefix, request))
+
+    rows = []
+    for database in ("SQLite", "PostgreSQL"):
+        for request in ("search", "facility"):
+            api = rate(database, "API (", request)
+            cold = rate(database, "API, nothing kept", request)["requests_per_second"]
+            datasette = rate("SQLite", "Datasette", request)["requests_per_second"]
+            floor = rate(database, "hand-written", request)["requests_per_second"]
+            django_floor = rate(database, "Django minimal", request)["requests_per_second"]
+            rows.append(
+                {
+                    "database": database,
+                    "request": request,
+                    "api": api["requests_per_second"],
+                    "p99_ms": api["p99_ms"],
+                    "datasette": api["requests_per_second"] / datasette,
+                    "floor": api["requests_per_second"] / floor,
+                    "django_floor": api["requests_per_second"] / django_floor,
+                    "nothing_kept_datasette": cold / datasette,
+                    "nothing_kept_floor": cold / floor,
+                }
+            )
+    return rows
 
 
 if __name__ == "__main__":

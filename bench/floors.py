@@ -2,7 +2,9 @@
 
 - ``django_application``: a minimal Django JSON view (the whole middleware stack, no ORM, no
   schema, no log), the framework's floor;
-- ``sqlite_application``: a hand-written WSGI view running the same SQL through sqlite3.
+- ``sqlite_application``: a hand-written WSGI view running the same SQL through sqlite3;
+- ``postgresql_application``: the same through psycopg, for the PostgreSQL leg (``BENCH_DB`` is
+  then the database's URL).
 """
 
 import json
@@ -13,6 +15,8 @@ from urllib.parse import parse_qs
 
 SEARCH_SQL = os.environ.get("BENCH_SEARCH_SQL", "")
 SEARCH_PARAMS = json.loads(os.environ.get("BENCH_SEARCH_PARAMS", "[]"))
+# The search also counts its matches (the page's total), as the API must.
+COUNT_SQL = os.environ.get("BENCH_COUNT_SQL", "")
 ONE_SQL = os.environ.get("BENCH_ONE_SQL", "")
 ONE_PARAMS = json.loads(os.environ.get("BENCH_ONE_PARAMS", "[]"))
 
@@ -37,9 +41,35 @@ def sqlite_application(environ, start_response):
     if connection is None:
         # SQLite's own lower(), as Django's connection has it (an index is built on it).
         connection = _local.connection = sqlite3.connect(os.environ["BENCH_DB"])
-    sql, params = _params(environ["PATH_INFO"], parse_qs(environ.get("QUERY_STRING", "")))
+    path = environ["PATH_INFO"]
+    sql, params = _params(path, parse_qs(environ.get("QUERY_STRING", "")))
     cursor = connection.execute(sql.replace("%s", "?"), params)
-    body = json.dumps(_rows(cursor), default=str).encode()
+    data = _rows(cursor)
+    if path == "/search":
+        data = {"total": connection.execute(COUNT_SQL).fetchone()[0], "items": data}
+    body = json.dumps(data, default=str).encode()
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [body]
+
+
+def postgresql_application(environ, start_response):
+    connection = getattr(_local, "postgresql", None)
+    if connection is None:
+        import psycopg
+
+        # Parameters bound in the client, as Django's PostgreSQL backend does by default.
+        connection = _local.postgresql = psycopg.connect(
+            os.environ["BENCH_DB"], autocommit=True, cursor_factory=psycopg.ClientCursor
+        )
+    path = environ["PATH_INFO"]
+    sql, params = _params(path, parse_qs(environ.get("QUERY_STRING", "")))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        data = _rows(cursor)
+        if path == "/search":
+            cursor.execute(COUNT_SQL)
+            data = {"total": cursor.fetchone()[0], "items": data}
+    body = json.dumps(data, default=str).encode()
     start_response("200 OK", [("Content-Type", "application/json")])
     return [body]
 
@@ -61,7 +91,11 @@ def _django():
         sql, params = _params(request.path, {k: request.GET.getlist(k) for k in request.GET})
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            return JsonResponse(_rows(cursor), safe=False, json_dumps_params={"default": str})
+            data = _rows(cursor)
+            if request.path == "/search":
+                cursor.execute(COUNT_SQL)
+                data = {"total": cursor.fetchone()[0], "items": data}
+            return JsonResponse(data, safe=False, json_dumps_params={"default": str})
 
     import sys
     import types
