@@ -328,6 +328,11 @@ def _wrk(urls: list[str], headers: dict, seconds: float) -> dict:
 
 
 def drive(urls: list[str], headers: dict | None = None) -> dict:
+    # What earlier steps wrote (the build, the last server's access log, PostgreSQL's own
+    # checkpoints) flushed first: the API writes a log entry per request, and a disk busy with
+    # someone else's writes slowed it, and only it, to a third in one run.
+    os.sync()
+    time.sleep(3)
     _wrk(urls, headers or {}, 2)  # warm up every worker (its caches, its connections)
     return _wrk(urls, headers or {}, DURATION)
 
