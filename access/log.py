@@ -68,11 +68,6 @@ def record(
 
 
 _FIELDS = [field for field in AccessEvent._meta.concrete_fields if not field.primary_key]
-_INSERT = "INSERT INTO {table} ({columns}) VALUES ({values})".format(
-    table=AccessEvent._meta.db_table,
-    columns=", ".join(field.column for field in _FIELDS),
-    values=", ".join("%s" for _ in _FIELDS),
-)
 
 
 def _insert(event: AccessEvent, using: str) -> None:
@@ -80,13 +75,24 @@ def _insert(event: AccessEvent, using: str) -> None:
     if the request's transaction rolls back. No BEGIN ... COMMIT around it: on SQLite that held
     the log's write lock across three round trips, and the other workers, finding it held, slept
     in SQLite's busy handler (a millisecond at least); under load the log halved the API's
-    throughput (bench/api_load.py). The statement is built once from the model's fields, values
-    prepared by the fields as the ORM prepares them: half the cost of ``save()`` per entry."""
+    throughput (bench/api_load.py). Values prepared by the fields as the ORM prepares them: half
+    the cost of ``save()`` per entry."""
     connection = connections[using]
+    quote = connection.ops.quote_name
+    table = AccessEvent._meta.db_table
+    sql = "INSERT INTO {table} ({columns}) VALUES ({values})".format(
+        table=quote(table),
+        columns=", ".join(quote(field.column) for field in _FIELDS),
+        values=", ".join("%s" for _ in _FIELDS),
+    )
     params = [field.get_db_prep_save(field.pre_save(event, True), connection) for field in _FIELDS]
     returning = connection.features.can_return_columns_from_insert
     with connection.cursor() as cursor:
-        cursor.execute(_INSERT + (" RETURNING id" if returning else ""), params)
-        event.pk = cursor.fetchone()[0] if returning else None
+        cursor.execute(sql + (" RETURNING {}".format(quote("id")) if returning else ""), params)
+        event.pk = (
+            cursor.fetchone()[0]
+            if returning
+            else connection.ops.last_insert_id(cursor, table, "id")
+        )
     event._state.adding = False
     event._state.db = using

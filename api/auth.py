@@ -127,7 +127,11 @@ def authenticate(request: HttpRequest, token: str) -> ApiClient:
         raise ApiProblem(
             "okand-token", _("Nyckeln finns inte. Kontrollera att den är rätt kopierad.")
         )
-    if found.revoked_at is not None or found.client.revoked_at is not None:
+    if (
+        found.revoked_at is not None
+        or found.client.revoked_at is not None
+        or not found.client.account_user.is_active
+    ):
         raise ApiProblem(
             "token-aterkallad",
             _("Nyckeln är återkallad. Be IVO om en ny."),
@@ -188,6 +192,8 @@ def query_deadline():
             cursor.execute(f"SET statement_timeout = {int(milliseconds)}")
         if keep:
             _timeout_kept[connection.connection] = milliseconds
+        else:  # set here and reset below (or undone by a rollback): nothing left in place
+            _timeout_kept.pop(connection.connection, None)
     elif vendor == "sqlite":
         deadline = time.monotonic() + milliseconds / 1000
         connection.connection.set_progress_handler(

@@ -8,8 +8,13 @@ class RegisterConfig(AppConfig):
 
     def ready(self) -> None:
         from django.db.backends.signals import connection_created
+        from django.db.models.signals import post_migrate
+
+        from register.data_version import restore_sqlite_triggers
 
         connection_created.connect(_unicode_case_folding_for_sqlite)
+        # A table rebuilt by a later migration loses its triggers on SQLite: put them back.
+        post_migrate.connect(restore_sqlite_triggers, sender=self)
 
 
 def _unicode_case_folding_for_sqlite(sender, connection, **kwargs) -> None:

@@ -435,6 +435,31 @@ def test_postgresql__the_api_timeout_stays_for_api_calls_and_never_reaches_other
         writer.stop()
 
 
+@pytest.mark.parametrize(
+    ("url", "parameter"),
+    [
+        ("/api/v1/inspections?diarienummer=3.2%00", "diarienummer"),
+        ("/api/v1/decisions?facility_id=K0880&facility_id=K%00", "facility_id"),
+        ("/api/v1/facilities?text=%C3%84ngs%00", "text"),
+        ("/api/v1/facilities/K0880-001%00", "facility_id"),
+    ],
+)
+def test_a_nul_character_in_a_parameter__422_naming_it_and_nothing_logged(
+    client, homes, url, parameter
+):
+    """PostgreSQL refuses NUL in a query: it was a 500 there (schemathesis found it)."""
+    response = client.get(url)
+
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["code"] == "ogiltig-parameter"
+    assert problem["detail"] == f"{parameter}: Får inte innehålla nolltecken (NUL)."
+    assert problem["errors"] == [
+        {"parameter": parameter, "detail": "Får inte innehålla nolltecken (NUL)."}
+    ]
+    assert not AccessEvent.objects.exists()
+
+
 def test_every_read_is_in_the_access_log_as_the_client(client, homes):
     api_client, token = api_client_with_token()
 

@@ -5,12 +5,13 @@ disclosure policy gives: that is built, and logged, on every request."""
 import datetime
 
 import pytest
+from django.core.management.sql import emit_post_migrate_signal
 from django.db import connection, transaction
 
 from access.models import AccessEvent
 from access.roles import Role
 from api import services as api_services
-from register import selectors, services
+from register import data_version, selectors, services
 from register.codes import Outcome
 from register.models import Decision, Facility
 from tests.api_support import api_client_with_token, bearer, get_json
@@ -54,6 +55,33 @@ def test_data_version__every_register_table_changes_it_even_by_raw_sql(home):
         after = selectors.data_version()
         assert after not in (None, before), statement
         before = after
+
+
+def _installed_triggers() -> set[str]:
+    sql = (
+        "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+        if connection.vendor == "postgresql"
+        else "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return {row[0] for row in cursor.fetchall()}
+
+
+def test_data_version__every_register_table_has_its_triggers_and_migrate_puts_lost_ones_back(db):
+    """SQLite drops a table's triggers when a migration rebuilds the table; every migrate puts
+    them back (post_migrate), or writes to it would leave kept reads stale."""
+    expected = data_version.trigger_names(connection.vendor)
+    assert len(expected) in (9, 27)
+    assert expected <= _installed_triggers()
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TRIGGER register_permit_data_version_update")
+        assert "register_permit_data_version_update" not in _installed_triggers()
+
+        emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+
+        assert expected <= _installed_triggers()
 
 
 def test_data_version__a_rolled_back_write_leaves_no_stamp_a_later_write_takes(home):

@@ -105,6 +105,18 @@ def test_revoked_client__every_key_refused(client):
     assert ApiToken.objects.live().count() == 0
 
 
+def test_key_of_a_deactivated_account__401_token_aterkallad(client):
+    """An account switched off in the back office takes its client's keys with it, also a key
+    already used (whose state the API keeps)."""
+    api_client, token = api_client_with_token()
+    assert client.get(EVENTS, **bearer(token)).status_code == 200
+    account = api_client.account_user
+    account.is_active = False
+    account.save(update_fields=["is_active"])
+
+    assert_problem(client.get(EVENTS, **bearer(token)), 401, "token-aterkallad", "Nyckeln är")
+
+
 def test_key_of_another_municipality__403_fel_kommun(client):
     _api_client, token = api_client_with_token("1480")
 

@@ -7,69 +7,24 @@ too. It changes the first stamp row no other transaction holds (SKIP LOCKED neve
 row when every one is held: concurrent writers never wait for each other on the version, and a
 late-committing transaction still changes it when it commits. SQLite has one writer at a time and
 only row triggers: one per row and operation, on one row, written with an upsert so a flushed table
-(Django's test flush) gets its row back at the next write."""
+(Django's test flush) gets its row back at the next write. The statements live in
+register/data_version.py, which also puts SQLite's back after every migrate."""
 
 from django.db import migrations, models
 
-TABLES = [
-    "register_county",
-    "register_municipality",
-    "register_provider",
-    "register_facility",
-    "register_permit",
-    "register_registration",
-    "register_manager",
-    "register_inspection",
-    "register_decision",
-]
-
-POSTGRESQL_FUNCTION = """
-CREATE OR REPLACE FUNCTION register_bump_data_version() RETURNS trigger AS $$
-DECLARE
-    free_slot integer;
-    new_stamp text := md5(random()::text || clock_timestamp()::text);
-BEGIN
-    SELECT id INTO free_slot FROM register_dataversion ORDER BY id LIMIT 1
-    FOR UPDATE SKIP LOCKED;
-    IF free_slot IS NULL THEN
-        INSERT INTO register_dataversion (id, stamp)
-        VALUES (nextval('register_dataversion_slot'), new_stamp);
-    ELSE
-        UPDATE register_dataversion SET stamp = new_stamp WHERE id = free_slot;
-    END IF;
-    RETURN NULL;
-END
-$$ LANGUAGE plpgsql;
-"""
-
-SQLITE_BUMP = (
-    "INSERT INTO register_dataversion (id, stamp) VALUES (1, lower(hex(randomblob(16)))) "
-    "ON CONFLICT (id) DO UPDATE SET stamp = excluded.stamp;"
-)
+from register import data_version
 
 
 def install(apps, schema_editor):
     vendor = schema_editor.connection.vendor
-    statements = []
     if vendor == "postgresql":
-        statements.append("CREATE SEQUENCE register_dataversion_slot START 2;")
-        statements.append(POSTGRESQL_FUNCTION)
-        for table in TABLES:
-            statements.append(
-                f"CREATE TRIGGER {table}_data_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
-                f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION register_bump_data_version();"
-            )
+        statements = data_version.postgresql_statements()
         statements.append(
             "INSERT INTO register_dataversion (id, stamp) "
             "VALUES (1, md5(random()::text || clock_timestamp()::text));"
         )
     elif vendor == "sqlite":
-        for table in TABLES:
-            for operation in ("insert", "update", "delete"):
-                statements.append(
-                    f"CREATE TRIGGER {table}_data_version_{operation} AFTER {operation.upper()} "
-                    f"ON {table} BEGIN {SQLITE_BUMP} END;"
-                )
+        statements = data_version.sqlite_statements()
         statements.append(
             "INSERT INTO register_dataversion (id, stamp) VALUES (1, lower(hex(randomblob(16))));"
         )
@@ -81,11 +36,11 @@ def install(apps, schema_editor):
 
 def uninstall(apps, schema_editor):
     vendor = schema_editor.connection.vendor
-    for table in TABLES:
+    for table in data_version.TABLES:
         if vendor == "postgresql":
             schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_data_version ON {table};")
         else:
-            for operation in ("insert", "update", "delete"):
+            for operation in data_version.SQLITE_OPERATIONS:
                 schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_data_version_{operation};")
     if vendor == "postgresql":
         schema_editor.execute("DROP FUNCTION IF EXISTS register_bump_data_version();")

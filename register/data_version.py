@@ -1,0 +1,86 @@
+"""The triggers that change the register's data version (register.models.DataVersion) with every
+write to a register table. Installed by migration 0006; on SQLite put back after every migrate
+(register.apps), because SQLite drops a table's triggers when Django rebuilds the table (an
+AlterField, most AddFields and AddConstraints do), and a write to a table without its trigger
+would leave kept reads (register.selectors.KeptReads) stale without a sign."""
+
+TABLES = (
+    "register_county",
+    "register_municipality",
+    "register_provider",
+    "register_facility",
+    "register_permit",
+    "register_registration",
+    "register_manager",
+    "register_inspection",
+    "register_decision",
+)
+SQLITE_OPERATIONS = ("insert", "update", "delete")
+
+POSTGRESQL_FUNCTION = """
+CREATE OR REPLACE FUNCTION register_bump_data_version() RETURNS trigger AS $$
+DECLARE
+    free_slot integer;
+    new_stamp text := md5(random()::text || clock_timestamp()::text);
+BEGIN
+    SELECT id INTO free_slot FROM register_dataversion ORDER BY id LIMIT 1
+    FOR UPDATE SKIP LOCKED;
+    IF free_slot IS NULL THEN
+        INSERT INTO register_dataversion (id, stamp)
+        VALUES (nextval('register_dataversion_slot'), new_stamp);
+    ELSE
+        UPDATE register_dataversion SET stamp = new_stamp WHERE id = free_slot;
+    END IF;
+    RETURN NULL;
+END
+$$ LANGUAGE plpgsql;
+"""
+
+_SQLITE_BUMP = (
+    "INSERT INTO register_dataversion (id, stamp) VALUES (1, lower(hex(randomblob(16)))) "
+    "ON CONFLICT (id) DO UPDATE SET stamp = excluded.stamp;"
+)
+
+
+def trigger_names(vendor: str) -> set[str]:
+    if vendor == "postgresql":
+        return {f"{table}_data_version" for table in TABLES}
+    return {f"{table}_data_version_{op}" for table in TABLES for op in SQLITE_OPERATIONS}
+
+
+def postgresql_statements() -> list[str]:
+    statements = ["CREATE SEQUENCE register_dataversion_slot START 2;", POSTGRESQL_FUNCTION]
+    for table in TABLES:
+        statements.append(
+            f"CREATE TRIGGER {table}_data_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
+            f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION register_bump_data_version();"
+        )
+    return statements
+
+
+def sqlite_statements() -> list[str]:
+    """Row triggers, one per table and operation (SQLite has no statement-level ones). ``IF NOT
+    EXISTS``: the same statements put back whatever a table rebuild dropped."""
+    return [
+        f"CREATE TRIGGER IF NOT EXISTS {table}_data_version_{op} AFTER {op.upper()} ON {table} "
+        f"BEGIN {_SQLITE_BUMP} END;"
+        for table in TABLES
+        for op in SQLITE_OPERATIONS
+    ]
+
+
+def restore_sqlite_triggers(sender=None, using="default", **kwargs) -> None:
+    """Connected to ``post_migrate``: every data-version trigger present on an SQLite register."""
+    from django.db import connections
+
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'register_dataversion'"
+        )
+        if cursor.fetchone() is None:  # not migrated that far (or the access-log database)
+            return
+        for statement in sqlite_statements():
+            cursor.execute(statement)
