@@ -68,6 +68,22 @@ def record(
 
 
 _FIELDS = [field for field in AccessEvent._meta.concrete_fields if not field.primary_key]
+_INSERT_SQL: dict[str, str] = {}  # per database vendor
+
+
+def _insert_sql(connection) -> str:
+    sql = _INSERT_SQL.get(connection.vendor)
+    if sql is None:
+        quote = connection.ops.quote_name
+        sql = "INSERT INTO {table} ({columns}) VALUES ({values})".format(
+            table=quote(AccessEvent._meta.db_table),
+            columns=", ".join(quote(field.column) for field in _FIELDS),
+            values=", ".join("%s" for _ in _FIELDS),
+        )
+        if connection.features.can_return_columns_from_insert:
+            sql += f" RETURNING {quote(AccessEvent._meta.pk.column)}"
+        _INSERT_SQL[connection.vendor] = sql
+    return sql
 
 
 def _insert(event: AccessEvent, using: str) -> None:
@@ -78,21 +94,15 @@ def _insert(event: AccessEvent, using: str) -> None:
     throughput (bench/api_load.py). Values prepared by the fields as the ORM prepares them: half
     the cost of ``save()`` per entry."""
     connection = connections[using]
-    quote = connection.ops.quote_name
-    table = AccessEvent._meta.db_table
-    sql = "INSERT INTO {table} ({columns}) VALUES ({values})".format(
-        table=quote(table),
-        columns=", ".join(quote(field.column) for field in _FIELDS),
-        values=", ".join("%s" for _ in _FIELDS),
-    )
     params = [field.get_db_prep_save(field.pre_save(event, True), connection) for field in _FIELDS]
-    returning = connection.features.can_return_columns_from_insert
     with connection.cursor() as cursor:
-        cursor.execute(sql + (" RETURNING {}".format(quote("id")) if returning else ""), params)
+        cursor.execute(_insert_sql(connection), params)
         event.pk = (
             cursor.fetchone()[0]
-            if returning
-            else connection.ops.last_insert_id(cursor, table, "id")
+            if connection.features.can_return_columns_from_insert
+            else connection.ops.last_insert_id(
+                cursor, AccessEvent._meta.db_table, AccessEvent._meta.pk.column
+            )
         )
     event._state.adding = False
     event._state.db = using

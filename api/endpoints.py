@@ -318,7 +318,11 @@ def inspection_item(row: dict) -> dict:
 
 
 def _page(queryset, limit: int, offset: int) -> tuple[int, list]:
-    return queryset.count(), list(queryset[offset : offset + limit])
+    """The number of matches and one page of them."""
+    rows = list(queryset[offset : offset + limit])
+    # A first page that is not full holds every match: no count needed.
+    total = len(rows) if offset == 0 and len(rows) < limit else queryset.count()
+    return total, rows
 
 
 def _with_etag(request: HttpRequest, data: dict) -> HttpResponse:
@@ -415,7 +419,7 @@ def facilities(
     today = timezone.localdate()
 
     def read():
-        total, rows = selectors.facility_page(search, limit=limit, offset=offset, today=today)
+        total, rows = _page(selectors.facility_search(search, today=today), limit, offset)
         return total, tuple((_public_facility(row), row.provider) for row in rows)
 
     total, rows = _kept_pages.get((search, limit, offset, today, get_language()), read)

@@ -96,30 +96,23 @@ def manage(database: Path | str, *arguments: str) -> None:
 
 
 def counts(database: Path | str) -> tuple[int, int]:
+    """Facilities and decisions in an SQLite file or a PostgreSQL database; (0, 0) if none."""
     if isinstance(database, str):
-        return postgresql_counts(database)
-    if not database.exists():
+        import psycopg
+
+        connect, error = (lambda: psycopg.connect(database)), psycopg.Error
+    elif database.exists():
+        connect, error = (lambda: sqlite3.connect(database)), sqlite3.Error
+    else:
         return 0, 0
     try:
-        with sqlite3.connect(database) as db:
-            return (
-                db.execute("SELECT count(*) FROM register_facility").fetchone()[0],
-                db.execute("SELECT count(*) FROM register_decision").fetchone()[0],
+        with connect() as db:
+            facilities, decisions = (
+                db.execute(f"SELECT count(*) FROM register_{table}").fetchone()[0]
+                for table in ("facility", "decision")
             )
-    except sqlite3.Error:
-        return 0, 0
-
-
-def postgresql_counts(url: str) -> tuple[int, int]:
-    import psycopg
-
-    try:
-        with psycopg.connect(url) as db:
-            return (
-                db.execute("SELECT count(*) FROM register_facility").fetchone()[0],
-                db.execute("SELECT count(*) FROM register_decision").fetchone()[0],
-            )
-    except psycopg.Error:
+            return facilities, decisions
+    except error:
         return 0, 0
 
 

@@ -17,11 +17,13 @@ TABLES = (
 )
 SQLITE_OPERATIONS = ("insert", "update", "delete")
 
-POSTGRESQL_FUNCTION = """
+_POSTGRESQL_STAMP = "md5(random()::text || clock_timestamp()::text)"
+
+POSTGRESQL_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION register_bump_data_version() RETURNS trigger AS $$
 DECLARE
     free_slot integer;
-    new_stamp text := md5(random()::text || clock_timestamp()::text);
+    new_stamp text := {_POSTGRESQL_STAMP};
 BEGIN
     SELECT id INTO free_slot FROM register_dataversion ORDER BY id LIMIT 1
     FOR UPDATE SKIP LOCKED;
@@ -49,12 +51,16 @@ def trigger_names(vendor: str) -> set[str]:
 
 
 def postgresql_statements() -> list[str]:
+    """The function, a trigger per table, and the first stamp."""
     statements = ["CREATE SEQUENCE register_dataversion_slot START 2;", POSTGRESQL_FUNCTION]
     for table in TABLES:
         statements.append(
             f"CREATE TRIGGER {table}_data_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
             f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION register_bump_data_version();"
         )
+    statements.append(
+        f"INSERT INTO register_dataversion (id, stamp) VALUES (1, {_POSTGRESQL_STAMP});"
+    )
     return statements
 
 
@@ -67,6 +73,11 @@ def sqlite_statements() -> list[str]:
         for table in TABLES
         for op in SQLITE_OPERATIONS
     ]
+
+
+def sqlite_seed_statement() -> str:
+    """The first stamp (the same upsert the triggers run)."""
+    return _SQLITE_BUMP
 
 
 def restore_sqlite_triggers(sender=None, using="default", **kwargs) -> None:

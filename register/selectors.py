@@ -185,21 +185,6 @@ class KeptReads:
                 self._reads.popitem(last=False)
         return value
 
-    def clear(self) -> None:
-        with self._lock:
-            self._reads.clear()
-
-
-def facility_page(
-    search: FacilitySearch, *, limit: int, offset: int = 0, today: datetime.date | None = None
-) -> tuple[int, list[Facility]]:
-    """One page of ``facility_search`` and the number of matches."""
-    queryset = facility_search(search, today=today)
-    rows = list(queryset[offset : offset + limit])
-    # A first page that is not full holds every match: no count needed.
-    total = len(rows) if offset == 0 and len(rows) < limit else queryset.count()
-    return total, rows
-
 
 def _text_condition(text: str) -> Q:
     """Free text over the facility's name, a legal person's name and organisationsnummer, and the

@@ -19,15 +19,8 @@ def install(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
         statements = data_version.postgresql_statements()
-        statements.append(
-            "INSERT INTO register_dataversion (id, stamp) "
-            "VALUES (1, md5(random()::text || clock_timestamp()::text));"
-        )
     elif vendor == "sqlite":
-        statements = data_version.sqlite_statements()
-        statements.append(
-            "INSERT INTO register_dataversion (id, stamp) VALUES (1, lower(hex(randomblob(16))));"
-        )
+        statements = [*data_version.sqlite_statements(), data_version.sqlite_seed_statement()]
     else:
         raise NotImplementedError(f"The data version has no triggers for {vendor}.")
     for statement in statements:
