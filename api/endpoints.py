@@ -101,7 +101,23 @@ class Api(NinjaAPI):
                 if operation.get("operationId") in PUBLIC_OPERATIONS:
                     # Open without a token while open data is on; a token may still be sent.
                     operation["security"] = [{}, *operation.get("security", [])]
+                for parameter in operation.get("parameters", []):
+                    if parameter.get("in") in ("query", "path"):
+                        _no_nul(parameter.get("schema", {}))
         return schema
+
+
+def _no_nul(schema: dict) -> None:
+    """Free-text parameters documented as refusing NUL, as ``_refuse_nul_characters`` does."""
+    for option in schema.get("anyOf", []):
+        _no_nul(option)
+    if schema.get("type") == "array":
+        _no_nul(schema.get("items", {}))
+    elif schema.get("type") == "string" and not {"pattern", "enum", "format"} & schema.keys():
+        schema["pattern"] = NO_NUL_PATTERN
+
+
+NO_NUL_PATTERN = "^[^\\x00]*$"
 
 
 api = Api(
