@@ -365,9 +365,15 @@ IfNoneMatch = {
 
 # --- operations ---
 
+
 # What every viewer is shown of a search page and of a facility, kept between requests and
 # dropped with any write to the register; the provider and the manager are built for each
 # request through the disclosure policy.
+def _version(request: HttpRequest) -> str | None:
+    """The register's data version if it was read with the caller's key (api/auth.py)."""
+    return getattr(request, "register_version", None)
+
+
 _kept_pages = selectors.KeptReads()
 _kept_facilities = selectors.KeptReads()
 
@@ -438,7 +444,9 @@ def facilities(
         total, rows = _page(selectors.facility_search(search, today=today), limit, offset)
         return total, tuple((_public_facility(row), row.provider) for row in rows)
 
-    total, rows = _kept_pages.get((search, limit, offset, today, get_language()), read)
+    total, rows = _kept_pages.get(
+        (search, limit, offset, today, get_language()), read, version=_version(request)
+    )
     # As the portal: a personnummer typed into the search is not kept in the log.
     log.record(
         request,
@@ -482,7 +490,9 @@ def facility(request, facility_id: str):
         return public, found
 
     try:
-        public, found = _kept_facilities.get((facility_id.upper(), today, get_language()), read)
+        public, found = _kept_facilities.get(
+            (facility_id.upper(), today, get_language()), read, version=_version(request)
+        )
     except Facility.DoesNotExist:
         raise not_found(_("Verksamheten finns inte i registret.")) from None
     log.record(

@@ -168,9 +168,14 @@ class KeptReads:
         self._reads: OrderedDict[tuple, object] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple, read):
+    def get(self, key: tuple, read, *, version: str | None = None):
+        """``version``: the data version when the caller read it already in this request (the
+        API reads it with the caller's key); read here otherwise."""
         size = settings.REGISTER_CACHE_SIZE
-        version = data_version() if size > 0 else None
+        if size <= 0:
+            version = None
+        elif version is None:
+            version = data_version()
         if version is None:
             return read()
         key = (*key, version)

@@ -37,6 +37,16 @@ def home(db):
     return facility
 
 
+@pytest.fixture(params=["open data", "key"])
+def caller(request, db) -> dict:
+    """A caller without a key (open data: the kept read reads the data version itself) and one
+    with a key (the version comes with the key's state, api/auth.py): headers for the client."""
+    if request.param == "open data":
+        return {}
+    _api_client, token = api_client_with_token()
+    return bearer(token)
+
+
 def _names(page: dict) -> list[str]:
     return [item["name"] for item in page["items"]]
 
@@ -125,10 +135,10 @@ def test_postgresql__writers_do_not_wait_for_each_other_and_each_commit_changes_
         first.stop()
 
 
-def test_search__a_new_decision_shows_at_once(client, home):
-    first = get_json(client, SEARCH)
+def test_search__a_new_decision_shows_at_once(client, home, caller):
+    first = get_json(client, SEARCH, **caller)
     assert first["items"][0]["latest_decision"]["outcome"] == Outcome.INGA_BRISTER
-    assert get_json(client, SEARCH) == first  # kept: the same answer
+    assert get_json(client, SEARCH, **caller) == first  # kept: the same answer
 
     decision = Decision(
         facility=home,
@@ -139,16 +149,16 @@ def test_search__a_new_decision_shows_at_once(client, home):
     )
     services.decision_save(decision=decision, reason="test")
 
-    item = get_json(client, SEARCH)["items"][0]
+    item = get_json(client, SEARCH, **caller)["items"][0]
     assert item["latest_decision"]["diarienummer"] == "3.2.2-200/2025"
     assert item["latest_decision"]["outcome"] == Outcome.FORELAGGANDE
     assert item["marking"]["label"] == str(Outcome.FORELAGGANDE.label)
 
 
-def test_search_and_facility__a_write_past_the_services_shows_at_once(client, home):
+def test_search_and_facility__a_write_past_the_services_shows_at_once(client, home, caller):
     FacilityFactory(facility_id="K0880-002", name="Björkudden")
-    assert _names(get_json(client, SEARCH + "&sort=name")) == ["Björkudden", "Ängsgården"]
-    assert get_json(client, "/api/v1/facilities/K0880-001")["places"] == home.places
+    assert _names(get_json(client, SEARCH + "&sort=name", **caller)) == ["Björkudden", "Ängsgården"]
+    assert get_json(client, "/api/v1/facilities/K0880-001", **caller)["places"] == home.places
 
     with connection.cursor() as cursor:
         cursor.execute(
@@ -158,19 +168,19 @@ def test_search_and_facility__a_write_past_the_services_shows_at_once(client, ho
             "UPDATE register_municipality SET name = 'Kalmar kommun' WHERE code = '0880'"
         )
 
-    page = get_json(client, SEARCH + "&sort=name")
+    page = get_json(client, SEARCH + "&sort=name", **caller)
     assert _names(page) == ["Aspen", "Björkudden"]
     assert page["items"][0]["municipality"]["name"] == "Kalmar kommun"
-    detail = get_json(client, "/api/v1/facilities/K0880-001")
+    detail = get_json(client, "/api/v1/facilities/K0880-001", **caller)
     assert (detail["name"], detail["places"]) == ("Aspen", 99)
 
 
-def test_facility__a_removed_decision_leaves_the_history_at_once(client, home):
-    assert len(get_json(client, "/api/v1/facilities/K0880-001")["decisions"]) == 1
+def test_facility__a_removed_decision_leaves_the_history_at_once(client, home, caller):
+    assert len(get_json(client, "/api/v1/facilities/K0880-001", **caller)["decisions"]) == 1
 
     services.register_object_delete(instance=home.decisions.get(), reason="test")
 
-    detail = get_json(client, "/api/v1/facilities/K0880-001")
+    detail = get_json(client, "/api/v1/facilities/K0880-001", **caller)
     assert detail["decisions"] == []
     assert detail["latest_decision"] is None
 
