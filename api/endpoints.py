@@ -441,7 +441,7 @@ def facilities(
     today = timezone.localdate()
 
     def read():
-        total, rows = _page(selectors.facility_search(search, today=today), limit, offset)
+        total, rows = _page(selectors.SearchResults(search, today=today), limit, offset)
         return total, tuple((_public_facility(row), row.provider) for row in rows)
 
     total, rows = _kept_pages.get(

@@ -42,8 +42,8 @@ def search(request: HttpRequest) -> HttpResponse:
     page = None
     status = 200
     if form.is_valid():
-        queryset = selectors.facility_search(form.to_search())
-        page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("sida"))
+        results = selectors.SearchResults(form.to_search())
+        page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("sida"))
         # A personnummer typed into the search box is not kept in the log for five years.
         log.record(
             request,

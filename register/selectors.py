@@ -9,7 +9,7 @@ import datetime
 import re
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.conf import settings
 from django.db import connection
@@ -17,7 +17,6 @@ from django.db.models import (
     BooleanField,
     Case,
     Exists,
-    F,
     OuterRef,
     Prefetch,
     Q,
@@ -33,6 +32,7 @@ from register.fields import holds_code
 from register.models import (
     DataVersion,
     Decision,
+    DecisionDateOrNever,
     Facility,
     Inspection,
     Permit,
@@ -45,11 +45,19 @@ ORDERINGS = {
     "municipality": ("municipality__name", "name_lower", "facility_id"),
     # Homes never decided on last, on SQLite and PostgreSQL alike.
     "latest_decision": (
-        F("latest_decision_date").desc(nulls_last=True),
+        DecisionDateOrNever("latest_decision_date").desc(),
         "name_lower",
         "facility_id",
     ),
 }
+# The orderings an index walks for one status (status first, then the ordering's columns:
+# facility_status_name_idx, facility_status_latest_idx); see SearchResults.
+_WALKED_ORDERINGS = frozenset({"name", "latest_decision"})
+# Up to this many matches, sorting them all costs less than walking an index to find a page.
+FEW_MATCHES = 1000
+# The first window, in pages' worth of facilities (up to the page's end): at one match in
+# sixteen the first window holds the page.
+FIRST_WINDOW = 16
 
 _ORGANISATION_NUMBER = re.compile(r"^(?:16)?(\d{6})-?(\d{4})$")
 
@@ -144,6 +152,68 @@ def facility_search(
         conditions &= _text_condition(search.text)
     queryset = queryset.filter(conditions)
     return queryset.order_by(*ORDERINGS.get(search.ordering, ORDERINGS["name"]))
+
+
+class SearchResults:
+    """The search's matches in order, as Django's Paginator and the API's pages read them:
+    ``count()`` and slices (lists of facilities with their marking).
+
+    Sorting every match to return one page costs time in proportion to the matches: 12,000 of
+    100,000 facilities took 25 ms on SQLite. With many matches, a page is read by walking the
+    ordering's index instead, in windows: the first ``window`` facilities of the status in the
+    search's order, filtered by the search. A window is the start of the whole order, so if it
+    holds the page, those are the page's facilities; if not, a window twice the size is tried,
+    until it would be larger than the number of matches and sorting them all costs no more.
+    """
+
+    ordered = True  # for Paginator
+
+    def __init__(self, search: FacilitySearch, *, today: datetime.date | None = None):
+        self.search, self.today = search, today
+        self.queryset = facility_search(search, today=today)
+        self._count: int | None = None
+
+    def count(self) -> int:
+        if self._count is None:
+            self._count = self.queryset.count()
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, item: slice) -> list[Facility]:
+        if not isinstance(item, slice) or item.step not in (None, 1):
+            raise TypeError("SearchResults takes a slice of consecutive matches.")
+        total = self.count()
+        start = item.start or 0
+        stop = total if item.stop is None else min(item.stop, total)
+        if start >= stop:
+            return []
+        if (
+            total > FEW_MATCHES
+            and len(self.search.statuses) == 1
+            and self.search.ordering in _WALKED_ORDERINGS
+        ):
+            # The search without its status, which every facility in the window has: the
+            # planner then has no index to walk in the search's order and none more selective
+            # than the window's ids, so it looks those up by primary key.
+            in_window = facility_search(replace(self.search, statuses=()), today=self.today)
+            window = FIRST_WINDOW * stop
+            while window <= total:
+                rows = list(in_window.filter(pk__in=self._window(window))[start:stop])
+                if len(rows) == stop - start:
+                    return rows
+                window *= 2
+        return list(self.queryset[start:stop])
+
+    def _window(self, size: int) -> QuerySet[Facility]:
+        """The first ``size`` facilities of the search's status, in its order: an index walk."""
+        return (
+            Facility.objects.filter(status=self.search.statuses[0])
+            .alias(name_lower=Lower("name"))
+            .order_by(*ORDERINGS[self.search.ordering])
+            .values("pk")[:size]
+        )
 
 
 def data_version() -> str | None:

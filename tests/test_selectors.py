@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from register import services
+from register import selectors, services
 from register.codes import FacilityStatus, FacilityType, Outcome, Ownership
 from register.models import Municipality, Permit
 from register.selectors import FacilitySearch, facility_search, inspection_overdue_cutoff
@@ -258,3 +258,86 @@ def test_inspection_overdue__hvb_and_stodboende_without_inspection_in_twelve_mon
 
 def test_inspection_overdue_cutoff__leap_day():
     assert inspection_overdue_cutoff(datetime.date(2028, 2, 29)) == datetime.date(2027, 2, 28)
+
+
+@pytest.fixture
+def many_homes(db, monkeypatch):
+    """48 homes whose order has ties to break: names equal but for case, shared decision dates,
+    homes never decided on, closed homes between the active ones, and the kommunal homes (one in
+    three) sparse where the order by latest decision begins. Pages are read by walking an index
+    from the first match (FEW_MATCHES 0) in small windows (FIRST_WINDOW 2)."""
+    monkeypatch.setattr(selectors, "FEW_MATCHES", 0)
+    monkeypatch.setattr(selectors, "FIRST_WINDOW", 2)
+    municipal = ProviderFactory(ownership=Ownership.KOMMUNAL)
+    company = ProviderFactory(ownership=Ownership.ENSKILD)
+    uppsala = Municipality.objects.get(code="0380")
+    for n in range(48):
+        closed = n % 7 == 3
+        facility = FacilityFactory(
+            facility_id=f"W{47 - n:03d}",
+            name=("Eken", "eken", "Almen", "Ängen")[n % 4] + ("" if n % 5 else " gård"),
+            provider=municipal if n % 3 == 0 else company,
+            municipality=uppsala if n % 2 else Municipality.objects.get(code="0880"),
+            facility_type=FacilityType.STODBOENDE if n % 5 == 4 else FacilityType.HVB,
+            status=FacilityStatus.NEDLAGD if closed else FacilityStatus.AKTIV,
+            end_date=datetime.date(2025, 1, 1) if closed else None,
+        )
+        decided = None if n % 4 == 1 else datetime.date(2024, 1 + n % 3, 1 + (n > 30))
+        type(facility).objects.filter(pk=facility.pk).update(latest_decision_date=decided)
+
+
+@pytest.mark.parametrize("ordering", ["name", "latest_decision", "municipality"])
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {},
+        {"ownerships": (Ownership.KOMMUNAL,)},
+        {"facility_types": (FacilityType.HVB,), "county": "03"},
+        {"statuses": (FacilityStatus.AKTIV, FacilityStatus.NEDLAGD)},
+        {"statuses": (FacilityStatus.NEDLAGD,)},
+    ],
+)
+def test_search_results__every_page_as_the_whole_sorted_search(many_homes, ordering, filters):
+    search = FacilitySearch(ordering=ordering, **filters)
+    expected = ids(search)
+    results = selectors.SearchResults(search, today=TODAY)
+
+    assert results.count() == len(expected) > 0
+    for start, stop in [(0, 1), (1, 2), (0, 3), (2, 5), (5, 6), (9, 10), (0, 100), (4, None)]:
+        page = [facility.facility_id for facility in results[start:stop]]
+        assert page == expected[start:stop], (start, stop)
+
+
+def test_search_results__a_page_of_many_matches_is_read_from_a_window_of_the_order(many_homes):
+    search = FacilitySearch(ordering="latest_decision", ownerships=(Ownership.KOMMUNAL,))
+
+    with CaptureQueriesContext(connection) as queries:
+        page = selectors.SearchResults(search, today=TODAY)[3:5]
+
+    assert [facility.facility_id for facility in page] == ids(search)[3:5]
+    windows = [query["sql"] for query in queries if "IN (SELECT" in query["sql"]]
+    assert windows and all("LIMIT" in sql for sql in windows)
+
+
+@pytest.mark.parametrize(
+    ("ordering", "index"),
+    [("name", "facility_status_name_idx"), ("latest_decision", "facility_status_latest_idx")],
+)
+def test_search_results__the_window_walks_the_index_of_its_order(many_homes, ordering, index):
+    """The window's order is the index's own expression: read in index order, never sorted.
+    (PostgreSQL would sort 48 rows rather than walk an index: told not to, so that a sort in
+    the plan can only mean the index does not give the order.)"""
+    results = selectors.SearchResults(FacilitySearch(ordering=ordering), today=TODAY)
+    sql, params = results._window(10).query.sql_with_params()
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_sort = off")
+            cursor.execute("EXPLAIN " + sql, params)
+        else:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+
+    assert index in plan
+    assert "TEMP B-TREE" not in plan and "Sort" not in plan
