@@ -169,8 +169,14 @@ class SearchResults:
     ordered = True  # for Paginator
 
     def __init__(self, search: FacilitySearch, *, today: datetime.date | None = None):
-        self.search, self.today = search, today
-        self.queryset = facility_search(search, today=today)
+        self.search = search
+        # The search without its status as well (SearchResults' windows): built once.
+        self._any_status = facility_search(replace(search, statuses=()), today=today)
+        self.queryset = (
+            self._any_status.filter(status__in=search.statuses)
+            if search.statuses
+            else self._any_status
+        )
         self._count: int | None = None
 
     def count(self) -> int:
@@ -197,10 +203,9 @@ class SearchResults:
             # The search without its status, which every facility in the window has: the
             # planner then has no index to walk in the search's order and none more selective
             # than the window's ids, so it looks those up by primary key.
-            in_window = facility_search(replace(self.search, statuses=()), today=self.today)
             window = FIRST_WINDOW * stop
             while window <= total:
-                rows = list(in_window.filter(pk__in=self._window(window))[start:stop])
+                rows = list(self._any_status.filter(pk__in=self._window(window))[start:stop])
                 if len(rows) == stop - start:
                     return rows
                 window *= 2
