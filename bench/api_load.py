@@ -15,7 +15,8 @@
    and drives each with 32 connections (wrk, Debian's package) for DURATION seconds: the filtered
    facility search and one facility.
 3. Search time in-process (Django test client, the whole API stack) at 1,000 and 100,000
-   facilities (the 100,000 are the 10,000 copied ten times, with their decisions).
+   facilities (the 100,000 are the 10,000 copied ten times, with their decisions), on SQLite
+   and on PostgreSQL.
 4. Peak memory (max RSS of a fresh process) of the 150,000-row decision export as CSV, JSON
    and XLSX, against the same process before the export.
 
@@ -58,6 +59,15 @@ FACILITIES, DECISIONS = 10_000, 150_000
 POSTGRESQL = os.environ.get(
     "BENCH_POSTGRES_URL", "postgres://hvb:hvb-ci-password@127.0.0.1:5432/hvb_bench"
 )
+
+
+def _postgresql_database(name: str) -> str:
+    return urlsplit(POSTGRESQL)._replace(path=f"/{name}").geturl()
+
+
+# The scaling step's PostgreSQL databases, as SMALL and LARGE on SQLite.
+POSTGRESQL_SMALL = _postgresql_database("hvb_bench_1000")
+POSTGRESQL_LARGE = _postgresql_database("hvb_bench_100000")
 
 SEARCH_QUERY = (
     "facility_type=hvb&child_age=15&county=01&ownership=enskild&ownership=kommunal"
@@ -189,6 +199,14 @@ def build_postgresql() -> float:
             check=True,
         )
     manage(POSTGRESQL, "migrate_all", "-v", "0")
+    if counts(POSTGRESQL_SMALL)[0] != 1000:
+        recreate_postgresql_database(POSTGRESQL_SMALL)
+        manage(POSTGRESQL_SMALL, "migrate_all", "-v", "0")
+        manage(POSTGRESQL_SMALL, "seed_demo", "--facilities", "1000")
+    if counts(POSTGRESQL_LARGE)[0] != 100_000:
+        copy_tenfold_postgresql()
+    for database in (POSTGRESQL_SMALL, POSTGRESQL_LARGE):
+        manage(database, "migrate_all", "-v", "0")
     return time.perf_counter() - started
 
 
@@ -202,27 +220,71 @@ def copy_tenfold() -> None:
             "SELECT name FROM sqlite_master WHERE type='trigger' AND name LIKE 'api_change_%'"
         ).fetchall():
             db.execute(f"DROP TRIGGER {name}")
-        columns = [row[1] for row in db.execute("PRAGMA table_info(register_facility)")]
-        others = [c for c in columns if c not in ("id", "facility_id")]
-        for copy in range(1, 10):
-            offset = copy * 1_000_000
-            db.execute(
-                f"INSERT INTO register_facility (id, facility_id, {', '.join(others)}) "
-                f"SELECT id + {offset}, facility_id || '-K{copy}', {', '.join(others)} "
-                "FROM register_facility WHERE id < 1000000"
-            )
-            for table, key in (
-                ("register_decision", "diarienummer"),
-                ("register_inspection", "diarienummer"),
-            ):
-                cols = [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
-                rest = [c for c in cols if c not in ("id", key, "facility_id")]
-                db.execute(
-                    f"INSERT INTO {table} ({key}, facility_id, {', '.join(rest)}) "
-                    f"SELECT {key} || '-K{copy}', facility_id + {offset}, {', '.join(rest)} "
-                    f"FROM {table} WHERE facility_id < 1000000"
-                )
+        _insert_copies(
+            db.execute,
+            lambda table: [row[1] for row in db.execute(f"PRAGMA table_info({table})")],
+        )
         db.execute("ANALYZE")
+
+
+def _insert_copies(execute, columns) -> None:
+    """The nine copies of every facility with its decisions and inspections, by the same SQL on
+    SQLite and PostgreSQL. ``columns(table)``: the table's column names."""
+    others = [c for c in columns("register_facility") if c not in ("id", "facility_id")]
+    for copy in range(1, 10):
+        offset = copy * 1_000_000
+        execute(
+            f"INSERT INTO register_facility (id, facility_id, {', '.join(others)}) "
+            f"SELECT id + {offset}, facility_id || '-K{copy}', {', '.join(others)} "
+            "FROM register_facility WHERE id < 1000000"
+        )
+        for table, key in (
+            ("register_decision", "diarienummer"),
+            ("register_inspection", "diarienummer"),
+        ):
+            rest = [c for c in columns(table) if c not in ("id", key, "facility_id")]
+            execute(
+                f"INSERT INTO {table} ({key}, facility_id, {', '.join(rest)}) "
+                f"SELECT {key} || '-K{copy}', facility_id + {offset}, {', '.join(rest)} "
+                f"FROM {table} WHERE facility_id < 1000000"
+            )
+
+
+def copy_tenfold_postgresql() -> None:
+    """copy_tenfold on PostgreSQL: a copy of the 10,000 (CREATE DATABASE … TEMPLATE), then the
+    same nine copies with the same SQL."""
+    import psycopg
+    from psycopg import sql
+
+    template = urlsplit(POSTGRESQL).path.lstrip("/")
+    large = urlsplit(POSTGRESQL_LARGE).path.lstrip("/")
+    admin = urlsplit(POSTGRESQL)._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as db:
+        db.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(large)))
+        db.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(large), sql.Identifier(template)
+            )
+        )
+    with psycopg.connect(POSTGRESQL_LARGE) as db:
+        for name, table in db.execute(
+            "SELECT tgname, tgrelid::regclass::text FROM pg_trigger "
+            "WHERE tgname LIKE 'api_change_%'"
+        ).fetchall():
+            db.execute(f"DROP TRIGGER {name} ON {table}")
+        _insert_copies(
+            db.execute,
+            lambda table: [
+                row[0]
+                for row in db.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_name = %s "
+                    "ORDER BY ordinal_position",
+                    [table],
+                )
+            ],
+        )
+    with psycopg.connect(POSTGRESQL_LARGE, autocommit=True) as db:
+        db.execute("VACUUM ANALYZE")
 
 
 def free_port() -> int:
@@ -541,21 +603,29 @@ def scaling() -> list[dict]:
     """The search's median time at 1,000 and 100,000 facilities, kept (as served between writes)
     and with nothing kept (every request runs its queries, as the first one after a write)."""
     rows = []
-    for kept, extra in (("kept", {}), ("nothing kept", {"REGISTER_CACHE_SIZE": "0"})):
-        for label, database in (("1,000 facilities", SMALL), ("100,000 facilities", LARGE)):
-            output = subprocess.run(
-                [PYTHON, "-c", SCALING, SEARCH_QUERY],
-                env=environment(database, **extra),
-                cwd=ROOT,
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
-            rows.append(
-                {"data": label, "kept": kept, **json.loads(output.strip().splitlines()[-1])}
-            )
-            print(f"search at {label}, {kept}: {rows[-1]['median_ms']:.2f} ms", flush=True)
+    legs = (("SQLite", SMALL, LARGE), ("PostgreSQL", POSTGRESQL_SMALL, POSTGRESQL_LARGE))
+    for name, small, large in legs:
+        for kept, extra in (("kept", {}), ("nothing kept", {"REGISTER_CACHE_SIZE": "0"})):
+            for label, database in (("1,000 facilities", small), ("100,000 facilities", large)):
+                figures = _run_script(SCALING, SEARCH_QUERY, env=environment(database, **extra))
+                rows.append({"database": name, "data": label, "kept": kept, **figures})
+                print(
+                    f"{name} search at {label}, {kept}: {figures['median_ms']:.2f} ms", flush=True
+                )
     return rows
+
+
+def _run_script(script: str, argument: str, *, env: dict) -> dict:
+    """Runs ``script`` in a fresh process; the JSON object on its last line of output."""
+    output = subprocess.run(
+        [PYTHON, "-c", script, argument],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])
 
 
 MEMORY = """
@@ -580,15 +650,7 @@ def memory() -> list[dict]:
     rows = []
     for file_format in ("csv", "json", "xlsx"):
         started = time.perf_counter()
-        output = subprocess.run(
-            [PYTHON, "-c", MEMORY, f"/oppna-data/beslut.{file_format}"],
-            env=environment(DB),
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        figures = json.loads(output.strip().splitlines()[-1])
+        figures = _run_script(MEMORY, f"/oppna-data/beslut.{file_format}", env=environment(DB))
         figures.update(format=file_format, seconds=time.perf_counter() - started)
         rows.append(figures)
         print(
@@ -632,12 +694,17 @@ def main() -> None:
             f"×{row['nothing_kept_floor']:.2f} floor",
             flush=True,
         )
-    for kept in ("kept", "nothing kept"):
-        small, large = (row for row in results["scaling"] if row["kept"] == kept)
-        print(
-            f"search 100,000 / 1,000 facilities, {kept}: "
-            f"{large['median_ms'] / small['median_ms']:.2f}"
-        )
+    for database in ("SQLite", "PostgreSQL"):
+        for kept in ("kept", "nothing kept"):
+            small, large = (
+                row
+                for row in results["scaling"]
+                if (row["database"], row["kept"]) == (database, kept)
+            )
+            print(
+                f"{database} search 100,000 / 1,000 facilities, {kept}: "
+                f"{large['median_ms'] / small['median_ms']:.2f}"
+            )
     (BENCH / "results").mkdir(exist_ok=True)
     (BENCH / "results" / "api.json").write_text(json.dumps(results, indent=2))
     print(f"bench/api_load.py took {time.perf_counter() - began:.0f} s")
