@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from ninja.security.http import HttpAuthBase
 from ninja.throttling import SimpleRateThrottle
 
-from access.log import client_ip
+from access.log import client_ip, execute_prepared
 from api.models import ApiClient, ApiToken
 from api.problems import ApiProblem
 
@@ -106,9 +106,7 @@ def _token(digest: str) -> tuple[ApiToken | None, str | None]:
     The objects are kept between calls while its state read above is unchanged: one indexed read
     instead of the ORM's join of five tables on every call. They are shared: read them, never
     change them."""
-    with connection.cursor() as cursor:
-        cursor.execute(_STATE_SQL, [digest])
-        rows = cursor.fetchall()
+    rows = execute_prepared(connection, _STATE_SQL, [digest])
     if not rows:
         return None, None
     state = rows[0][:-1]

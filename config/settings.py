@@ -186,6 +186,14 @@ if _access_log_url:
 else:
     ACCESS_LOG_DATABASE = "default"
 DATABASE_ROUTERS = ["access.routers.AccessLogRouter"]
+# On PostgreSQL the statements every request runs (the access-log entry, the API key's state)
+# are prepared once per connection (access.log.execute_prepared); Django turns psycopg's
+# preparing off unless OPTIONS say otherwise. Django's own queries stay unprepared (client-side
+# binding). Off behind a PgBouncer in transaction mode before 1.21, which cannot keep them.
+DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
+for _database in DATABASES.values():
+    if _database["ENGINE"] == "django.db.backends.postgresql" and DATABASE_PREPARED_STATEMENTS:
+        _database.setdefault("OPTIONS", {})["prepare_threshold"] = 5  # psycopg's default
 # Off only in bench/, to measure what the log costs; a deployment never turns it off.
 ACCESS_LOG_ENABLED = env_bool("ACCESS_LOG_ENABLED", True)
 # How long access-log entries are kept (prune_access_log); health care's log rules ask 5 years.
