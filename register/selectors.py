@@ -53,11 +53,18 @@ ORDERINGS = {
 # The orderings an index walks for one status (status first, then the ordering's columns:
 # facility_status_name_idx, facility_status_latest_idx); see SearchResults.
 _WALKED_ORDERINGS = frozenset({"name", "latest_decision"})
+# Where SearchResults reads pages in windows: SQLite's planner sorts every match when a filter
+# (a county, say) makes another index look better; PostgreSQL's walks the ordering's index by
+# itself when that is cheaper, and windows only slowed it (a page at 1,000 of 91,000 homes: 24
+# ms sorted, 121 ms in windows).
+WINDOW_VENDORS = frozenset({"sqlite"})
 # Up to this many matches, sorting them all costs less than walking an index to find a page.
 FEW_MATCHES = 1000
 # The first window, in pages' worth of facilities (up to the page's end): at one match in
 # sixteen the first window holds the page.
 FIRST_WINDOW = 16
+# No window larger than this: a deep page costs less sorted (every window row is looked up).
+LARGEST_WINDOW = 2048
 
 _ORGANISATION_NUMBER = re.compile(r"^(?:16)?(\d{6})-?(\d{4})$")
 
@@ -159,18 +166,19 @@ class SearchResults:
     ``count()`` and slices (lists of facilities with their marking).
 
     Sorting every match to return one page costs time in proportion to the matches: 12,000 of
-    100,000 facilities took 25 ms on SQLite. With many matches, a page is read by walking the
-    ordering's index instead, in windows: the first ``window`` facilities of the status in the
-    search's order, filtered by the search. A window is the start of the whole order, so if it
-    holds the page, those are the page's facilities; if not, a window twice the size is tried,
-    until it would be larger than the number of matches and sorting them all costs no more.
+    100,000 facilities took 25 ms on SQLite. There (WINDOW_VENDORS), with many matches and an
+    early page, a page is read by walking the ordering's index instead, in windows: the first
+    ``window`` facilities of the status in the search's order, filtered by the search. A window
+    is the start of the whole order, so if it holds the page, those are the page's facilities;
+    if not, a window twice the size is tried, up to LARGEST_WINDOW and the number of matches,
+    and then every match is sorted as for few.
     """
 
     ordered = True  # for Paginator
 
     def __init__(self, search: FacilitySearch, *, today: datetime.date | None = None):
         self.search = search
-        # The search without its status as well (SearchResults' windows): built once.
+        # The search without its status as well (the windows' query): built once.
         self._any_status = facility_search(replace(search, statuses=()), today=today)
         self.queryset = (
             self._any_status.filter(status__in=search.statuses)
@@ -190,26 +198,35 @@ class SearchResults:
     def __getitem__(self, item: slice) -> list[Facility]:
         if not isinstance(item, slice) or item.step not in (None, 1):
             raise TypeError("SearchResults takes a slice of consecutive matches.")
-        total = self.count()
         start = item.start or 0
-        stop = total if item.stop is None else min(item.stop, total)
+        stop = self.count() if item.stop is None else item.stop
         if start >= stop:
             return []
-        if (
-            total > FEW_MATCHES
-            and len(self.search.statuses) == 1
-            and self.search.ordering in _WALKED_ORDERINGS
-        ):
+        if self._in_windows(stop):
+            stop = min(stop, self.count())
             # The search without its status, which every facility in the window has: the
             # planner then has no index to walk in the search's order and none more selective
             # than the window's ids, so it looks those up by primary key.
             window = FIRST_WINDOW * stop
-            while window <= total:
+            while start < stop and window <= min(self.count(), LARGEST_WINDOW):
                 rows = list(self._any_status.filter(pk__in=self._window(window))[start:stop])
                 if len(rows) == stop - start:
                     return rows
                 window *= 2
         return list(self.queryset[start:stop])
+
+    def _in_windows(self, stop: int) -> bool:
+        """Whether a page ending at ``stop`` is looked for in windows. Not for a free-text
+        search, whose cost is its text conditions, nor with few matches (counted last: the
+        count is what a short first page of the API saves)."""
+        return (
+            connection.vendor in WINDOW_VENDORS
+            and len(self.search.statuses) == 1
+            and self.search.ordering in _WALKED_ORDERINGS
+            and not self.search.text.strip()
+            and FIRST_WINDOW * stop <= LARGEST_WINDOW
+            and self.count() > FEW_MATCHES
+        )
 
     def _window(self, size: int) -> QuerySet[Facility]:
         """The first ``size`` facilities of the search's status, in its order: an index walk."""

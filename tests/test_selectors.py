@@ -265,9 +265,11 @@ def many_homes(db, monkeypatch):
     """48 homes whose order has ties to break: names equal but for case, shared decision dates,
     homes never decided on, closed homes between the active ones, and the kommunal homes (one in
     three) sparse where the order by latest decision begins. Pages are read by walking an index
-    from the first match (FEW_MATCHES 0) in small windows (FIRST_WINDOW 2)."""
+    from the first match (FEW_MATCHES 0) in small windows (FIRST_WINDOW 2), on PostgreSQL as
+    well as SQLite."""
     monkeypatch.setattr(selectors, "FEW_MATCHES", 0)
     monkeypatch.setattr(selectors, "FIRST_WINDOW", 2)
+    monkeypatch.setattr(selectors, "WINDOW_VENDORS", {"sqlite", "postgresql"})
     municipal = ProviderFactory(ownership=Ownership.KOMMUNAL)
     company = ProviderFactory(ownership=Ownership.ENSKILD)
     uppsala = Municipality.objects.get(code="0380")
@@ -295,6 +297,7 @@ def many_homes(db, monkeypatch):
         {"facility_types": (FacilityType.HVB,), "county": "03"},
         {"statuses": (FacilityStatus.AKTIV, FacilityStatus.NEDLAGD)},
         {"statuses": (FacilityStatus.NEDLAGD,)},
+        {"text": "EKEN"},
     ],
 )
 def test_search_results__every_page_as_the_whole_sorted_search(many_homes, ordering, filters):
@@ -317,6 +320,22 @@ def test_search_results__a_page_of_many_matches_is_read_from_a_window_of_the_ord
     assert [facility.facility_id for facility in page] == ids(search)[3:5]
     windows = [query["sql"] for query in queries if "IN (SELECT" in query["sql"]]
     assert windows and all("LIMIT" in sql for sql in windows)
+
+
+@pytest.mark.parametrize(
+    ("search", "page"),
+    [
+        (FacilitySearch(text="eken", ordering="latest_decision"), slice(0, 2)),
+        (FacilitySearch(ordering="latest_decision"), slice(0, 1100)),  # 2 × 1,100 > 2,048
+    ],
+    ids=["free text", "deep page"],
+)
+def test_search_results__no_window_for_free_text_or_a_deep_page(many_homes, search, page):
+    with CaptureQueriesContext(connection) as queries:
+        found = selectors.SearchResults(search, today=TODAY)[page]
+
+    assert [facility.facility_id for facility in found] == ids(search)[page]
+    assert len(queries) == 1  # the page: neither a window nor the count that decides on one
 
 
 @pytest.mark.parametrize(
