@@ -192,8 +192,12 @@ DATABASE_ROUTERS = ["access.routers.AccessLogRouter"]
 # binding). Off behind a PgBouncer in transaction mode before 1.21, which cannot keep them.
 DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
 for _database in DATABASES.values():
-    if _database["ENGINE"] == "django.db.backends.postgresql" and DATABASE_PREPARED_STATEMENTS:
-        _database.setdefault("OPTIONS", {})["prepare_threshold"] = 5  # psycopg's default
+    if _database["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend with a health check that asks the server only when its socket has
+        # something to read (config/db/postgresql/base.py).
+        _database["ENGINE"] = "config.db.postgresql"
+        if DATABASE_PREPARED_STATEMENTS:
+            _database.setdefault("OPTIONS", {})["prepare_threshold"] = 5  # psycopg's default
 # Off only in bench/, to measure what the log costs; a deployment never turns it off.
 ACCESS_LOG_ENABLED = env_bool("ACCESS_LOG_ENABLED", True)
 # How long access-log entries are kept (prune_access_log); health care's log rules ask 5 years.

@@ -92,7 +92,7 @@ def test_settings__documents_storage__unknown_value_refused():
 
 
 @pytest.mark.parametrize(("value", "threshold"), [("", "5"), ("false", "None")])
-def test_settings__postgresql_prepares_only_when_the_setting_allows(value, threshold):
+def test_settings__postgresql_backend_prepares_only_when_the_setting_allows(value, threshold):
     """psycopg prepares nothing unless its connection has a threshold (Django sets none): with
     the setting off, access.log.execute_prepared goes through Django's cursor instead."""
     result = run_manage(
@@ -101,10 +101,13 @@ def test_settings__postgresql_prepares_only_when_the_setting_allows(value, thres
         "from django.conf import settings; d = settings.DATABASES; "
         "print(d['default']['OPTIONS'].get('prepare_threshold'), "
         "d['accesslog']['OPTIONS'].get('prepare_threshold'), "
-        "settings.DATABASE_PREPARED_STATEMENTS)",
+        "settings.DATABASE_PREPARED_STATEMENTS, d['default']['ENGINE'], d['accesslog']['ENGINE'])",
         DATABASE_URL="postgres://hvb@127.0.0.1:5432/hvb",
         ACCESS_LOG_DATABASE_URL="postgres://hvb@127.0.0.1:5432/hvb_log",
         **({"DATABASE_PREPARED_STATEMENTS": value} if value else {}),
     )
 
-    assert result.stdout.splitlines()[-1] == f"{threshold} {threshold} {value != 'false'}"
+    backend = "config.db.postgresql"  # Django's, with a health check without a round trip
+    assert result.stdout.splitlines()[-1] == (
+        f"{threshold} {threshold} {value != 'false'} {backend} {backend}"
+    )
