@@ -23,9 +23,11 @@ from django.utils.translation import gettext as _
 from ninja.security.http import HttpAuthBase
 from ninja.throttling import SimpleRateThrottle
 
-from access.log import client_ip, execute_prepared
+from access.log import client_ip
 from api.models import ApiClient, ApiToken
 from api.problems import ApiProblem
+from config.db import execute_prepared
+from register.selectors import version_of
 
 TOKEN_PREFIX = "hvb_"
 TOKEN_FORMAT = re.compile(r"^hvb_[A-Za-z0-9_-]{43}$")
@@ -110,7 +112,7 @@ def _token(digest: str) -> tuple[ApiToken | None, str | None]:
     if not rows:
         return None, None
     state = rows[0][:-1]
-    version = ".".join(row[-1] for row in rows if row[-1] is not None) or None
+    version = version_of(row[-1] for row in rows)
     known = _known.get(digest)
     if known is not None and known[0] == state:
         return known[1], version

@@ -366,14 +366,14 @@ IfNoneMatch = {
 # --- operations ---
 
 
-# What every viewer is shown of a search page and of a facility, kept between requests and
-# dropped with any write to the register; the provider and the manager are built for each
-# request through the disclosure policy.
 def _version(request: HttpRequest) -> str | None:
     """The register's data version if it was read with the caller's key (api/auth.py)."""
     return getattr(request, "register_version", None)
 
 
+# What every viewer is shown of a search page and of a facility, kept between requests and
+# dropped with any write to the register; the provider and the manager are built for each
+# request through the disclosure policy.
 _kept_pages = selectors.KeptReads()
 _kept_facilities = selectors.KeptReads()
 

@@ -187,7 +187,7 @@ else:
     ACCESS_LOG_DATABASE = "default"
 DATABASE_ROUTERS = ["access.routers.AccessLogRouter"]
 # On PostgreSQL the statements every request runs (the access-log entry, the API key's state)
-# are prepared once per connection (access.log.execute_prepared); Django turns psycopg's
+# are prepared once per connection (config.db.execute_prepared); Django turns psycopg's
 # preparing off unless OPTIONS say otherwise. Django's own queries stay unprepared (client-side
 # binding). Off behind a PgBouncer in transaction mode before 1.21, which cannot keep them.
 DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)

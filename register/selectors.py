@@ -244,8 +244,13 @@ def data_version() -> str | None:
     # Read on every kept read: a few short rows, without the ORM's compile step.
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT stamp FROM {DataVersion._meta.db_table} ORDER BY id")
-        stamps = [row[0] for row in cursor.fetchall()]
-    return ".".join(stamps) or None
+        return version_of(row[0] for row in cursor.fetchall())
+
+
+def version_of(stamps) -> str | None:
+    """The data version the stamps make, in the order of their ids (also api/auth.py, which reads
+    them with the caller's key); None for none."""
+    return ".".join(stamp for stamp in stamps if stamp is not None) or None
 
 
 class KeptReads:

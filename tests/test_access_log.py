@@ -103,25 +103,3 @@ def test_prune_access_log__retention_below_a_year__refused(settings):
 
     with pytest.raises(Exception, match="loggen sparas minst 365 dagar"):
         call_command("prune_access_log")
-
-
-def test_execute_prepared__rows_and_on_postgresql_each_statement_prepared_once(settings):
-    connection = connections["default"]
-    assert log.execute_prepared(connection, "SELECT %s + 1", [41]) == [(42,)]
-    assert log.execute_prepared(connection, "SELECT %s + 1", [1]) == [(2,)]
-    settings.DATABASE_PREPARED_STATEMENTS = False
-    assert log.execute_prepared(connection, "SELECT %s + 2", [1]) == [(3,)]
-
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT statement FROM pg_prepared_statements ORDER BY statement")
-            prepared = [statement for (statement,) in cursor.fetchall()]
-        assert prepared.count("SELECT $1 + 1") == 1
-        assert "SELECT $1 + 2" not in prepared
-
-
-def test_execute_prepared__a_failing_statement_raises_djangos_error_and_is_noted():
-    connection = connections["default"]
-    with pytest.raises(DatabaseError) as raised, transaction.atomic():
-        log.execute_prepared(connection, "SELECT * FROM no_such_table WHERE id = %s", [1])
-    assert type(raised.value).__module__ == "django.db.utils"

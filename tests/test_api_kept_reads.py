@@ -13,7 +13,7 @@ from access.roles import Role
 from api import services as api_services
 from register import data_version, selectors, services
 from register.codes import Outcome
-from register.models import Decision, Facility
+from register.models import Facility
 from tests.api_support import api_client_with_token, bearer, get_json
 from tests.factories import DecisionFactory, FacilityFactory, make_user
 from tests.test_api_changes import Writer
@@ -140,14 +140,12 @@ def test_search__a_new_decision_shows_at_once(client, home, caller):
     assert first["items"][0]["latest_decision"]["outcome"] == Outcome.INGA_BRISTER
     assert get_json(client, SEARCH, **caller) == first  # kept: the same answer
 
-    decision = Decision(
+    DecisionFactory(  # through the services, as the factories save
         facility=home,
         diarienummer="3.2.2-200/2025",
-        kind="tillsyn",
         decision_date=datetime.date(2025, 6, 1),
         outcome=Outcome.FORELAGGANDE,
     )
-    services.decision_save(decision=decision, reason="test")
 
     item = get_json(client, SEARCH, **caller)["items"][0]
     assert item["latest_decision"]["diarienummer"] == "3.2.2-200/2025"

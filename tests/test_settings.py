@@ -94,7 +94,7 @@ def test_settings__documents_storage__unknown_value_refused():
 @pytest.mark.parametrize(("value", "threshold"), [("", "5"), ("false", "None")])
 def test_settings__postgresql_backend_prepares_only_when_the_setting_allows(value, threshold):
     """psycopg prepares nothing unless its connection has a threshold (Django sets none): with
-    the setting off, access.log.execute_prepared goes through Django's cursor instead."""
+    the setting off, config.db.execute_prepared goes through Django's cursor instead."""
     result = run_manage(
         "shell",
         "-c",
