@@ -69,11 +69,11 @@ def record(
 
 
 _FIELDS = [field for field in AccessEvent._meta.concrete_fields if not field.primary_key]
-_INSERT_SQL: dict[str, str] = {}  # per database vendor
+_INSERT_SQL: dict[tuple[str, bool], str] = {}  # per database vendor, and commit waiting or not
 
 
-def _insert_sql(connection) -> str:
-    sql = _INSERT_SQL.get(connection.vendor)
+def _insert_sql(connection, *, asynchronous: bool = False) -> str:
+    sql = _INSERT_SQL.get((connection.vendor, asynchronous))
     if sql is None:
         quote = connection.ops.quote_name
         sql = "INSERT INTO {table} ({columns}) VALUES ({values})".format(
@@ -83,7 +83,10 @@ def _insert_sql(connection) -> str:
         )
         if connection.features.can_return_columns_from_insert:
             sql += f" RETURNING {quote(AccessEvent._meta.pk.column)}"
-        _INSERT_SQL[connection.vendor] = sql
+        if asynchronous:
+            # Evaluated before the statement's own transaction commits, and for it alone.
+            sql += ", set_config('synchronous_commit', 'off', true)"
+        _INSERT_SQL[connection.vendor, asynchronous] = sql
     return sql
 
 
@@ -97,7 +100,15 @@ def _insert(event: AccessEvent, using: str) -> None:
     connection = connections[using]
     params = [field.get_db_prep_save(field.pre_save(event, True), connection) for field in _FIELDS]
     if connection.features.can_return_columns_from_insert:
-        ((event.pk,),) = execute_prepared(connection, _insert_sql(connection), params)
+        # On PostgreSQL, outside a transaction of the register (whose commit must wait for its
+        # flush), the entry's commit need not wait for the WAL's (settings.py).
+        asynchronous = (
+            connection.vendor == "postgresql"
+            and settings.ACCESS_LOG_POSTGRESQL_SYNCHRONOUS_COMMIT == "off"
+            and not connection.in_atomic_block
+        )
+        sql = _insert_sql(connection, asynchronous=asynchronous)
+        ((event.pk, *_),) = execute_prepared(connection, sql, params)
     else:
         with connection.cursor() as cursor:
             cursor.execute(_insert_sql(connection), params)

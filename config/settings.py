@@ -185,6 +185,15 @@ if _access_log_url:
     ACCESS_LOG_DATABASE = "accesslog"
 else:
     ACCESS_LOG_DATABASE = "default"
+# On PostgreSQL the same promise as SQLite's NORMAL by default: an entry is committed before the
+# response leaves and kept through a crash of the process that served it, but its commit does not
+# wait for the WAL to reach the disk (synchronous_commit off for that statement alone; a crash of
+# the database server or a power cut may lose the last fraction of a second of entries, at most
+# 3 x wal_writer_delay). "on": one WAL flush per entry, as FULL on SQLite. The register's own
+# writes always wait for their flush.
+ACCESS_LOG_POSTGRESQL_SYNCHRONOUS_COMMIT = env_choice(
+    "ACCESS_LOG_POSTGRESQL_SYNCHRONOUS_COMMIT", "off", ("off", "on")
+)
 DATABASE_ROUTERS = ["access.routers.AccessLogRouter"]
 # On PostgreSQL the statements every request runs (the access-log entry, the API key's state)
 # are prepared once per connection (config.db.execute_prepared); Django turns psycopg's

@@ -103,3 +103,78 @@ def test_prune_access_log__retention_below_a_year__refused(settings):
 
     with pytest.raises(Exception, match="loggen sparas minst 365 dagar"):
         call_command("prune_access_log")
+
+
+postgresql_only = pytest.mark.skipif(
+    connections["default"].vendor != "postgresql", reason="PostgreSQL's synchronous_commit"
+)
+OLD = timezone.now() - datetime.timedelta(days=400)  # removable after the test (the trigger)
+
+
+def _synchronous_commit(connection) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        return cursor.fetchone()[0]
+
+
+@pytest.fixture
+def worker(monkeypatch):
+    """The log's connection as a worker has it between requests: a connection of its own in
+    autocommit (the test's own connection is inside the test's transaction). Its entries are
+    committed, and dated past a year so that they can be removed afterwards."""
+    default = connections["default"]
+    connection = type(default)(default.settings_dict.copy())
+    monkeypatch.setattr(log, "connections", {settings.ACCESS_LOG_DATABASE: connection})
+    written = []
+
+    def write() -> None:
+        event = AccessEvent(at=OLD, action=AccessEvent.Action.SEARCH, detail="worker")
+        log._insert(event, settings.ACCESS_LOG_DATABASE)
+        written.append(event.pk)
+
+    yield connection, write
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM access_accessevent WHERE id = ANY(%s)", [written])
+    connection.close()
+
+
+def _entries_committed_before_their_flush(worker, count: int) -> int:
+    """How many of ``count`` entries were committed while the WAL up to their commit had not
+    reached the disk yet."""
+    connection, write = worker
+    waiting = 0
+    for _ in range(count):
+        write()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_current_wal_flush_lsn() < pg_current_wal_insert_lsn()")
+            waiting += cursor.fetchone()[0]
+    return waiting
+
+
+@postgresql_only
+def test_record__postgresql__the_entrys_commit_does_not_wait_for_the_disk(worker):
+    assert _entries_committed_before_their_flush(worker, 20) >= 10
+
+
+@postgresql_only
+def test_record__postgresql_synchronous_commit_on__each_entry_on_disk_before_the_response(
+    worker, settings
+):
+    settings.ACCESS_LOG_POSTGRESQL_SYNCHRONOUS_COMMIT = "on"
+
+    assert _entries_committed_before_their_flush(worker, 20) == 0
+
+
+@postgresql_only
+def test_record__postgresql__later_writes_of_the_register_still_wait_for_the_disk(worker):
+    connection, write = worker
+    write()
+
+    assert _synchronous_commit(connection) == "on"
+
+
+@postgresql_only
+def test_record__postgresql_inside_a_transaction_of_the_register__its_commit_still_waits():
+    with transaction.atomic():
+        entry()
+        assert _synchronous_commit(connections[settings.ACCESS_LOG_DATABASE]) == "on"
