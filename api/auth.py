@@ -12,6 +12,7 @@ import re
 import secrets
 import time
 import weakref
+from array import array
 from contextlib import contextmanager
 
 from django.conf import settings
@@ -158,6 +159,12 @@ def authenticate(request: HttpRequest, token: str) -> ApiClient:
 class ClientRateThrottle(SimpleRateThrottle):
     """``API_RATE_LIMIT_PER_MINUTE`` requests a minute per client, or per address without a token.
 
+    A sliding minute counted by the second: the client's requests of each of the last 60 seconds,
+    kept in Django's cache as one packed array of (second, count) pairs, oldest first. Its size is
+    at most 60 pairs whatever the limit. ninja's own throttle keeps a list of every request's time
+    and the cache pickles it float by float: at a limit of 100,000 a minute (the benchmark's) that
+    took a seventh of a worker's time. A request counts until the 60th second after its own.
+
     Counted in Django's cache: with several processes, point CACHES at a shared cache (Redis) or
     each process counts on its own."""
 
@@ -168,12 +175,38 @@ class ClientRateThrottle(SimpleRateThrottle):
 
     def allow_request(self, request: HttpRequest) -> bool:
         self.num_requests, self.duration = settings.API_RATE_LIMIT_PER_MINUTE, 60
-        return super().allow_request(request)
+        self.key = self.get_cache_key(request)
+        self.now = self.timer()
+        second = int(self.now)
+        seconds = array("q")  # second, count, second, count, ...
+        seconds.frombytes(self.cache.get(self.key, b""))
+        gone = 0
+        while gone < len(seconds) and seconds[gone] <= second - self.duration:
+            gone += 2
+        del seconds[:gone]
+        self.seconds = seconds
+        if sum(seconds[1::2]) >= self.num_requests:
+            return False
+        if seconds and seconds[-2] == second:
+            seconds[-1] += 1
+        else:
+            seconds.extend((second, 1))
+        self.cache.set(self.key, seconds.tobytes(), self.duration)
+        return True
+
+    def wait(self) -> float:
+        """Seconds until enough of the minute's requests have left it to make room for one."""
+        leaving = sum(self.seconds[1::2]) - self.num_requests + 1
+        for second, count in zip(self.seconds[::2], self.seconds[1::2], strict=True):
+            leaving -= count
+            if leaving <= 0:
+                return second + self.duration - self.now
+        return float(self.duration)  # a limit of 0 a minute: never room
 
     def get_cache_key(self, request: HttpRequest) -> str:
         auth = getattr(request, "auth", None)
         ident = f"client-{auth.public_id}" if isinstance(auth, ApiClient) else client_ip(request)
-        return f"throttle_api_{ident}"
+        return f"throttle_api_seconds_{ident}"  # not the key of ninja's list of times
 
 
 # PostgreSQL connections (the driver's, not Django's wrapper, which outlives a reconnect) whose

@@ -10,6 +10,7 @@ from django.db import connection
 
 from access.models import AccessEvent
 from access.roles import Role
+from api.auth import ClientRateThrottle
 from register import selectors, services
 from register.codes import AppealStatus, FacilityStatus, FacilityType, Outcome
 from register.models import Provider
@@ -378,6 +379,34 @@ def test_rate_limit__429_with_retry_after_and_problem(client, settings, homes):
     _other, other_token = api_client_with_token(name="Annat system")
     assert client.get("/api/v1/api-info", **bearer(other_token)).status_code == 200
     assert client.get("/api/v1/api-info").status_code == 200
+
+
+def test_rate_limit__a_sliding_minute__each_request_counts_until_the_60th_second_after_its_own(
+    client, settings, homes, monkeypatch
+):
+    settings.API_RATE_LIMIT_PER_MINUTE = 3
+    clock = [0.0]
+    monkeypatch.setattr(ClientRateThrottle, "timer", staticmethod(lambda: clock[0]))
+    _client, token = api_client_with_token()
+
+    def call(at: float):
+        clock[0] = at
+        return client.get("/api/v1/api-info", **bearer(token))
+
+    assert call(1_000_000.2).status_code == 200
+    assert call(1_000_010.5).status_code == 200
+    assert call(1_000_010.7).status_code == 200
+    refused = call(1_000_030.0)
+    assert (refused.status_code, refused["Retry-After"]) == (429, "30")
+    assert refused.json()["detail"] == "Högst 3 anrop i minuten. Försök igen om 30 s."
+    assert call(1_000_059.9).status_code == 429  # refused calls do not count
+    assert call(1_000_060.0).status_code == 200  # the first call's minute is over
+    refused = call(1_000_061.4)  # room when both calls of second 1,000,010 have left
+    assert (refused.status_code, refused["Retry-After"]) == (429, "9")
+    assert [call(1_000_070.0).status_code for _ in range(3)] == [200, 200, 429]
+    settings.API_RATE_LIMIT_PER_MINUTE = 2  # lowered: two of the three must leave first
+    refused = call(1_000_071.0)
+    assert (refused.status_code, refused["Retry-After"]) == (429, "59")
 
 
 HEAVY = (
