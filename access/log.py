@@ -100,12 +100,13 @@ def _insert(event: AccessEvent, using: str) -> None:
     connection = connections[using]
     params = [field.get_db_prep_save(field.pre_save(event, True), connection) for field in _FIELDS]
     if connection.features.can_return_columns_from_insert:
-        # On PostgreSQL, outside a transaction of the register (whose commit must wait for its
-        # flush), the entry's commit need not wait for the WAL's (settings.py).
+        # On PostgreSQL, when the entry is a transaction of its own (autocommit), its commit
+        # need not wait for the WAL's flush (settings.py). Inside a transaction (atomic, or
+        # autocommit turned off) the setting would hold for the register's writes too.
         asynchronous = (
             connection.vendor == "postgresql"
             and settings.ACCESS_LOG_POSTGRESQL_SYNCHRONOUS_COMMIT == "off"
-            and not connection.in_atomic_block
+            and connection.get_autocommit()
         )
         sql = _insert_sql(connection, asynchronous=asynchronous)
         ((event.pk, *_),) = execute_prepared(connection, sql, params)

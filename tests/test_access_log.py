@@ -151,8 +151,25 @@ def _entries_committed_before_their_flush(worker, count: int) -> int:
     return waiting
 
 
+def _entries_on_disk_when_committed(worker, count: int) -> int:
+    """How many of ``count`` entries had their commit on disk when the statement returned: the
+    WAL flushed past where it ended before the entry (other sessions' WAL cannot move that)."""
+    connection, write = worker
+    flushed = 0
+    for _ in range(count):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_current_wal_insert_lsn()")
+            (before,) = cursor.fetchone()
+            write()
+            cursor.execute("SELECT pg_current_wal_flush_lsn() > %s::pg_lsn", [before])
+            flushed += cursor.fetchone()[0]
+    return flushed
+
+
 @postgresql_only
 def test_record__postgresql__the_entrys_commit_does_not_wait_for_the_disk(worker):
+    assert _synchronous_commit(worker[0]) == "on"  # the server's, as the register's writes
+
     assert _entries_committed_before_their_flush(worker, 20) >= 10
 
 
@@ -162,7 +179,7 @@ def test_record__postgresql_synchronous_commit_on__each_entry_on_disk_before_the
 ):
     settings.ACCESS_LOG_POSTGRESQL_SYNCHRONOUS_COMMIT = "on"
 
-    assert _entries_committed_before_their_flush(worker, 20) == 0
+    assert _entries_on_disk_when_committed(worker, 20) == 20
 
 
 @postgresql_only
@@ -178,3 +195,14 @@ def test_record__postgresql_inside_a_transaction_of_the_register__its_commit_sti
     with transaction.atomic():
         entry()
         assert _synchronous_commit(connections[settings.ACCESS_LOG_DATABASE]) == "on"
+
+
+@postgresql_only
+def test_record__postgresql_autocommit_turned_off__the_open_transaction_still_waits(worker):
+    connection, write = worker
+    connection.set_autocommit(False)
+    write()
+
+    assert _synchronous_commit(connection) == "on"
+    connection.commit()
+    connection.set_autocommit(True)
