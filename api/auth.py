@@ -10,6 +10,7 @@ nothing through the API that it would not get without it.
 import hashlib
 import re
 import secrets
+import threading
 import time
 import weakref
 from array import array
@@ -172,41 +173,57 @@ class ClientRateThrottle(SimpleRateThrottle):
 
     def __init__(self):
         super().__init__(rate="120/m")
+        # One instance serves every request: what wait() reports is kept per thread.
+        self._refused = threading.local()
 
     def allow_request(self, request: HttpRequest) -> bool:
-        self.num_requests, self.duration = settings.API_RATE_LIMIT_PER_MINUTE, 60
-        self.key = self.get_cache_key(request)
-        self.now = self.timer()
-        second = int(self.now)
-        seconds = array("q")  # second, count, second, count, ...
-        seconds.frombytes(self.cache.get(self.key, b""))
+        limit, minute = settings.API_RATE_LIMIT_PER_MINUTE, 60
+        key = self.get_cache_key(request)
+        seconds = _seconds(self.cache.get(key))  # second, count, second, count, ...
+        # A clock set back counts on in the last second seen: the pairs stay in order.
+        now = max(self.timer(), seconds[-2] if seconds else 0)
+        second = int(now)
         gone = 0
-        while gone < len(seconds) and seconds[gone] <= second - self.duration:
+        while gone < len(seconds) and seconds[gone] <= second - minute:
             gone += 2
         del seconds[:gone]
-        self.seconds = seconds
-        if sum(seconds[1::2]) >= self.num_requests:
+        if sum(seconds[1::2]) >= limit:
+            self._refused.wait = _room_made(seconds, limit, minute, now) - now
             return False
         if seconds and seconds[-2] == second:
             seconds[-1] += 1
         else:
             seconds.extend((second, 1))
-        self.cache.set(self.key, seconds.tobytes(), self.duration)
+        self.cache.set(key, seconds.tobytes(), minute)
         return True
 
     def wait(self) -> float:
-        """Seconds until enough of the minute's requests have left it to make room for one."""
-        leaving = sum(self.seconds[1::2]) - self.num_requests + 1
-        for second, count in zip(self.seconds[::2], self.seconds[1::2], strict=True):
-            leaving -= count
-            if leaving <= 0:
-                return second + self.duration - self.now
-        return float(self.duration)  # a limit of 0 a minute: never room
+        """Seconds until the refused request's client has room for one more."""
+        return self._refused.wait
 
     def get_cache_key(self, request: HttpRequest) -> str:
         auth = getattr(request, "auth", None)
         ident = f"client-{auth.public_id}" if isinstance(auth, ApiClient) else client_ip(request)
         return f"throttle_api_seconds_{ident}"  # not the key of ninja's list of times
+
+
+def _seconds(kept) -> array:
+    """The (second, count) pairs kept for a client; none if what the cache holds is not such an
+    array (a value written by something else under the key is not a reason to refuse)."""
+    seconds = array("q")
+    if isinstance(kept, bytes) and len(kept) % (2 * seconds.itemsize) == 0:
+        seconds.frombytes(kept)
+    return seconds
+
+
+def _room_made(seconds: array, limit: int, minute: int, now: float) -> float:
+    """When enough of the minute's requests have left it to make room for one more."""
+    leaving = sum(seconds[1::2]) - limit + 1
+    for second, count in zip(seconds[::2], seconds[1::2], strict=True):
+        leaving -= count
+        if leaving <= 0:
+            return second + minute
+    return now + minute  # a limit of 0 a minute: never room
 
 
 # PostgreSQL connections (the driver's, not Django's wrapper, which outlives a reconnect) whose

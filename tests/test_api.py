@@ -6,6 +6,7 @@ import datetime
 import json
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 
 from access.models import AccessEvent
@@ -381,17 +382,28 @@ def test_rate_limit__429_with_retry_after_and_problem(client, settings, homes):
     assert client.get("/api/v1/api-info").status_code == 200
 
 
+@pytest.fixture
+def api_info_at(client, monkeypatch):
+    """Calls /api/v1/api-info with a client's key at a time the rate limit's clock is set to:
+    ``call(token, at)``, or at the last time set with ``at=None``."""
+    clock = [1_000_000.0]
+    monkeypatch.setattr(ClientRateThrottle, "timer", staticmethod(lambda: clock[0]))
+
+    def call(token: str, at: float | None = None):
+        clock[0] = clock[0] if at is None else at
+        return client.get("/api/v1/api-info", **bearer(token))
+
+    return call
+
+
 def test_rate_limit__a_sliding_minute__each_request_counts_until_the_60th_second_after_its_own(
-    client, settings, homes, monkeypatch
+    api_info_at, settings, homes
 ):
     settings.API_RATE_LIMIT_PER_MINUTE = 3
-    clock = [0.0]
-    monkeypatch.setattr(ClientRateThrottle, "timer", staticmethod(lambda: clock[0]))
     _client, token = api_client_with_token()
 
     def call(at: float):
-        clock[0] = at
-        return client.get("/api/v1/api-info", **bearer(token))
+        return api_info_at(token, at)
 
     assert call(1_000_000.2).status_code == 200
     assert call(1_000_010.5).status_code == 200
@@ -407,6 +419,24 @@ def test_rate_limit__a_sliding_minute__each_request_counts_until_the_60th_second
     settings.API_RATE_LIMIT_PER_MINUTE = 2  # lowered: two of the three must leave first
     refused = call(1_000_071.0)
     assert (refused.status_code, refused["Retry-After"]) == (429, "59")
+
+
+def test_rate_limit__a_clock_set_back_a_foreign_cache_value_and_a_limit_of_0(
+    api_info_at, settings, homes
+):
+    settings.API_RATE_LIMIT_PER_MINUTE = 2
+    api_client, token = api_client_with_token()
+    cache.set(f"throttle_api_seconds_client-{api_client.public_id}", ["left by another program"])
+
+    assert api_info_at(token, 1_000_000.5).status_code == 200  # counted from nothing, not a 500
+    assert api_info_at(token, 1_000_000.5 - 3600).status_code == 200  # an hour back: same minute
+    refused = api_info_at(token)
+    assert (refused.status_code, refused["Retry-After"]) == (429, "60")
+    assert api_info_at(token, 1_000_060.0).status_code == 200
+
+    settings.API_RATE_LIMIT_PER_MINUTE = 0
+    refused = api_info_at(api_client_with_token(name="Noll")[1])
+    assert (refused.status_code, refused["Retry-After"]) == (429, "60")
 
 
 HEAVY = (
