@@ -18,8 +18,6 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, Stream
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 
 from access import log
 from access.decorators import public
@@ -206,7 +204,11 @@ def stream_json(dataset: Dataset) -> Iterator[bytes]:
 
 
 def write_xlsx(dataset: Dataset, target) -> None:
-    """openpyxl's write-only mode: rows go to a temporary file as they come, not to memory."""
+    """openpyxl's write-only mode: rows go to a temporary file as they come, not to memory.
+    Imported here, not with the module: openpyxl is 13 MB of every worker that never writes a
+    workbook (bench/api_load.py measures a worker's memory around the exports)."""
+    from openpyxl import Workbook
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(dataset.slug)
     sheet.append(list(dataset.headers))
@@ -218,6 +220,8 @@ def write_xlsx(dataset: Dataset, target) -> None:
 def _text_cell(sheet, value):
     # A text starting with "=" would be stored as a formula: keep it text.
     if isinstance(value, str) and value.startswith("="):
+        from openpyxl.cell import WriteOnlyCell
+
         cell = WriteOnlyCell(sheet, value=value)
         cell.data_type = "s"
         return cell

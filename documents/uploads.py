@@ -12,7 +12,6 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
-from pypdf import PdfReader
 
 SKIPPED_KEY = "hvb.upload_skipped_as_too_large"
 
@@ -78,6 +77,8 @@ def checked_pdf(upload: UploadedFile | None) -> UploadedFile:
     if not upload.read(1024).lstrip().startswith(b"%PDF-"):
         raise not_pdf
     upload.seek(0)
+    from pypdf import PdfReader  # here, not with the module: only uploads need it (memory)
+
     try:
         reader = PdfReader(upload)
         if reader.is_encrypted:

@@ -111,3 +111,21 @@ def test_settings__postgresql_backend_prepares_only_when_the_setting_allows(valu
     assert result.stdout.splitlines()[-1] == (
         f"{threshold} {threshold} {value != 'false'} {backend} {backend}"
     )
+
+
+def test_a_worker_imports_openpyxl_pypdf_and_the_federated_login_only_when_it_needs_them():
+    """A worker serving the API, the open data's CSV and JSON and the portal holds none of them:
+    26 MB of its memory (the exports' peaks in bench/api_load.py went from 107 to 81-86 MB). The
+    XLSX export, a PDF upload and the federated login import them when they first run."""
+    code = (
+        "import sys\n"
+        "from django.urls import get_resolver\n"
+        "get_resolver().url_patterns\n"
+        "import access.oidc_context, api.endpoints, api.opendata, documents.uploads\n"
+        "heavy = ('openpyxl', 'pypdf', 'access.oidc', 'mozilla_django_oidc.auth', 'jwt')\n"
+        "print('loaded:', sorted(name for name in heavy if name in sys.modules))\n"
+    )
+    result = run_manage("shell", "-c", code)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "loaded: []"
