@@ -16,7 +16,7 @@
    facility search and one facility.
 3. Search time in-process (Django test client, the whole API stack) at 1,000 and 100,000
    facilities (the 100,000 are the 10,000 copied ten times, with their decisions), on SQLite
-   and on PostgreSQL.
+   and on PostgreSQL; both sizes in one process, in alternating rounds.
 4. Peak memory (max RSS of a fresh process) of the 150,000-row decision export as CSV, JSON
    and XLSX, against the same process before the export.
 
@@ -584,19 +584,42 @@ SCALING = """
 import json, statistics, sys, time
 import django
 django.setup()
-from django.conf import settings
+from django.db import connections
 from django.test import Client
+from api import endpoints
 client = Client(HTTP_HOST="127.0.0.1")
 url = "/api/v1/facilities?" + sys.argv[1]
-for _ in range(5):
-    assert client.get(url).status_code == 200
-timings = []
-for _ in range(30):
-    started = time.perf_counter()
-    client.get(url)
-    timings.append((time.perf_counter() - started) * 1000)
-print(json.dumps({"median_ms": statistics.median(timings)}))
+databases = json.loads(sys.argv[2])  # label: the default database's NAME
+rounds, warm_up, timed = json.loads(sys.argv[3])
+timings = {label: [] for label in databases}
+totals = {}
+for round_ in range(rounds):
+    for label in list(databases)[:: 1 if round_ % 2 == 0 else -1]:
+        connections["default"].close()
+        connections["default"].settings_dict["NAME"] = databases[label]
+        for kept in (endpoints._kept_pages, endpoints._kept_facilities):
+            kept._reads.clear()  # nothing the other database's requests kept
+        for _ in range(warm_up):
+            response = client.get(url)
+            assert response.status_code == 200
+        totals[label] = response.json()["total"]  # the database switched to answered
+        for _ in range(timed):
+            started = time.perf_counter()
+            client.get(url)
+            timings[label].append((time.perf_counter() - started) * 1000)
+print(json.dumps({
+    label: {"median_ms": statistics.median(values), "matches": totals[label]}
+    for label, values in timings.items()
+}))
 """
+# Both sizes in one process, in alternating rounds (1,000 then 100,000, then the other way):
+# measured one after the other in two processes, the machine's speed changed between them
+# (the same search at 1,000 facilities took 3.5 ms in one run and 6.6 ms in another).
+SCALING_ROUNDS, SCALING_WARM_UP, SCALING_TIMED = 6, 3, 10
+
+
+def _database_name(database: Path | str) -> str:
+    return str(database) if isinstance(database, Path) else urlsplit(database).path.lstrip("/")
 
 
 def scaling() -> list[dict]:
@@ -604,21 +627,31 @@ def scaling() -> list[dict]:
     and with nothing kept (every request runs its queries, as the first one after a write)."""
     rows = []
     legs = (("SQLite", SMALL, LARGE), ("PostgreSQL", POSTGRESQL_SMALL, POSTGRESQL_LARGE))
+    counts = json.dumps([SCALING_ROUNDS, SCALING_WARM_UP, SCALING_TIMED])
     for name, small, large in legs:
+        sizes = {
+            "1,000 facilities": _database_name(small),
+            "100,000 facilities": _database_name(large),
+        }
         for kept, extra in (("kept", {}), ("nothing kept", {"REGISTER_CACHE_SIZE": "0"})):
-            for label, database in (("1,000 facilities", small), ("100,000 facilities", large)):
-                figures = _run_script(SCALING, SEARCH_QUERY, env=environment(database, **extra))
+            by_size = _run_script(
+                SCALING, SEARCH_QUERY, json.dumps(sizes), counts, env=environment(small, **extra)
+            )
+            for label in sizes:
+                figures = by_size[label]
                 rows.append({"database": name, "data": label, "kept": kept, **figures})
                 print(
-                    f"{name} search at {label}, {kept}: {figures['median_ms']:.2f} ms", flush=True
+                    f"{name} search at {label}, {kept}: {figures['median_ms']:.2f} ms "
+                    f"({figures['matches']} matches)",
+                    flush=True,
                 )
     return rows
 
 
-def _run_script(script: str, argument: str, *, env: dict) -> dict:
+def _run_script(script: str, *arguments: str, env: dict) -> dict:
     """Runs ``script`` in a fresh process; the JSON object on its last line of output."""
     output = subprocess.run(
-        [PYTHON, "-c", script, argument],
+        [PYTHON, "-c", script, *arguments],
         env=env,
         cwd=ROOT,
         check=True,
