@@ -122,7 +122,8 @@ def test_a_worker_imports_openpyxl_pypdf_and_the_federated_login_only_when_it_ne
         "from django.urls import get_resolver\n"
         "get_resolver().url_patterns\n"
         "import access.oidc_context, api.endpoints, api.opendata, documents.uploads\n"
-        "heavy = ('openpyxl', 'pypdf', 'access.oidc', 'mozilla_django_oidc.auth', 'jwt')\n"
+        "heavy = ('openpyxl', 'pypdf', 'access.oidc', 'mozilla_django_oidc.auth',\n"
+        "         'mozilla_django_oidc.views', 'jwt', 'requests')\n"
         "print('loaded:', sorted(name for name in heavy if name in sys.modules))\n"
     )
     result = run_manage("shell", "-c", code)
