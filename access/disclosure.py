@@ -10,7 +10,14 @@ given:
   ``PERSONAL_DATA_DISCLOSURE`` is on (the proposed 4 kap. 3 a § SoF),
 
 and every time it is given, the access log records who saw which fields of what. A manager's
-personnummer is never given here: no placement needs it.
+personnummer is never given here: no placement needs it. Where a home is run (its visiting
+address: 3 a § names "var verksamheten bedrivs") is given by the same rule.
+
+Protected homes (skyddade boenden: target group ``skydd`` or IVO's own mark) are shown only to
+viewers who are signed in with a role — municipal users, municipalities' systems and IVO's staff —
+and every one shown is logged. Everyone else (no key, no session: open data, the keyless API, the
+catalogue) is given the register as if they did not exist: the selectors leave them out of the
+query itself, so no count, page or order can tell.
 """
 
 from dataclasses import dataclass
@@ -33,6 +40,31 @@ def may_see_personal_data(user) -> bool:
     if role in MUNICIPAL_ROLES or role in MACHINE_ROLES:
         return settings.PERSONAL_DATA_DISCLOSURE
     return False
+
+
+def may_see_protected_homes(user) -> bool:
+    """Whether protected homes are in what this viewer is shown (the selectors'
+    ``include_protected``): any role but none."""
+    role = role_of(user)
+    return role in IVO_ROLES or role in MUNICIPAL_ROLES or role in MACHINE_ROLES
+
+
+def record_protected_views(request: HttpRequest | None, facilities) -> None:
+    """One access-log entry for each protected home among ``facilities`` (Facility objects, or
+    ``(facility_id, is_protected)`` pairs) that this response shows."""
+    for facility in facilities:
+        facility_id, protected = (
+            facility
+            if isinstance(facility, tuple)
+            else (facility.facility_id, facility.is_protected)
+        )
+        if protected:
+            log.record(
+                request,
+                AccessEvent.Action.PROTECTED_VIEW,
+                object_type="facility",
+                object_id=facility_id,
+            )
 
 
 @dataclass(frozen=True)
@@ -108,6 +140,36 @@ def manager_facts(facility: Facility, *, request: HttpRequest | None) -> Manager
         fields=("manager.name", "manager.email", "manager.phone"),
     )
     return ManagerFacts(withheld=False, name=manager.name, email=manager.email, phone=manager.phone)
+
+
+@dataclass(frozen=True)
+class AddressFacts:
+    """Where a home is run: its visiting address, given as personal data is (3 a §)."""
+
+    withheld: bool
+    street_address: str = ""
+    postal_code: str = ""
+    postal_town: str = ""
+
+
+ADDRESS_FIELDS = ("street_address", "postal_code", "postal_town")
+
+
+def address_facts(facility: Facility, *, request: HttpRequest | None) -> AddressFacts | None:
+    """The facility's visiting address, or ``withheld``; None when none is registered."""
+    if not may_see_personal_data(getattr(request, "user", None)):
+        return AddressFacts(withheld=True)
+    values = {field: getattr(facility, field) for field in ADDRESS_FIELDS}
+    if not any(values.values()):
+        return None
+    log.record(
+        request,
+        AccessEvent.Action.PERSONAL_DATA_VIEW,
+        object_type="facility",
+        object_id=facility.facility_id,
+        fields=tuple(f"facility.{field}" for field in ADDRESS_FIELDS),
+    )
+    return AddressFacts(withheld=False, **values)
 
 
 @dataclass(frozen=True)

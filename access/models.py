@@ -182,6 +182,9 @@ class AccessEvent(models.Model):
         FACILITY_VIEW = "facility_view", _("Visning av verksamhet")
         PROVIDER_VIEW = "provider_view", _("Visning av huvudman")
         PERSONAL_DATA_VIEW = "personal_data_view", _("Visning av personuppgifter")
+        # A protected home shown to a signed-in user or a municipality's system (DESIGN.md):
+        # one entry per home, whatever page or API read showed it.
+        PROTECTED_VIEW = "protected_view", _("Visning av skyddat boende")
         ALLOWLIST_CHANGE = "allowlist_change", _("Ändring i frilistningen")
         DOCUMENT_DOWNLOAD = "document_download", _("Hämtning av dokument")
         LOG_EXPORT = "log_export", _("Export av åtkomstloggen")

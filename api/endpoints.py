@@ -16,7 +16,7 @@ from urllib.parse import unquote_plus
 from uuid import UUID
 
 from django.conf import settings
-from django.db.models import Case, F, Value, When
+from django.db.models import BooleanField, Case, ExpressionWrapper, F, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -27,7 +27,13 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.docs import Swagger
 
 from access import log
-from access.disclosure import manager_facts, provider_facts
+from access.disclosure import (
+    address_facts,
+    manager_facts,
+    may_see_protected_homes,
+    provider_facts,
+    record_protected_views,
+)
 from access.models import AccessEvent
 from access.roles import Role
 from api import changes as change_feed
@@ -44,7 +50,15 @@ from api.problems import (
     validation_problem,
 )
 from register import codes, selectors, validation
-from register.models import County, Decision, Facility, Inspection, Municipality, Provider
+from register.models import (
+    County,
+    Decision,
+    Facility,
+    Inspection,
+    Municipality,
+    Provider,
+    protected_condition,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -300,6 +314,7 @@ def _public_facility(facility: Facility) -> dict:
         else None,
         "last_inspection_date": facility.last_inspection_date,
         "inspection_overdue": bool(facility.inspection_overdue),
+        "protected": facility.is_protected,
         "updated_at": facility.updated_at,
     }
 
@@ -437,6 +452,7 @@ def facilities(
         min_places=min_places,
         latest_outcomes=tuple(latest_outcome),
         ordering=sort,
+        include_protected=may_see_protected_homes(request.user),
     )
     today = timezone.localdate()
 
@@ -453,6 +469,7 @@ def facilities(
         AccessEvent.Action.SEARCH,
         detail=validation.mask_personal_numbers(unquote_plus(request.GET.urlencode())),
     )
+    record_protected_views(request, [(item["facility_id"], item["protected"]) for item, __ in rows])
     items = [_with_provider(public, provider, request) for public, provider in rows]
     return json_response({"total": total, "limit": limit, "offset": offset, "items": items})
 
@@ -467,9 +484,12 @@ def facilities(
 def facility(request, facility_id: str):
     """En verksamhet med beslut och inspektioner, nyast först. `ETag` och `If-None-Match`."""
     today = timezone.localdate()
+    include_protected = may_see_protected_homes(request.user)
 
     def read():
-        found = selectors.facility_with_history(facility_id, today=today)
+        found = selectors.facility_with_history(
+            facility_id, include_protected=include_protected, today=today
+        )
         public = _public_facility(found)
         public.update(
             orientation=found.orientation,
@@ -491,16 +511,21 @@ def facility(request, facility_id: str):
 
     try:
         public, found = _kept_facilities.get(
-            (facility_id.upper(), today, get_language()), read, version=_version(request)
+            (facility_id.upper(), include_protected, today, get_language()),
+            read,
+            version=_version(request),
         )
     except Facility.DoesNotExist:
         raise not_found(_("Verksamheten finns inte i registret.")) from None
     log.record(
         request, AccessEvent.Action.FACILITY_VIEW, object_type="facility", object_id=facility_id
     )
+    record_protected_views(request, [found])
     data = _with_provider(public, found.provider, request)
     manager = manager_facts(found, request=request)
     data["manager"] = asdict(manager) if manager else None
+    address = address_facts(found, request=request)
+    data["address"] = asdict(address) if address else None
     return _with_etag(request, data)
 
 
@@ -518,7 +543,9 @@ def providers(
     """Huvudmän. En enskild näringsidkares namn och nummer lämnas bara enligt policyn."""
     # Sole traders after every legal person, in the order they were registered: their place
     # in a list sorted by name would tell the name the policy withholds.
-    queryset = Provider.objects.order_by(
+    queryset = selectors.providers_for(
+        include_protected=may_see_protected_homes(request.user)
+    ).order_by(
         "is_sole_trader",
         Case(When(is_sole_trader=False, then=F("name")), default=Value("")),
         "id",
@@ -540,16 +567,21 @@ def providers(
 )
 def provider(request, provider_id: UUID):
     """En huvudman med alla sina verksamheter, aktiva och avslutade."""
-    found = Provider.objects.filter(public_id=provider_id).first()
+    include_protected = may_see_protected_homes(request.user)
+    found = selectors.providers_for(include_protected=include_protected).filter(
+        public_id=provider_id
+    )
+    found = found.first()
     if found is None:
         raise not_found(_("Huvudmannen finns inte i registret."))
-    rows = list(selectors.provider_facilities(found))
+    rows = list(selectors.provider_facilities(found, include_protected=include_protected))
     log.record(
         request,
         AccessEvent.Action.PROVIDER_VIEW,
         object_type="provider",
         object_id=str(provider_id),
     )
+    record_protected_views(request, rows)
     data = _provider_ref(provider_facts(found, request=request))
     data["facilities"] = [facility_item(row, request) for row in rows]
     return _with_etag(request, data)
@@ -567,7 +599,7 @@ def decisions(
     offset: int = Offset,
 ):
     """Beslut, nyast först: datum, granskade områden, utfall, diarienummer och märkning."""
-    queryset = Decision.objects.annotate(facility_code=F("facility__facility_id"))
+    queryset = _of_homes_shown(Decision.objects.all(), request)
     if facility_id:
         queryset = queryset.filter(facility__facility_id=facility_id.upper())
     if diarienummer:
@@ -578,11 +610,27 @@ def decisions(
         queryset = queryset.filter(decision_date__lte=decided_to)
     if outcome:
         queryset = queryset.filter(outcome__in=outcome)
-    queryset = queryset.order_by("-decision_date", "-id").values(*DECISION_FIELDS, "facility_code")
+    queryset = queryset.order_by("-decision_date", "-id").values(
+        *DECISION_FIELDS, "facility_code", "facility_protected"
+    )
     total, rows = _page(queryset, limit, offset)
     log.record(request, AccessEvent.Action.API_READ, object_type="decision")
+    record_protected_views(request, {(r["facility_code"], r["facility_protected"]) for r in rows})
     items = [decision_item(row) for row in rows]
     return json_response({"total": total, "limit": limit, "offset": offset, "items": items})
+
+
+def _of_homes_shown(queryset, request: HttpRequest):
+    """Decisions or inspections of the homes this viewer is shown (protected ones only to a
+    viewer who may see them), with their facility's verksamhetsid and protection."""
+    if not may_see_protected_homes(request.user):
+        queryset = queryset.exclude(protected_condition("facility__"))
+    return queryset.annotate(
+        facility_code=F("facility__facility_id"),
+        facility_protected=ExpressionWrapper(
+            protected_condition("facility__"), output_field=BooleanField()
+        ),
+    )
 
 
 @_get("/inspections", schemas.InspectionPage, tags=["Inspektioner"])
@@ -594,14 +642,17 @@ def inspections(
     offset: int = Offset,
 ):
     """Inspektioner, nyast först."""
-    queryset = Inspection.objects.annotate(facility_code=F("facility__facility_id"))
+    queryset = _of_homes_shown(Inspection.objects.all(), request)
     if facility_id:
         queryset = queryset.filter(facility__facility_id=facility_id.upper())
     if diarienummer:
         queryset = queryset.filter(diarienummer=diarienummer)
-    queryset = queryset.order_by("-start_date", "-id").values(*INSPECTION_FIELDS, "facility_code")
+    queryset = queryset.order_by("-start_date", "-id").values(
+        *INSPECTION_FIELDS, "facility_code", "facility_protected"
+    )
     total, rows = _page(queryset, limit, offset)
     log.record(request, AccessEvent.Action.API_READ, object_type="inspection")
+    record_protected_views(request, {(r["facility_code"], r["facility_protected"]) for r in rows})
     items = [inspection_item(row) for row in rows]
     return json_response({"total": total, "limit": limit, "offset": offset, "items": items})
 
@@ -675,8 +726,18 @@ def changes(
     from urllib.parse import quote
 
     cursor = change_feed.parse_cursor(since)
-    events, has_more = change_feed.changes_after(cursor, limit=limit)
+    events, has_more = change_feed.changes_after(
+        cursor, limit=limit, include_protected=may_see_protected_homes(request.user)
+    )
     log.record(request, AccessEvent.Action.API_READ, object_type="changes", detail={"since": since})
+    record_protected_views(
+        request,
+        {
+            (e.resource_id, e.protected)
+            for e in events
+            if e.resource == ChangeEvent.Resource.FACILITY
+        },
+    )
     items = [
         {
             "cursor": change_feed.format_cursor(event.transaction_id, event.id),

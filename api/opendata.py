@@ -4,7 +4,8 @@ DCAT-AP-SE catalogue of it at ``/datasets/dcat`` for dataportal.se to harvest.
 Rows come from ``.values().iterator()`` and are written straight out, so an export holds a chunk
 of rows at a time whatever the register's size (no model instances, no per-row schema). The
 columns are exactly ``DATASETS[name].columns``: public facts only, a provider's name and number
-only for legal persons (access.disclosure.public_provider_columns).
+only for legal persons (access.disclosure.public_provider_columns), and nothing of a protected
+home (DESIGN.md: never in open data), its decisions or its inspections.
 """
 
 import csv
@@ -24,7 +25,7 @@ from access.decorators import public
 from access.disclosure import public_provider_columns
 from access.models import AccessEvent
 from api.jsonrender import dumps
-from register.models import Decision, Facility, Inspection
+from register.models import Decision, Facility, Inspection, protected_condition
 from register.selectors import facilities_with_marking
 
 CHUNK = 2000
@@ -32,7 +33,7 @@ CHUNK = 2000
 
 def _facility_rows() -> QuerySet:
     return (
-        facilities_with_marking(Facility.objects.all())
+        facilities_with_marking(Facility.objects.unprotected())
         .annotate(
             **public_provider_columns(),
             municipality_code=F("municipality_id"),
@@ -49,7 +50,8 @@ def _facility_rows() -> QuerySet:
 
 def _decision_rows() -> QuerySet:
     return (
-        Decision.objects.annotate(facility_code=F("facility__facility_id"))
+        Decision.objects.exclude(protected_condition("facility__"))
+        .annotate(facility_code=F("facility__facility_id"))
         .order_by("diarienummer")
         .values(*DATASETS["beslut"].columns)
     )
@@ -57,7 +59,8 @@ def _decision_rows() -> QuerySet:
 
 def _inspection_rows() -> QuerySet:
     return (
-        Inspection.objects.annotate(facility_code=F("facility__facility_id"))
+        Inspection.objects.exclude(protected_condition("facility__"))
+        .annotate(facility_code=F("facility__facility_id"))
         .order_by("diarienummer")
         .values(*DATASETS["inspektioner"].columns)
     )

@@ -101,6 +101,12 @@ class Facility(Schema):
     inspection_overdue: bool = Field(
         description="Ingen inspektion på över 12 månader (3 kap. 19 § SoF), beräknat i dag."
     )
+    protected: bool = Field(
+        description=(
+            "Skyddat boende: uppgifterna får inte spridas. Skyddade boenden visas bara för "
+            "kommunernas system, och varje visning loggas."
+        )
+    )
     updated_at: datetime.datetime
 
 
@@ -158,10 +164,21 @@ class Manager(Schema):
     phone: str
 
 
+class Address(Schema):
+    """Where the home is run (besöksadress): given as personal data is, by the disclosure
+    policy (proposed 4 kap. 3 a § SoF), and logged."""
+
+    withheld: bool
+    street_address: str
+    postal_code: str
+    postal_town: str
+
+
 class FacilityDetail(Facility):
     orientation: str
     summary: str
     manager: Manager | None
+    address: Address | None
     decisions: list[Decision]
     inspections: list[Inspection]
 

@@ -141,9 +141,10 @@ class SearchForm(DescribedFieldsMixin, forms.Form):
     def more_filters_in_use(self) -> bool:
         return any(self.data.get(name) for name in self.MORE_FILTERS)
 
-    def to_search(self) -> FacilitySearch:
+    def to_search(self, *, include_protected: bool) -> FacilitySearch:
         data = self.cleaned_data
         return FacilitySearch(
+            include_protected=include_protected,
             text=data["q"],
             facility_types=tuple(data["typ"]),
             target_groups=tuple(data["malgrupp"]),

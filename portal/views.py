@@ -17,7 +17,13 @@ from django.utils.translation import gettext as _
 
 from access import log
 from access.decorators import requires
-from access.disclosure import manager_facts, provider_facts
+from access.disclosure import (
+    address_facts,
+    manager_facts,
+    may_see_protected_homes,
+    provider_facts,
+    record_protected_views,
+)
 from access.models import AccessEvent
 from access.roles import Permission, has_permission
 from documents import selectors as document_selectors
@@ -33,7 +39,7 @@ from register.codes import (
     TargetGroup,
     marking_for,
 )
-from register.models import Decision, Facility, Inspection, Provider
+from register.models import Decision, Facility, Inspection
 
 
 @requires(Permission.USE_PORTAL)
@@ -42,14 +48,17 @@ def search(request: HttpRequest) -> HttpResponse:
     page = None
     status = 200
     if form.is_valid():
-        results = selectors.SearchResults(form.to_search())
-        page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("sida"))
+        search = form.to_search(include_protected=may_see_protected_homes(request.user))
+        page = Paginator(selectors.SearchResults(search), PAGE_SIZE).get_page(
+            request.GET.get("sida")
+        )
         # A personnummer typed into the search box is not kept in the log for five years.
         log.record(
             request,
             AccessEvent.Action.SEARCH,
             detail=validation.mask_personal_numbers(unquote_plus(request.GET.urlencode())),
         )
+        record_protected_views(request, page.object_list)
     else:
         status = 400
     query = request.GET.copy()
@@ -108,12 +117,15 @@ def _facts_sentence(facility: Facility) -> str:
 @requires(Permission.USE_PORTAL)
 def facility_detail(request: HttpRequest, facility_id: str) -> HttpResponse:
     try:
-        facility = selectors.facility_with_history(facility_id)
+        facility = selectors.facility_with_history(
+            facility_id, include_protected=may_see_protected_homes(request.user)
+        )
     except Facility.DoesNotExist:
         raise Http404(_("Verksamheten finns inte i registret.")) from None
     log.record(
         request, AccessEvent.Action.FACILITY_VIEW, object_type="facility", object_id=facility_id
     )
+    record_protected_views(request, [facility])
     timeline = _timeline(facility)
     _add_document_states(request, [e.item for e in timeline if e.kind == "decision"])
     return render(
@@ -123,6 +135,7 @@ def facility_detail(request: HttpRequest, facility_id: str) -> HttpResponse:
             "facility": facility,
             "provider": provider_facts(facility.provider, request=request),
             "manager": manager_facts(facility, request=request),
+            "address": address_facts(facility, request=request),
             "facts_sentence": _facts_sentence(facility),
             "timeline": timeline,
             "may_request": has_permission(request.user, Permission.REQUEST_DECISIONS),
@@ -136,14 +149,18 @@ def facility_detail(request: HttpRequest, facility_id: str) -> HttpResponse:
 
 @requires(Permission.USE_PORTAL)
 def provider_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+    include_protected = may_see_protected_homes(request.user)
     try:
-        provider = get_object_or_404(Provider, public_id=public_id)
+        provider = get_object_or_404(
+            selectors.providers_for(include_protected=include_protected), public_id=public_id
+        )
     except ValidationError:  # not a UUID
         raise Http404 from None
-    facilities = list(selectors.provider_facilities(provider))
+    facilities = list(selectors.provider_facilities(provider, include_protected=include_protected))
     log.record(
         request, AccessEvent.Action.PROVIDER_VIEW, object_type="provider", object_id=public_id
     )
+    record_protected_views(request, facilities)
     return render(
         request,
         "portal/provider.html",

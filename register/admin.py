@@ -118,6 +118,7 @@ class FacilityAdmin(RegisterAdmin):
         "status",
         "provider__ownership",
         "gender",
+        "protected_by_ivo",
         ("municipality__county", admin.RelatedOnlyFieldListFilter),
     ]
     search_fields = ["facility_id", "name", "provider__name", "provider__organisation_number"]
@@ -129,7 +130,16 @@ class FacilityAdmin(RegisterAdmin):
         (_("Plats"), {"fields": ["municipality", "street_address", "postal_code", "postal_town"]}),
         (
             _("Målgrupp och platser"),
-            {"fields": ["target_groups", "age_from", "age_to", "gender", "places"]},
+            {
+                "fields": [
+                    "target_groups",
+                    "age_from",
+                    "age_to",
+                    "gender",
+                    "places",
+                    "protected_by_ivo",
+                ]
+            },
         ),
         (_("Status"), {"fields": ["status", "status_date", "start_date", "end_date"]}),
         (_("Texter"), {"fields": ["orientation", "summary"]}),

@@ -16,8 +16,13 @@ class FacilityType(models.TextChoices):
     SARSKILT_UNGDOMSHEM = "sarskilt_ungdomshem", _("Särskilt ungdomshem (SiS, 12 § LVU)")
 
 
-# 3 kap. 19 § SoF: HVB and stödboenden for children are inspected at least once a year.
-TYPES_WITH_YEARLY_INSPECTION = (FacilityType.HVB, FacilityType.STODBOENDE)
+# 3 kap. 19 § SoF: HVB are inspected at least once a year, and stödboenden for children; SiS's
+# särskilda ungdomshem are HVB (12 § LVU), so the same rule holds for them.
+TYPES_WITH_YEARLY_INSPECTION = (
+    FacilityType.HVB,
+    FacilityType.STODBOENDE,
+    FacilityType.SARSKILT_UNGDOMSHEM,
+)
 
 
 class Ownership(models.TextChoices):

@@ -68,6 +68,7 @@ FACILITY_COLUMNS: dict[str, bool] = {  # column → required
     "anmalan_datum": False,
     "inriktning": False,
     "sammanfattning": False,
+    "skyddad": False,
     "forestandare_namn": False,
     "forestandare_personnummer": False,
     "forestandare_epost": False,
@@ -114,6 +115,7 @@ _FACILITY_FIELD_COLUMNS = {
     "end_date": "slutdatum",
     "orientation": "inriktning",
     "summary": "sammanfattning",
+    "protected_by_ivo": "skyddad",
 }
 _PROVIDER_FIELD_COLUMNS = {
     "organisation_number": "organisationsnummer",
@@ -523,6 +525,8 @@ _OPTIONAL_FACILITY_CELLS: dict[str, tuple[str, Callable[[str], Any], Any]] = {
     "slutdatum": ("end_date", validation.iso_date, None),
     "inriktning": ("orientation", validation.public_text, ""),
     "sammanfattning": ("summary", validation.public_text, ""),
+    # IVO's own mark of a protected home (DESIGN.md); the target group skydd marks one too.
+    "skyddad": ("protected_by_ivo", validation.yes_no, False),
 }
 
 

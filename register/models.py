@@ -22,7 +22,7 @@ from register.codes import (
     ReviewArea,
     TargetGroup,
 )
-from register.fields import CodeListField
+from register.fields import CodeListField, holds_code
 
 
 def _in_choices(field: str, choices: type[models.TextChoices], *, blank: bool = False) -> Q:
@@ -72,6 +72,36 @@ class Municipality(models.Model):
         return self.name
 
 
+def protected_condition(prefix: str = "") -> Q:
+    """A protected home (skyddat boende, DESIGN.md): one that takes the target group ``skydd``, or
+    that IVO has marked protected. Derived here, in one place, from the two facts that are stored;
+    ``prefix`` reaches the facility through a relation (``"facilities__"``)."""
+    return Q(**{f"{prefix}protected_by_ivo": True}) | Q(
+        **{f"{prefix}target_groups__contains": holds_code(TargetGroup.SKYDD)}
+    )
+
+
+class FacilityQuerySet(models.QuerySet):
+    def protected(self) -> "FacilityQuerySet":
+        return self.filter(protected_condition())
+
+    def unprotected(self) -> "FacilityQuerySet":
+        return self.exclude(protected_condition())
+
+
+class ProviderQuerySet(models.QuerySet):
+    def shown_to_outsiders(self) -> "ProviderQuerySet":
+        """Providers an outsider may learn of: all but those whose every home is protected (a
+        provider that runs only protected homes exists, for an outsider, only through them)."""
+        return self.exclude(only_protected_homes())
+
+
+def only_protected_homes() -> Q:
+    """A provider with protected homes and no other."""
+    homes = Facility.objects.filter(provider=models.OuterRef("pk"))
+    return Q(models.Exists(homes.protected())) & ~Q(models.Exists(homes.unprotected()))
+
+
 class Provider(TimeStamped):
     """Huvudman / verksamhetsutförare."""
 
@@ -93,6 +123,8 @@ class Provider(TimeStamped):
         help_text=_("Namn och nummer är då personuppgifter och visas bara enligt lag."),
     )
     history = HistoricalRecords(verbose_name=_("historik för huvudman"))
+
+    objects = ProviderQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("huvudman")
@@ -187,6 +219,17 @@ class Facility(TimeStamped):
     end_date = models.DateField(_("slutdatum"), null=True, blank=True)
     orientation = models.TextField(_("inriktning"), blank=True, default="")
     summary = models.TextField(_("sammanfattning"), blank=True, default="")
+    # IVO's own mark, beside the target group skydd (protected_condition). The column is added
+    # by SQL in migration 0008 so that SQLite does not rebuild the table.
+    protected_by_ivo = models.BooleanField(
+        _("skyddat boende"),
+        default=False,
+        help_text=_(
+            "Markerat av IVO som skyddat boende. Ett boende med målgruppen skydd är alltid "
+            "skyddat. Skyddade boenden visas aldrig i öppna data eller för den som inte är "
+            "inloggad, och varje visning loggas."
+        ),
+    )
     # The latest decision and inspection, kept here by register.services.refresh_latest whenever
     # a decision or an inspection is written, so the search sorts and filters on indexed columns
     # instead of a subquery per facility. Derived, never set by hand, not in the history (the
@@ -212,6 +255,7 @@ class Facility(TimeStamped):
     last_inspection_date = models.DateField(
         _("senaste inspektion"), null=True, blank=True, editable=False
     )
+    objects = FacilityQuerySet.as_manager()
     history = HistoricalRecords(
         verbose_name=_("historik för verksamhet"), excluded_fields=LATEST_FIELDS
     )
@@ -328,6 +372,11 @@ class Facility(TimeStamped):
         for field in ("summary", "orientation"):
             with validation.field_errors(field):
                 validation.public_text(getattr(self, field))
+
+    @property
+    def is_protected(self) -> bool:
+        """As protected_condition, for a facility in hand."""
+        return self.protected_by_ivo or TargetGroup.SKYDD in (self.target_groups or ())
 
 
 class Permit(TimeStamped):

@@ -38,6 +38,7 @@ from register.models import (
     Permit,
     Provider,
     Registration,
+    protected_condition,
 )
 
 ORDERINGS = {
@@ -85,6 +86,10 @@ class FacilitySearch:
     min_places: int | None = None
     latest_outcomes: tuple[str, ...] = ()
     ordering: str = "name"  # a key of ORDERINGS
+    # Protected homes only for a viewer the disclosure policy lets see them
+    # (access.disclosure.may_see_protected_homes); left out of the query itself otherwise, so
+    # no count, page or order tells that one exists.
+    include_protected: bool = False
 
 
 def inspection_overdue_cutoff(today: datetime.date | None = None) -> datetime.date:
@@ -157,6 +162,8 @@ def facility_search(
         )
     if search.text.strip():
         conditions &= _text_condition(search.text)
+    if not search.include_protected:
+        conditions &= ~protected_condition()
     queryset = queryset.filter(conditions)
     return queryset.order_by(*ORDERINGS.get(search.ordering, ORDERINGS["name"]))
 
@@ -310,14 +317,18 @@ def _text_condition(text: str) -> Q:
     return condition
 
 
-def facility_with_history(facility_id: str, *, today: datetime.date | None = None) -> Facility:
+def facility_with_history(
+    facility_id: str, *, include_protected: bool = False, today: datetime.date | None = None
+) -> Facility:
     """One facility with its marking, its provider and place, and its whole supervision history
     (decisions and inspections newest first, permits, registrations): a fixed number of queries.
-    Raises ``Facility.DoesNotExist``."""
+    Raises ``Facility.DoesNotExist``, also for a protected home without ``include_protected``
+    (the same answer as for a home that does not exist)."""
+    facilities = Facility.objects.filter(facility_id=facility_id.upper())
+    if not include_protected:
+        facilities = facilities.unprotected()
     return (
-        facilities_with_marking(
-            Facility.objects.filter(facility_id=facility_id.upper()), today=today
-        )
+        facilities_with_marking(facilities, today=today)
         .prefetch_related(
             Prefetch("decisions", queryset=Decision.objects.order_by("-decision_date", "-id")),
             Prefetch("inspections", queryset=Inspection.objects.order_by("-start_date", "-id")),
@@ -331,9 +342,17 @@ def facility_with_history(facility_id: str, *, today: datetime.date | None = Non
 
 
 def provider_facilities(
-    provider: Provider, *, today: datetime.date | None = None
+    provider: Provider, *, include_protected: bool = False, today: datetime.date | None = None
 ) -> QuerySet[Facility]:
-    """All facilities of one provider, active and closed, with their markings: one query."""
-    return facilities_with_marking(provider.facilities.all(), today=today).order_by(
-        Lower("name"), "facility_id"
-    )
+    """All facilities of one provider, active and closed, with their markings: one query.
+    Protected homes only with ``include_protected``."""
+    facilities = provider.facilities.all()
+    if not include_protected:
+        facilities = facilities.unprotected()
+    return facilities_with_marking(facilities, today=today).order_by(Lower("name"), "facility_id")
+
+
+def providers_for(*, include_protected: bool) -> QuerySet[Provider]:
+    """The providers a viewer may learn of: without ``include_protected``, none whose every home
+    is protected."""
+    return Provider.objects.all() if include_protected else Provider.objects.shown_to_outsiders()

@@ -251,7 +251,7 @@ def test_inspection_overdue__hvb_and_stodboende_without_inspection_in_twelve_mon
         "STALE": True,
         "NEVER": True,
         "NEW": False,  # opened less than a year ago: not yet due
-        "SIS": False,  # 3 kap. 19 § SoF covers HVB and stödboenden
+        "SIS": True,  # särskilda ungdomshem are HVB (12 § LVU): 3 kap. 19 § SoF holds
         "CLOSED": False,
     }
 

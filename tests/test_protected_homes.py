@@ -1,0 +1,345 @@
+"""Protected homes (skyddade boenden, DESIGN.md): never shown to an outsider — open data, the
+keyless API, the DCAT catalogue — in any way that tells they exist; shown to signed-in users and
+municipalities' systems, every view logged.
+
+The outsider's view of every channel is read before the protected homes are written and again
+after, and compared byte for byte: totals, page lengths, sort positions, a provider's list of homes,
+errors and the changes feed included."""
+
+import datetime
+import io
+import json
+
+import pytest
+from openpyxl import load_workbook
+
+from access.models import AccessEvent
+from access.roles import Role
+from api.opendata import DATASETS, FORMATS
+from register import services
+from register.codes import Outcome, TargetGroup
+from register.models import Facility
+from tests.api_support import api_client_with_token, bearer, body, get_json
+from tests.factories import (
+    DecisionFactory,
+    FacilityFactory,
+    InspectionFactory,
+    ProviderFactory,
+    make_user,
+    sign_in,
+)
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("roomy_rate_limit")]
+
+ALL = "status=aktiv&status=nedlagd&status=aterkallad&status=forbud"
+
+
+@pytest.fixture
+def register():
+    """A small register of public homes: two providers, homes in two län, decisions and
+    inspections, names that sort around the protected ones."""
+    shared = ProviderFactory(name="Delad Omsorg AB")
+    other = ProviderFactory(name="Annan Omsorg AB")
+    homes = [
+        FacilityFactory(facility_id="P-1", name="Almgården", provider=shared),
+        FacilityFactory(facility_id="P-2", name="Dungen", provider=shared),
+        FacilityFactory(
+            facility_id="P-3",
+            name="Ekbacken",
+            provider=other,
+            municipality_id="0180",
+            target_groups=[TargetGroup.HEDERSRELATERAT],
+        ),
+        FacilityFactory(facility_id="P-4", name="Granen", provider=other),
+    ]
+    for number, home in enumerate(homes):
+        DecisionFactory(
+            facility=home,
+            diarienummer=f"3.2.2-{100 + number}/2024",
+            decision_date=datetime.date(2024, 3, 1 + number),
+            outcome=Outcome.BRISTER,
+        )
+        InspectionFactory(facility=home, diarienummer=f"3.2.2-{200 + number}/2024")
+    return {"shared": shared, "other": other}
+
+
+def add_protected_homes(register, *, provider_id=None) -> dict:
+    """One home with the target group skydd at a provider with public homes, sorting between
+    them; one marked by IVO alone at a provider that runs nothing else; both with history."""
+    by_target_group = FacilityFactory(
+        facility_id="S-1",
+        name="Björken",  # between Almgården and Dungen
+        provider=register["shared"],
+        target_groups=[TargetGroup.SKYDD, TargetGroup.HEDERSRELATERAT],
+        gender="flickor",
+        street_address="Hemliga vägen 1",
+    )
+    only_provider = ProviderFactory(
+        name="Skyddsstiftelsen Trygga Händer", **({"public_id": provider_id} if provider_id else {})
+    )
+    by_mark = FacilityFactory(
+        facility_id="S-2",
+        name="Ängsbo",
+        provider=only_provider,
+        municipality_id="0180",
+        protected_by_ivo=True,
+    )
+    for number, home in enumerate((by_target_group, by_mark)):
+        DecisionFactory(
+            facility=home,
+            diarienummer=f"3.2.2-{900 + number}/2025",
+            decision_date=datetime.date(2025, 1, 1),
+            outcome=Outcome.FORELAGGANDE_VITE,
+        )
+        InspectionFactory(facility=home, diarienummer=f"3.2.2-{950 + number}/2025")
+    return {"homes": [by_target_group, by_mark], "only_provider": only_provider}
+
+
+def outsider_view(client, register, hidden_provider_id: str) -> dict[str, bytes]:
+    """Everything an outsider can read, by URL: the keyless API, open data, the catalogue."""
+    urls = [
+        "/api/v1/facilities",
+        f"/api/v1/facilities?{ALL}&limit=1000",
+        "/api/v1/facilities?limit=1&offset=1",  # a page's length and a sort position
+        "/api/v1/facilities?limit=2&offset=0&sort=municipality",
+        "/api/v1/facilities?sort=latest_decision",
+        "/api/v1/facilities?text=Björken",
+        "/api/v1/facilities?text=%C3%84NGSBO",
+        "/api/v1/facilities?text=Skyddsstiftelsen",
+        "/api/v1/facilities?target_group=skydd",
+        "/api/v1/facilities?county=01&gender=flickor",
+        "/api/v1/facilities?latest_outcome=forelaggande_vite",
+        "/api/v1/facilities/S-1",  # the same 404 as for a home that does not exist
+        "/api/v1/facilities/S-2",
+        "/api/v1/facilities/P-1",
+        "/api/v1/providers",
+        "/api/v1/providers?limit=1&offset=2",
+        f"/api/v1/providers/{register['shared'].public_id}",  # its list of homes
+        f"/api/v1/providers/{hidden_provider_id}",
+        "/api/v1/decisions",
+        "/api/v1/decisions?facility_id=S-1",
+        "/api/v1/decisions?diarienummer=3.2.2-900/2025",
+        "/api/v1/decisions?outcome=forelaggande_vite",
+        "/api/v1/decisions?limit=1&offset=0",
+        "/api/v1/inspections",
+        "/api/v1/inspections?facility_id=S-2",
+        "/api/v1/changes",
+        "/api/v1/changes?limit=3",
+        "/oppna-data/",
+        "/datasets/dcat",
+    ]
+    urls += [
+        f"/oppna-data/{slug}.{form}" for slug in DATASETS for form in FORMATS if form != "xlsx"
+    ]
+    view = {}
+    for url in urls:
+        response = client.get(url)
+        head = f"{response.status_code}\n{response.get('ETag', '')}\n"
+        view[url] = head.encode() + body(response)
+    for slug in DATASETS:  # a workbook's bytes hold the time it was written: compare its cells
+        response = client.get(f"/oppna-data/{slug}.xlsx")
+        sheet = load_workbook(io.BytesIO(body(response)), read_only=True).active
+        view[f"{slug}.xlsx"] = json.dumps([list(row) for row in sheet.values], default=str).encode()
+    return view
+
+
+def test_outsider_view__byte_for_byte_the_same_with_protected_homes_present_and_absent(
+    client, register
+):
+    hidden_provider = ProviderFactory.build()  # its id, before it exists
+    before = outsider_view(client, register, str(hidden_provider.public_id))
+    add_protected_homes(register, provider_id=hidden_provider.public_id)
+    after = outsider_view(client, register, str(hidden_provider.public_id))
+
+    assert after.keys() == before.keys()
+    differing = [url for url in before if before[url] != after[url]]
+    assert differing == []
+    # What was compared holds what it should: the public homes, and a 404 for the protected one.
+    assert "Almgården".encode() in after["/api/v1/facilities"]
+    assert json.loads(after["/api/v1/facilities"].split(b"\n", 2)[2])["total"] == 4
+    assert after["/api/v1/facilities/S-1"].startswith(b"404\n")
+    assert after[f"/api/v1/providers/{hidden_provider.public_id}"].startswith(b"404\n")
+    # Nowhere but an error repeating the URL asked for.
+    for text in ("S-1", "S-2", "Björken", "Ängsbo", "Skyddsstiftelsen", "Hemliga"):
+        found = [url for url, content in after.items() if text.encode() in content]
+        assert [url for url in found if text not in url] == [], text
+
+
+def test_outsider_view__a_protected_home_answers_as_one_that_does_not_exist(client, register):
+    add_protected_homes(register)
+    protected = client.get("/api/v1/facilities/S-1")
+    missing = client.get("/api/v1/facilities/S-9")
+    assert protected.status_code == missing.status_code == 404
+    assert protected.content == missing.content.replace(b"S-9", b"S-1")
+
+
+def test_changes_feed__a_protected_home_at_a_shared_provider_writes_no_provider_event(register):
+    """The triggers: a provider event would tell an outsider that one of its homes changed."""
+    from api.models import ChangeEvent
+
+    last = ChangeEvent.objects.order_by("-id").first().id
+    added = add_protected_homes(register)
+    home = Facility.objects.get(pk=added["homes"][0].pk)
+    home.places = 9
+    services.facility_save(facility=home)
+    events = ChangeEvent.objects.filter(id__gt=last)
+    shared = str(register["shared"].public_id)
+    assert not events.filter(resource="provider", resource_id=shared).exists()
+    # A change of a public home of the same provider still marks the provider changed.
+    public_home = Facility.objects.get(facility_id="P-1")
+    public_home.places = 8
+    services.facility_save(facility=public_home)
+    assert events.filter(resource="provider", resource_id=shared).exists()
+
+
+def test_municipal_system__sees_protected_homes_and_every_view_is_logged(client, register):
+    add_protected_homes(register)
+    _client, token = api_client_with_token("0880")
+    headers = bearer(token)
+
+    search = get_json(client, "/api/v1/facilities?target_group=skydd", **headers)
+    assert [item["facility_id"] for item in search["items"]] == ["S-1"]
+    assert search["items"][0]["protected"] is True
+    detail = get_json(client, "/api/v1/facilities/S-2", **headers)
+    assert detail["protected"] is True
+    provider = get_json(client, f"/api/v1/providers/{register['shared'].public_id}", **headers)
+    assert [home["facility_id"] for home in provider["facilities"]] == ["P-1", "S-1", "P-2"]
+    decisions = get_json(client, "/api/v1/decisions?facility_id=S-1", **headers)
+    assert [d["diarienummer"] for d in decisions["items"]] == ["3.2.2-900/2025"]
+
+    logged = list(
+        AccessEvent.objects.filter(action=AccessEvent.Action.PROTECTED_VIEW)
+        .order_by("id")
+        .values_list("role", "municipality_code", "object_id")
+    )
+    system = (Role.MUNICIPAL_SYSTEM, "0880")
+    assert logged == [(*system, "S-1"), (*system, "S-2"), (*system, "S-1"), (*system, "S-1")]
+
+
+def test_keyless_reads__log_no_protected_view(client, register):
+    add_protected_homes(register)
+    client.get("/api/v1/facilities?target_group=skydd")
+    client.get("/api/v1/facilities/S-1")
+    assert not AccessEvent.objects.filter(action=AccessEvent.Action.PROTECTED_VIEW).exists()
+
+
+def test_portal__municipal_user_sees_protected_homes_marked_and_logged(client, register):
+    add_protected_homes(register)
+    user = make_user(Role.MUNICIPAL_USER, municipality="0880")
+    sign_in(client, user)
+
+    search = client.get("/?malgrupp=skydd")
+    assert "Björken" in search.content.decode()
+    assert "Skyddat boende – sprid inte uppgifterna" in search.content.decode()
+    page = client.get("/verksamhet/S-2/")
+    assert page.status_code == 200
+    assert "Skyddat boende. Uppgifterna visas bara" in page.content.decode()
+    provider = client.get(f"/huvudman/{register['shared'].public_id}/")
+    assert "Björken" in provider.content.decode()
+
+    logged = list(
+        AccessEvent.objects.filter(action=AccessEvent.Action.PROTECTED_VIEW)
+        .order_by("id")
+        .values_list("username", "object_id")
+    )
+    assert logged == [(user.username, "S-1"), (user.username, "S-2"), (user.username, "S-1")]
+
+
+def test_import__skyddad_marks_a_home_protected(tmp_path, register):
+    from register.imports import import_facilities
+
+    path = tmp_path / "verksamheter.csv"
+    header = (
+        "verksamhetsid;verksamhet;verksamhetstyp;organisationsnummer;huvudman;regi;kommunkod;"
+        "antal_platser;status;skyddad\n"
+    )
+    provider = register["other"]
+    row = f"X-1;Lönnen;hvb;{provider.organisation_number};{provider.name};enskild;0880;4;aktiv;"
+    path.write_text(header + row + "ja\n", encoding="utf-8")
+    import_facilities(path)
+    assert Facility.objects.get(facility_id="X-1").protected_by_ivo is True
+    assert Facility.objects.unprotected().filter(facility_id="X-1").count() == 0
+
+
+def test_import__skyddad_refuses_anything_but_ja_or_nej_and_writes_nothing(tmp_path, register):
+    from register.imports import ImportFailed, import_facilities
+
+    path = tmp_path / "verksamheter.csv"
+    provider = register["other"]
+    path.write_text(
+        "verksamhetsid;verksamhet;verksamhetstyp;organisationsnummer;huvudman;regi;kommunkod;"
+        "antal_platser;status;skyddad\n"
+        f"X-1;Lönnen;hvb;{provider.organisation_number};{provider.name};enskild;0880;4;aktiv;kanske\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ImportFailed) as failure:
+        import_facilities(path)
+    assert [str(error) for error in failure.value.errors] == [
+        "rad 2, kolumn skyddad: ska vara ja eller nej"
+    ]
+    assert not Facility.objects.filter(facility_id="X-1").exists()
+
+
+# 3 a § (proposed): where the home is run, to municipal users only with PERSONAL_DATA_DISCLOSURE.
+
+
+@pytest.fixture
+def home_with_address(db):
+    return FacilityFactory(
+        facility_id="A-1", street_address="Storgatan 12", postal_code="39231", postal_town="Kalmar"
+    )
+
+
+def address_views() -> list[tuple]:
+    return list(
+        AccessEvent.objects.filter(action=AccessEvent.Action.PERSONAL_DATA_VIEW)
+        .order_by("id")
+        .values_list("role", "object_id", "fields")
+    )
+
+
+ADDRESS_FIELDS = "facility.street_address,facility.postal_code,facility.postal_town"
+
+
+@pytest.mark.parametrize("disclosure", [False, True], ids=["av", "på"])
+def test_address__shown_to_municipal_users_only_with_disclosure_and_logged(
+    client, settings, home_with_address, disclosure
+):
+    settings.PERSONAL_DATA_DISCLOSURE = disclosure
+    user = make_user(Role.MUNICIPAL_USER, municipality="0880")
+    sign_in(client, user)
+    page = client.get("/verksamhet/A-1/").content.decode()
+    _client, token = api_client_with_token("0880")
+    api = get_json(client, "/api/v1/facilities/A-1", **bearer(token))
+
+    if disclosure:
+        assert "Storgatan 12" in page and "39231 Kalmar" in page
+        assert api["address"] == {
+            "withheld": False,
+            "street_address": "Storgatan 12",
+            "postal_code": "39231",
+            "postal_town": "Kalmar",
+        }
+        assert address_views() == [
+            (Role.MUNICIPAL_USER, "A-1", ADDRESS_FIELDS),
+            (Role.MUNICIPAL_SYSTEM, "A-1", ADDRESS_FIELDS),
+        ]
+    else:
+        assert "Storgatan" not in page and "39231" not in page
+        assert "Var verksamheten bedrivs visas inte." in page
+        assert api["address"] == {
+            "withheld": True,
+            "street_address": "",
+            "postal_code": "",
+            "postal_town": "",
+        }
+        assert address_views() == []
+
+
+def test_address__never_to_an_outsider_even_with_disclosure(client, settings, home_with_address):
+    settings.PERSONAL_DATA_DISCLOSURE = True
+    response = client.get("/api/v1/facilities/A-1")
+    assert b"Storgatan" not in response.content
+    assert json.loads(response.content)["address"]["withheld"] is True
+    for slug in DATASETS:
+        assert b"Storgatan" not in body(client.get(f"/oppna-data/{slug}.csv"))
