@@ -151,3 +151,36 @@ def test_content_security_policy__no_violation_on_any_portal_page(page, register
     # The error summary got focus from site.js: the script ran under the policy.
     page.goto("/?alder=femton")
     expect(page.locator("#error-summary")).to_be_focused()
+
+
+@pytest.fixture
+def protected_home(register_data):
+    """A protected home with its visiting address, beside the worker's search."""
+    return FacilityFactory(
+        facility_id="S-1",
+        name="Skyddsgården",
+        municipality=Municipality.objects.get(code="0880"),
+        target_groups=["skydd", "hedersrelaterat"],
+        gender="flickor",
+        street_address="Hemliga vägen 1",
+        postal_code="39231",
+        postal_town="Kalmar",
+    )
+
+
+@pytest.mark.parametrize("width", [1280, 375], ids=["desktop", "phone"])
+def test_protected_home__marked_in_search_and_page_with_address_no_axe_violations(
+    page, protected_home, settings, width
+):
+    settings.PERSONAL_DATA_DISCLOSURE = True
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto("/?malgrupp=skydd")
+    hit = page.locator(".result", has_text="Skyddsgården")
+    expect(hit).to_contain_text("Skyddat boende – sprid inte uppgifterna")
+    _assert_no_axe_violations(page)
+
+    hit.get_by_role("link", name="Skyddsgården").click()
+    expect(page.locator(".notice--protected")).to_contain_text("varje visning loggas")
+    expect(page.locator(".facts")).to_contain_text("Hemliga vägen 1")
+    _assert_no_axe_violations(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
