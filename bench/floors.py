@@ -39,7 +39,8 @@ _local = threading.local()
 def sqlite_application(environ, start_response):
     connection = getattr(_local, "connection", None)
     if connection is None:
-        # SQLite's own lower(), as Django's connection has it (an index is built on it).
+        # A plain connection: the search's SQL calls no function of the application's (names
+        # are matched and sorted on name_key, which the application writes).
         connection = _local.connection = sqlite3.connect(os.environ["BENCH_DB"])
     path = environ["PATH_INFO"]
     sql, params = _params(path, parse_qs(environ.get("QUERY_STRING", "")))

@@ -20,7 +20,14 @@ class RegisterConfig(AppConfig):
 def _unicode_case_folding_for_sqlite(sender, connection, **kwargs) -> None:
     """SQLite's built-in lower() and upper() fold ASCII only, so "Ängen" would not match "ängen".
 
-    Overriding them with Python's makes Django's Lower/Upper behave as on PostgreSQL.
+    Overriding them with Python's makes Django's Lower/Upper behave as on PostgreSQL (in a UTF-8
+    locale) in this connection. Nothing the application runs depends on it any more: the search
+    matches and sorts names on name_key, which the application writes (register.models
+    .name_key_of), because an index on lower(name) keeps what lower() gave when it was built,
+    and a restore from a dump or a REINDEX without this function builds it with SQLite's own.
+    Kept so that a Lower()/Upper() in an ad hoc query or the shell agrees with PostgreSQL; the
+    triggers' lower() (data version, API changes) folds hex digits, the same either way. Never
+    index Lower()/Upper(): tests/test_name_key.py refuses such an index.
     """
     if connection.vendor == "sqlite":
         raw = connection.connection

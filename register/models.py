@@ -4,7 +4,6 @@ import uuid
 
 from django.db import models
 from django.db.models import F, Func, Q
-from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -23,6 +22,25 @@ from register.codes import (
     TargetGroup,
 )
 from register.fields import CodeListField, holds_code
+
+
+def name_key_of(name: str) -> str:
+    """What the search compares and sorts a name by: Python's ``str.lower()``, the one
+    normalisation of names (``Facility.name_key``, ``Provider.name_key``, the search's text).
+
+    The application writes it, so no database's lower() decides what a search finds: SQLite's
+    folds ASCII only, and so does PostgreSQL's under a "C" LC_CTYPE, and an index on lower(name)
+    holds whatever lower() built it (a database rebuilt from a dump, or reindexed by a tool
+    without the application's function, found "Ängsbo" under "Ängsbo"). Not ``casefold()``: it
+    gives what ``Lower()`` gave before, so the order users see is unchanged ("Straße" stays
+    "straße"; casefold would make it "strasse" and move it). Migration 0008 wrote it for the
+    rows already there with this same rule: change it and write a migration that rewrites them.
+    """
+    return name.lower()
+
+
+# lower() may lengthen a name ("İ" becomes two characters): room for that.
+NAME_KEY_MAX_LENGTH = 400
 
 
 def _in_choices(field: str, choices: type[models.TextChoices], *, blank: bool = False) -> Q:
@@ -116,13 +134,26 @@ class Provider(TimeStamped):
         ),
     )
     name = models.CharField(_("namn"), max_length=200)
+    # name_key_of(name), written by clean() (so by every service) and register_bulk_create: the
+    # search reads it. NULL only for a row written around the application (none should be):
+    # added to the table without rebuilding it on SQLite (the API's change triggers name it).
+    name_key = models.CharField(  # noqa: DJ001
+        _("namn för sökning"),
+        max_length=NAME_KEY_MAX_LENGTH,
+        null=True,
+        blank=True,
+        editable=False,
+    )
     ownership = models.CharField(_("regi"), max_length=10, choices=Ownership.choices)
     is_sole_trader = models.BooleanField(
         _("enskild näringsidkare"),
         default=False,
         help_text=_("Namn och nummer är då personuppgifter och visas bara enligt lag."),
     )
-    history = HistoricalRecords(verbose_name=_("historik för huvudman"))
+    # name_key is derived from the name: the history keeps the name.
+    history = HistoricalRecords(
+        verbose_name=_("historik för huvudman"), excluded_fields=["name_key"]
+    )
 
     objects = ProviderQuerySet.as_manager()
 
@@ -151,6 +182,7 @@ class Provider(TimeStamped):
         return self.name
 
     def clean(self) -> None:
+        self.name_key = name_key_of(self.name)
         with validation.field_errors("organisation_number"):
             self.organisation_number = validation.organisation_number(
                 self.organisation_number, sole_trader=self.is_sole_trader
@@ -187,6 +219,17 @@ class Facility(TimeStamped):
         help_text=_("Registrets stabila id: bokstäver, siffror och bindestreck."),
     )
     name = models.CharField(_("namn"), max_length=200)
+    # name_key_of(name): what the search matches and sorts on (facility_status_name_idx,
+    # facility_status_latest_idx), written by clean() (so by every service) and
+    # register_bulk_create, never by the database. NULL only for a row written around the
+    # application: added without rebuilding the table on SQLite (the API's change triggers).
+    name_key = models.CharField(  # noqa: DJ001
+        _("namn för sökning"),
+        max_length=NAME_KEY_MAX_LENGTH,
+        null=True,
+        blank=True,
+        editable=False,
+    )
     facility_type = models.CharField(
         _("verksamhetstyp"), max_length=24, choices=FacilityType.choices
     )
@@ -257,7 +300,7 @@ class Facility(TimeStamped):
     )
     objects = FacilityQuerySet.as_manager()
     history = HistoricalRecords(
-        verbose_name=_("historik för verksamhet"), excluded_fields=LATEST_FIELDS
+        verbose_name=_("historik för verksamhet"), excluded_fields=[*LATEST_FIELDS, "name_key"]
     )
 
     class Meta:
@@ -335,14 +378,16 @@ class Facility(TimeStamped):
                 name="facility_search_idx",
             ),
             # The default order (name) walked in the index for a status: no sort of every row.
+            # On name_key, not Lower("name"): an index on an expression holds what the
+            # database's lower() gave when it was built (a restore, a REINDEX), not Python's.
             models.Index(
-                F("status"), Lower("name"), F("facility_id"), name="facility_status_name_idx"
+                fields=["status", "name_key", "facility_id"], name="facility_status_name_idx"
             ),
             # The order by latest decision walked the same way (register.selectors.ORDERINGS).
             models.Index(
                 F("status"),
                 DecisionDateOrNever("latest_decision_date").desc(),
-                Lower("name"),
+                F("name_key"),
                 F("facility_id"),
                 name="facility_status_latest_idx",
             ),
@@ -367,6 +412,7 @@ class Facility(TimeStamped):
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
+        self.name_key = name_key_of(self.name)
         with validation.field_errors("facility_id"):
             self.facility_id = validation.facility_id(self.facility_id)
         for field in ("summary", "orientation"):

@@ -24,7 +24,6 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 from register.codes import TYPES_WITH_YEARLY_INSPECTION, AppealStatus, FacilityStatus, Gender
@@ -38,16 +37,19 @@ from register.models import (
     Permit,
     Provider,
     Registration,
+    name_key_of,
     protected_condition,
 )
 
+# Names sort on name_key (Python's lower(), written by the application), never on the database's
+# lower(): an index on lower(name) holds whatever lower() built it (register.models.name_key_of).
 ORDERINGS = {
-    "name": ("name_lower", "facility_id"),
-    "municipality": ("municipality__name", "name_lower", "facility_id"),
+    "name": ("name_key", "facility_id"),
+    "municipality": ("municipality__name", "name_key", "facility_id"),
     # Homes never decided on last, on SQLite and PostgreSQL alike.
     "latest_decision": (
         DecisionDateOrNever("latest_decision_date").desc(),
-        "name_lower",
+        "name_key",
         "facility_id",
     ),
 }
@@ -132,9 +134,7 @@ def facilities_with_marking(
 def facility_search(
     search: FacilitySearch, *, today: datetime.date | None = None
 ) -> QuerySet[Facility]:
-    queryset = facilities_with_marking(today=today).alias(
-        name_lower=Lower("name"), provider_name_lower=Lower("provider__name")
-    )
+    queryset = facilities_with_marking(today=today)
     conditions = Q()
     if search.facility_types:
         conditions &= Q(facility_type__in=search.facility_types)
@@ -239,7 +239,6 @@ class SearchResults:
         """The first ``size`` facilities of the search's status, in its order: an index walk."""
         return (
             Facility.objects.filter(status=self.search.statuses[0])
-            .alias(name_lower=Lower("name"))
             .order_by(*ORDERINGS[self.search.ordering])
             .values("pk")[:size]
         )
@@ -301,11 +300,14 @@ def _text_condition(text: str) -> Q:
 
     A sole trader's name and number are personal data: searching by them must not reveal which
     home a person runs, so they are not searched.
+
+    Names are matched on their name_key, normalised as the text is (name_key_of): neither
+    SQLite's nor PostgreSQL's lower() decides what is found.
     """
-    needle = text.strip().lower()
+    needle = name_key_of(text.strip())
     legal_person = Q(provider__is_sole_trader=False)
-    condition = Q(name_lower__contains=needle)
-    condition |= legal_person & Q(provider_name_lower__contains=needle)
+    condition = Q(name_key__contains=needle)
+    condition |= legal_person & Q(provider__name_key__contains=needle)
     match = _ORGANISATION_NUMBER.match(needle.replace(" ", ""))
     if match:
         number = f"{match.group(1)}-{match.group(2)}"
@@ -349,7 +351,7 @@ def provider_facilities(
     facilities = provider.facilities.all()
     if not include_protected:
         facilities = facilities.unprotected()
-    return facilities_with_marking(facilities, today=today).order_by(Lower("name"), "facility_id")
+    return facilities_with_marking(facilities, today=today).order_by("name_key", "facility_id")
 
 
 def providers_for(*, include_protected: bool) -> QuerySet[Provider]:

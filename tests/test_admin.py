@@ -108,6 +108,24 @@ def test_admin_facility_edit__goes_through_services_and_leaves_history_with_the_
     assert latest.history_change_reason == "Ändrad i registerförvaltningen"
 
 
+def test_admin_add_and_rename__facility_and_provider__name_keys_written(staff_client):
+    from tests.test_name_key import assert_name_keys_written
+
+    data = {"organisation_number": "212000-0746", "name": "ÅSBO KOMMUN", "ownership": "kommunal"}
+    assert staff_client.post("/admin/register/provider/add/", data).status_code == 302
+    facility = FacilityFactory(name="Ängen", provider=Provider.objects.get())
+    url = f"/admin/register/facility/{facility.pk}/change/"
+    data = form_data(staff_client.get(url))
+    data["name"] = "ÖSTRA ÄNGEN"
+
+    response = staff_client.post(url, data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert Facility.objects.get(pk=facility.pk).name_key == "östra ängen"
+    assert Provider.objects.get().name_key == "åsbo kommun"
+    assert_name_keys_written()
+
+
 def test_admin_facility_history_page_lists_the_changes(staff_client):
     facility = FacilityFactory()
     response = staff_client.get(f"/admin/register/facility/{facility.pk}/history/")

@@ -159,8 +159,11 @@ def test_search_and_facility__a_write_past_the_services_shows_at_once(client, ho
     assert get_json(client, "/api/v1/facilities/K0880-001", **caller)["places"] == home.places
 
     with connection.cursor() as cursor:
+        # A write past the application writes the name's key too (register.models.name_key_of).
         cursor.execute(
-            "UPDATE register_facility SET name = 'Aspen', places = 99 WHERE id = %s", [home.pk]
+            "UPDATE register_facility SET name = 'Aspen', name_key = 'aspen', places = 99 "
+            "WHERE id = %s",
+            [home.pk],
         )
         cursor.execute(
             "UPDATE register_municipality SET name = 'Kalmar kommun' WHERE code = '0880'"

@@ -147,6 +147,20 @@ def test_import_facilities__changed_row__updates_and_keeps_before_and_after(exam
     assert [change.field for change in newest.diff_against(earlier).changes] == ["places"]
 
 
+def test_import_facilities__new_and_renamed__name_keys_written(example, tmp_path):
+    from tests.test_name_key import assert_name_keys_written
+
+    renamed = FACILITY_EXAMPLE.replace("Exempelgården HVB", "ÄNGSBO HVB").replace(
+        "Kalmar kommun", "KALMAR KOMMUN ÖSTRA"
+    )
+
+    run("import_facilities", write(tmp_path, renamed, "namn.csv"))
+
+    facility = Facility.objects.select_related("provider").get(facility_id="K0880-001")
+    assert (facility.name_key, facility.provider.name_key) == ("ängsbo hvb", "kalmar kommun östra")
+    assert_name_keys_written()
+
+
 def test_import_facilities__user_option__names_who_imported_in_history(tmp_path, registrator):
     run("import_facilities", write(tmp_path, FACILITY_EXAMPLE), "--user", "registrator")
 

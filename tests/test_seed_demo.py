@@ -132,6 +132,12 @@ def test_seed_demo__every_row_passes_full_clean(seeded):
             row.full_clean()
 
 
+def test_seed_demo__name_keys_written(seeded):
+    from tests.test_name_key import assert_name_keys_written
+
+    assert_name_keys_written()
+
+
 def test_seed_demo__managers_are_fictional_in_the_test_ranges(seeded):
     managers = list(Manager.objects.all())
     assert len(managers) >= SMALL
