@@ -132,12 +132,12 @@ _RECORD_INSPECTIONS_AND_DECISIONS = (
     | _model_permissions("register", ("provider", "facility", "permit", "registration"), ["view"])
     | _model_permissions("register", ("inspection", "decision"), ("view", "add", "change"))
 )
-# The IVO administrator: staff accounts (deactivating one; accounts are made by create_ivo_user,
-# and only a superuser changes another's rights: access/admin.py), a lost authenticator
-# removed (a new one is set by the totp_device command), a login lockout lifted.
+# The IVO administrator: staff accounts (their role, deactivating a leaver: access/admin.py;
+# accounts are made by create_ivo_user, passwords and authenticators set by changepassword and
+# totp_device, never in the browser), login lockouts read and lifted. Not the authenticators in
+# the admin: django-otp's pages would show another person's TOTP key.
 _ADMINISTER_STAFF = (
     _model_permissions("auth", ["user"], ("view", "change"))
-    | _model_permissions("otp_totp", ["totpdevice"], ("view", "delete"))
     | _model_permissions("axes", ["accessattempt"], ("view", "delete"))
     | _model_permissions("axes", ("accesslog", "accessfailurelog"), ["view"])
 )
