@@ -163,9 +163,10 @@ class RegisterAdmin(SimpleHistoryAdmin):
         request._back_office_history.logged(request)
 
     def get_historical_record_context_helper(self, request, historical_record):
-        return _HistoryContextHelper(
-            self.model, historical_record, history=request._back_office_history
-        )
+        history = getattr(request, "_back_office_history", None)
+        if history is None:  # not from history_view: mask as its own list of changes would
+            history = disclosure.BackOfficeHistory([historical_record.instance])
+        return _HistoryContextHelper(self.model, historical_record, history=history)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         extra_context = {**(extra_context or {}), "back_office_version": version_id}

@@ -414,6 +414,35 @@ def test_provider_autocomplete__sole_trader_matched_by_name__logged_never_shown(
     assert [row[2:4] for row in disclosures()] == [("provider", str(sole_trader.public_id))]
 
 
+def test_facility_autocomplete__found_by_a_sole_traders_number__logged_never_shown(
+    registrator_client, sole_trader
+):
+    """A decision's form looks up its facility; a facility found by its sole trader's number
+    links the person to the home."""
+    facility = FacilityFactory(provider=sole_trader, name="Solgården")
+    FacilityFactory(name="Annat hem")
+
+    response = registrator_client.get(
+        "/admin/autocomplete/",
+        {
+            "term": "8002022344",
+            "app_label": "register",
+            "model_name": "decision",
+            "field_name": "facility",
+        },
+    )
+
+    assert [result["id"] for result in response.json()["results"]] == [str(facility.pk)]
+    assert "Enskildsson" not in response.content.decode()
+    entry = AccessEvent.objects.get()
+    assert (entry.object_type, entry.object_id, entry.fields) == (
+        "provider",
+        str(sole_trader.public_id),
+        "provider.organisation_number",
+    )
+    assert facility.facility_id in entry.detail
+
+
 def test_sole_trader_became_a_company__old_history_record_still_logged(
     registrator_client, sole_trader
 ):
