@@ -13,6 +13,10 @@ and every time it is given, the access log records who saw which fields of what.
 personnummer is never given here: no placement needs it. Where a home is run (its visiting
 address: 3 a § names "var verksamheten bedrivs") is given by the same rule.
 
+The back office (Django admin, register/admin.py) shows IVO's staff the register as it is stored,
+personnummer included; what it shows of personal data, masked or in full, and the entries for it
+are decided here too (``back_office_*`` below).
+
 Protected homes (skyddade boenden: target group ``skydd`` or IVO's own mark) are shown only to
 viewers who are signed in with a role — municipal users, municipalities' systems and IVO's staff —
 and every one shown is logged. Everyone else (no key, no session: open data, the keyless API, the
@@ -20,11 +24,14 @@ catalogue) is given the register as if they did not exist: the selectors leave t
 query itself, so no count, page or order can tell.
 """
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Case, CharField, F, Q, Value, When
 from django.http import HttpRequest
+from django.utils.text import smart_split, unescape_string_literal
 from django.utils.translation import gettext as _
 
 from access import log
@@ -224,3 +231,178 @@ def public_provider_columns(prefix: str = "provider__") -> dict:
             output_field=CharField(),
         ),
     }
+
+
+# The back office --------------------------------------------------------------------------------
+#
+# IVO's staff keep the register, so they see its personal data; every page that shows any of it
+# writes one entry per record shown, with the fields shown. A list prints a personnummer masked
+# (the record's own page prints it in full, and that view is logged as such): a page of a hundred
+# personnummer is a list no one needs whole.
+
+MASK = "XXXX"
+
+# Per kind of record: its name in the access log and its fields that are personal data, in the
+# order they are logged. A provider's only when it is a sole trader.
+_PERSONAL_FIELDS: dict[type, tuple[str, tuple[str, ...]]] = {
+    Manager: ("manager", ("name", "personal_identity_number", "email", "phone")),
+    Provider: ("provider", ("name", "organisation_number")),
+}
+# Printed masked wherever more than one record is shown (a list, a history of changes).
+_PERSONAL_NUMBERS = frozenset({"personal_identity_number", "organisation_number"})
+
+
+def mask_personal_number(value: str) -> str:
+    """``19800101-1234`` → ``19800101-XXXX``, ``800101-1234`` → ``800101-XXXX``: the date of
+    birth as stored, the last four digits never."""
+    digits = re.sub(r"\D", "", value or "")
+    if not digits:
+        return ""
+    if len(digits) in (10, 12):
+        return f"{digits[:-4]}-{MASK}"
+    return MASK
+
+
+def _personal(record) -> tuple[str, tuple[str, ...]] | None:
+    """The log's name for ``record`` and its personal fields, or None when it holds none."""
+    kind = _PERSONAL_FIELDS.get(type(record))
+    if kind is None:
+        return None
+    if isinstance(record, Provider) and not record.is_sole_trader:
+        return None
+    return kind
+
+
+def _object_id(record) -> str:
+    return str(record.public_id) if isinstance(record, Provider) else str(record.pk)
+
+
+def back_office_list_value(record, field: str) -> str:
+    """What a list in the back office prints of ``record.field``: a personnummer (a manager's,
+    a sole trader's organisationsnummer) masked; anything else as stored."""
+    value = getattr(record, field)
+    kind = _personal(record)
+    if kind is not None and field in _PERSONAL_NUMBERS:
+        return mask_personal_number(value)
+    return value
+
+
+def _log_fields(object_type: str, fields: Iterable[str], *, masked: bool) -> tuple[str, ...]:
+    return tuple(
+        f"{object_type}.{field}.masked"
+        if masked and field in _PERSONAL_NUMBERS
+        else f"{object_type}.{field}"
+        for field in fields
+    )
+
+
+def _record_back_office(request, record, fields: tuple[str, ...], detail) -> None:
+    log.record(
+        request,
+        AccessEvent.Action.PERSONAL_DATA_VIEW,
+        object_type=_PERSONAL_FIELDS[type(record)][0],
+        object_id=_object_id(record),
+        fields=fields,
+        detail=detail,
+    )
+
+
+def back_office_record_viewed(request: HttpRequest, record, *, version=None) -> None:
+    """A record's own page (change form), or one version of it from its history, shows every
+    personal field in full. ``record`` is the record as shown (for a version, that version's
+    instance); a sole trader's older version is logged even if the provider is now a company."""
+    kind = _personal(record)
+    if kind is None:
+        return
+    object_type, fields = kind
+    detail = {"vy": "post"} if version is None else {"vy": "historik", "version": version}
+    _record_back_office(request, record, _log_fields(object_type, fields, masked=False), detail)
+
+
+def back_office_list_viewed(request: HttpRequest, records: Iterable, list_fields) -> None:
+    """A list shows, of each record on the page, ``list_fields`` (personnummer masked): one
+    entry per record that holds personal data."""
+    for record in records:
+        kind = _personal(record)
+        if kind is None:
+            continue
+        object_type, fields = kind
+        shown = [field for field in fields if field in list_fields]
+        if shown:
+            _record_back_office(
+                request, record, _log_fields(object_type, shown, masked=True), {"vy": "lista"}
+            )
+
+
+class BackOfficeHistory:
+    """A record's list of changes in the back office: the old and new value of every field that
+    changed. ``versions`` are the record's versions on the page; when any of them holds personal
+    data (a provider that was a sole trader once counts) its personnummer are printed masked, and
+    ``logged`` writes one entry for the personal fields whose changes were shown, if any."""
+
+    def __init__(self, versions: Iterable):
+        self.record = None
+        self.kind = None
+        for version in versions:
+            kind = _personal(version)
+            if kind is not None:
+                self.record, self.kind = version, kind
+                break
+        self.shown: set[str] = set()
+
+    def value(self, field: str, value):
+        if self.kind is None or field not in self.kind[1]:
+            return value
+        self.shown.add(field)
+        if field in _PERSONAL_NUMBERS and isinstance(value, str):
+            return mask_personal_number(value)
+        return value
+
+    def logged(self, request: HttpRequest) -> None:
+        if self.kind is None or not self.shown:
+            return
+        object_type, fields = self.kind
+        shown = [field for field in fields if field in self.shown]
+        _record_back_office(
+            request, self.record, _log_fields(object_type, shown, masked=True), {"vy": "ändringar"}
+        )
+
+
+def _search_terms(search: str) -> list[str]:
+    terms = []
+    for term in smart_split(search):
+        if term.startswith(('"', "'")) and term[0] == term[-1]:
+            term = unescape_string_literal(term)
+        if term:
+            terms.append(term.casefold())
+    return terms
+
+
+def back_office_search_matched(
+    request: HttpRequest, providers: Iterable[tuple[Provider, str]], search: str
+) -> None:
+    """A search that found a record through a sole trader's name or number tells the searcher
+    that this person is its provider, even where the page then prints neither: one entry per
+    sole trader matched, with the field that matched and the record shown (``providers`` pairs
+    each provider with the record it was found through, e.g. a facility's register id)."""
+    terms = _search_terms(search)
+    if not terms:
+        return
+    # A number typed with 12 digits or without the dash matches as the admin's search does.
+    numbers = [term.replace("-", "")[-10:] for term in terms if re.fullmatch(r"[\d-]+", term)]
+    for provider, found in providers:
+        if not provider.is_sole_trader:
+            continue
+        digits = provider.organisation_number.replace("-", "")
+        matched = []
+        if any(term in provider.name.casefold() for term in terms):
+            matched.append("name")
+        if any(number and number in digits for number in numbers):
+            matched.append("organisation_number")
+        if matched:
+            _record_back_office(
+                request,
+                provider,
+                _log_fields("provider", matched, masked=False),
+                {"vy": "sökträff", "visad": found},
+            )

@@ -1,8 +1,13 @@
 """Roles and what each may do (DESIGN.md, "Who uses it"): checked in one place.
 
 Every view declares the permission it needs with ``access.decorators.requires``; the role
-matrix test walks every URL and fails for a view that declares none.
+matrix test walks every URL and fails for a view that declares none. The back office (Django
+admin) checks Django's model permissions instead (view, add, change, delete per model): each
+role's are in ``ROLE_MODEL_PERMISSIONS`` below, and ``access.backends.RoleBackend`` gives them
+from the account's role at every check, so nothing needs copying when a role is given or changed.
 """
+
+from collections.abc import Iterable
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -91,6 +96,67 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 
+def _model_permissions(
+    app_label: str, model_names: Iterable[str], actions: Iterable[str]
+) -> frozenset[str]:
+    return frozenset(
+        f"{app_label}.{action}_{model_name}" for model_name in model_names for action in actions
+    )
+
+
+# What the back office lets each role do with each model ("app_label.action_model").
+# Reference data (län, kommuner) is read-only for everyone (register/admin.py). The API's clients
+# and keys are checked against MANAGE_API_CLIENTS (api/admin.py), the decision documents and
+# requests, case linking, the allowlists and the access log have pages of their own with the
+# permissions above. No role has any permission on the access log's entries (AccessEvent): it is
+# append-only.
+_READ_REFERENCE_DATA = _model_permissions("register", ("county", "municipality"), ["view"])
+_REGISTER_RECORDS = (
+    "provider",
+    "facility",
+    "permit",
+    "registration",
+    "manager",
+    "inspection",
+    "decision",
+)
+# The registrator keeps the register correct: imports and corrections of every record. Deleting
+# (rare; kept in the history all the same) is the IVO administrator's.
+_KEEP_THE_REGISTER = _READ_REFERENCE_DATA | _model_permissions(
+    "register", _REGISTER_RECORDS, ("view", "add", "change")
+)
+# The case officer records inspections and decisions, on facilities and providers they can read.
+# Managers are not theirs to keep (the portal shows them the current one, logged).
+_RECORD_INSPECTIONS_AND_DECISIONS = (
+    _READ_REFERENCE_DATA
+    | _model_permissions("register", ("provider", "facility", "permit", "registration"), ["view"])
+    | _model_permissions("register", ("inspection", "decision"), ("view", "add", "change"))
+)
+# The IVO administrator: staff accounts (their role, deactivating a leaver: access/admin.py;
+# accounts are made by create_ivo_user, passwords and authenticators set by changepassword and
+# totp_device, never in the browser), login lockouts read and lifted. Not the authenticators in
+# the admin: django-otp's pages would show another person's TOTP key.
+_ADMINISTER_STAFF = (
+    _model_permissions("auth", ["user"], ("view", "change"))
+    | _model_permissions("axes", ["accessattempt"], ("view", "delete"))
+    | _model_permissions("axes", ("accesslog", "accessfailurelog"), ["view"])
+)
+
+ROLE_MODEL_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.MUNICIPAL_USER: frozenset(),
+    Role.MUNICIPAL_ADMIN: frozenset(),
+    Role.IVO_REGISTRATOR: _KEEP_THE_REGISTER,
+    Role.IVO_CASE_OFFICER: _RECORD_INSPECTIONS_AND_DECISIONS,
+    Role.IVO_ADMIN: (
+        _KEEP_THE_REGISTER
+        | _RECORD_INSPECTIONS_AND_DECISIONS
+        | _model_permissions("register", _REGISTER_RECORDS, ["delete"])
+        | _ADMINISTER_STAFF
+    ),
+    Role.MUNICIPAL_SYSTEM: frozenset(),
+}
+
+
 def role_of(user) -> str | None:
     """The user's role, or None for anonymous users and accounts without one.
 
@@ -111,3 +177,9 @@ def role_of(user) -> str | None:
 def has_permission(user, permission: str) -> bool:
     role = role_of(user)
     return role is not None and permission in ROLE_PERMISSIONS.get(role, frozenset())
+
+
+def model_permissions(user) -> frozenset[str]:
+    """The back-office model permissions of the user's role (none without a role, or for an IVO
+    role in a session not verified with the second factor)."""
+    return ROLE_MODEL_PERMISSIONS.get(role_of(user), frozenset())

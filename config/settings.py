@@ -373,6 +373,8 @@ AUTHENTICATION_BACKENDS = [
     # First: a locked-out username and address are refused before any password is checked.
     "axes.backends.AxesStandaloneBackend",
     *globals().get("AUTHENTICATION_BACKENDS", ["django.contrib.auth.backends.ModelBackend"]),
+    # The back office's model permissions, from the role (access/roles.py).
+    "access.backends.RoleBackend",
 ]
 OTP_TOTP_ISSUER = "HVB-registret"
 # Lockout: the pair of username and address, never the address alone (a municipality's or IVO's

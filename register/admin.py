@@ -2,15 +2,25 @@
 
 Every save, revert and delete goes through ``register.services``, so an edit here obeys the same
 rules and leaves the same history (who, when, before, after) as an import.
+
+Personal data (a manager's, a sole trader's) is shown as ``access.disclosure`` decides, and every
+page that shows any of it is logged there: record pages, lists, histories, search matches. This
+module is an interface on the register (docs/architecture.md), so it may import ``access``; the
+register's domain modules never do.
 """
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 
 from django.contrib import admin
+from django.core.paginator import Paginator
 from django.db import models
+from django.db.models import prefetch_related_objects
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
 
+from access import disclosure
 from register import services
 from register.codes import marking_for
 from register.models import (
@@ -40,10 +50,136 @@ _SAVE: dict[type[models.Model], Callable[..., models.Model]] = {
 }
 
 
+def _masked(field: str, description) -> Callable:
+    """A list column printing ``field`` as access.disclosure lets a list print it (a personnummer
+    masked); the field it shows is named for the access log."""
+
+    @admin.display(description=description, ordering=field)
+    def column(record) -> str:
+        return disclosure.back_office_list_value(record, field)
+
+    column.shown_field = field  # type: ignore[attr-defined]
+    return column
+
+
+_PERSONAL_NUMBER_TERM = re.compile(r"^(?:\d{2})?(\d{6})[-+]?(\d{4})$")
+
+
+def _as_stored(search_term: str) -> str:
+    """A personnummer or organisationsnummer typed with 12 digits or without the dash, as the
+    register stores it (NNNNNN-NNNN), so a search for it finds the provider either way."""
+    return " ".join(
+        "{}-{}".format(*match.groups()) if (match := _PERSONAL_NUMBER_TERM.match(term)) else term
+        for term in search_term.split()
+    )
+
+
+class _ShownPaginator(Paginator):
+    """Calls ``shown`` with the records of every page it gives (the admin's autocomplete)."""
+
+    def __init__(self, *args, shown: Callable[[list], None], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.shown = shown
+
+    def page(self, number):
+        page = super().page(number)
+        page.object_list = list(page.object_list)
+        self.shown(page.object_list)
+        return page
+
+
+class _HistoryContextHelper(HistoricalRecordContextHelper):
+    def __init__(self, *args, history: disclosure.BackOfficeHistory, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.history = history
+
+    def prepare_delta_change_value(self, change, value):
+        value = super().prepare_delta_change_value(change, value)
+        return self.history.value(change.field, value)
+
+
 class RegisterAdmin(SimpleHistoryAdmin):
-    """Saves and deletes through the services, with the signed-in user as the actor."""
+    """Saves and deletes through the services, with the signed-in user as the actor; shows and
+    logs personal data through access.disclosure."""
 
     change_reason = _("Ändrad i registerförvaltningen")
+
+    # Personal data: every page that shows a record, a list of them or their history ------------
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        original = (getattr(response, "context_data", None) or {}).get("original")
+        if original is not None:  # the form was shown (not a redirect after saving)
+            disclosure.back_office_record_viewed(request, original)
+        return response
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = (getattr(response, "context_data", None) or {}).get("cl")
+        if changelist is not None:
+            records = list(changelist.result_list)
+            disclosure.back_office_list_viewed(request, records, self._list_fields(request))
+            disclosure.back_office_search_matched(
+                request, self.search_shown(records), changelist.query
+            )
+        return response
+
+    def _list_fields(self, request) -> set[str]:
+        return {
+            getattr(entry, "shown_field", None) if callable(entry) else entry
+            for entry in self.get_list_display(request)
+        } - {None}
+
+    def search_shown(self, records: list) -> Iterable[tuple]:
+        """Pairs of (provider, what was shown) for a search's results: a provider found by a
+        sole trader's name or number is logged even where the page prints neither."""
+        return ()
+
+    def autocomplete_shown(self, records: list) -> Iterable[tuple]:
+        """As ``search_shown``, for the records a form's autocomplete offers."""
+        return self.search_shown(records)
+
+    def get_search_results(self, request, queryset, search_term):
+        return super().get_search_results(request, queryset, _as_stored(search_term))
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        if request.resolver_match and request.resolver_match.url_name == "autocomplete":
+            term = request.GET.get("term", "")
+
+            def shown(records):
+                disclosure.back_office_search_matched(
+                    request, self.autocomplete_shown(records), term
+                )
+
+            return _ShownPaginator(queryset, per_page, orphans, allow_empty_first_page, shown=shown)
+        return super().get_paginator(request, queryset, per_page, orphans, allow_empty_first_page)
+
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        records = list(historical_records)
+        request._back_office_history = disclosure.BackOfficeHistory(
+            record.instance for record in records
+        )
+        super().set_history_delta_changes(request, records, foreign_keys_are_objs)
+        request._back_office_history.logged(request)
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        history = getattr(request, "_back_office_history", None)
+        if history is None:  # not from history_view: mask as its own list of changes would
+            history = disclosure.BackOfficeHistory([historical_record.instance])
+        return _HistoryContextHelper(self.model, historical_record, history=history)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        extra_context = {**(extra_context or {}), "back_office_version": version_id}
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def render_history_view(self, request, template, context, **kwargs):
+        if "back_office_version" in context and context.get("original") is not None:
+            disclosure.back_office_record_viewed(
+                request, context["original"], version=context["back_office_version"]
+            )
+        return super().render_history_view(request, template, context, **kwargs)
+
+    # Writes ---------------------------------------------------------------------------------
 
     def save_model(self, request, obj, form, change):
         if change and form is not None and not form.has_changed():
@@ -89,10 +225,20 @@ class MunicipalityAdmin(ReferenceDataAdmin):
 
 @admin.register(Provider)
 class ProviderAdmin(RegisterAdmin):
-    list_display = ["name", "organisation_number", "ownership", "is_sole_trader"]
+    list_display = [
+        "name",
+        _masked("organisation_number", _("organisationsnummer")),
+        "ownership",
+        "is_sole_trader",
+    ]
     list_filter = ["ownership", "is_sole_trader"]
     search_fields = ["name", "organisation_number"]
     readonly_fields = ["created_at", "updated_at"]
+
+    def autocomplete_shown(self, records):
+        # The list logs its rows itself; a form's choice of provider prints no sole trader's
+        # name (Provider.__str__), but a match by name or number still links the person.
+        return [(provider, str(_("val av huvudman"))) for provider in records]
 
 
 class _FacilityRelatedAdmin(RegisterAdmin):
@@ -124,6 +270,11 @@ class FacilityAdmin(RegisterAdmin):
     search_fields = ["facility_id", "name", "provider__name", "provider__organisation_number"]
     list_select_related = ["municipality", "provider"]
     autocomplete_fields = ["provider", "municipality"]
+
+    def search_shown(self, records):
+        prefetch_related_objects(records, "provider")
+        return [(facility.provider, facility.facility_id) for facility in records]
+
     readonly_fields = ["status_date", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["facility_id", "name", "facility_type", "provider"]}),
@@ -160,7 +311,13 @@ class RegistrationAdmin(_FacilityRelatedAdmin):
 
 @admin.register(Manager)
 class ManagerAdmin(_FacilityRelatedAdmin):
-    list_display = ["__str__", "name", "start_date", "end_date"]
+    list_display = [
+        "__str__",
+        "name",
+        _masked("personal_identity_number", _("personnummer")),
+        "start_date",
+        "end_date",
+    ]
     search_fields = ["name", "facility__name", "facility__facility_id"]
     list_filter = [("end_date", admin.EmptyFieldListFilter)]
 

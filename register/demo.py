@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.db import models, transaction
 from django.dispatch import Signal
 from django.utils import timezone
@@ -103,9 +103,10 @@ class DemoLogin:
 
 
 DEMO_LOGINS = (
-    DemoLogin("ivo.admin", "demo-ivo-admin-2026", "IVO-administratör (superanvändare)"),
+    DemoLogin("ivo.admin", "demo-ivo-admin-2026", "IVO-administratör"),
     DemoLogin("ivo.registrator", "demo-registrator-2026", "IVO-registrator"),
 )
+# The group earlier demo databases gave the registrator; removed by ensure_demo_users.
 REGISTRATOR_GROUP = "IVO registrator"
 
 
@@ -1065,9 +1066,11 @@ def write_demo_data(data: DemoData) -> None:
 def ensure_demo_users() -> list[DemoLogin]:
     """The demo logins: an IVO administrator and an IVO registrator (no delete permission).
 
-    Each signs in with password and a TOTP code (access/staff_views.py). The TOTP key is fixed and
-    public, like the password: the SHA-1 digest of ``hvb-registret-demo-totp:<username>``, which
-    ``seed_demo`` prints in base32 for an authenticator app.
+    Each has its role's permissions and nothing else (access/roles.py gives the back office's
+    from the role; no superuser, no groups). Each signs in with password and a TOTP code
+    (access/staff_views.py). The TOTP key is fixed and public, like the password: the SHA-1
+    digest of ``hvb-registret-demo-totp:<username>``, which ``seed_demo`` prints in base32 for
+    an authenticator app.
     """
     import hashlib
 
@@ -1077,32 +1080,18 @@ def ensure_demo_users() -> list[DemoLogin]:
     from access.roles import Role
 
     user_model = get_user_model()
-    group, _created = Group.objects.get_or_create(name=REGISTRATOR_GROUP)
-    editable = [model._meta.model_name for model in REGISTER_MODELS]
-    permissions = Permission.objects.filter(
-        content_type__app_label="register",
-        codename__in=[
-            f"{action}_{name}" for name in editable for action in ("add", "change", "view")
-        ]
-        + ["view_county", "view_municipality"],
-    )
-    group.permissions.set(permissions)
+    # Demo databases made before the roles carried the back office's permissions.
+    Group.objects.filter(name=REGISTRATOR_GROUP).delete()
     administrator, registrator = DEMO_LOGINS
-    for login, superuser, role in (
-        (administrator, True, Role.IVO_ADMIN),
-        (registrator, False, Role.IVO_REGISTRATOR),
-    ):
+    for login, role in ((administrator, Role.IVO_ADMIN), (registrator, Role.IVO_REGISTRATOR)):
         user, _created = user_model.objects.get_or_create(username=login.username)
         user.is_staff = True
-        user.is_superuser = superuser
+        user.is_superuser = False
         user.is_active = True
         user.set_password(login.password)
         user.save()
-        if superuser:
-            user.groups.clear()
-        else:
-            user.user_permissions.clear()
-            user.groups.set([group])
+        user.groups.clear()
+        user.user_permissions.clear()
         Account.objects.update_or_create(user=user, defaults={"role": role, "municipality": None})
         key = hashlib.sha1(f"hvb-registret-demo-totp:{login.username}".encode()).hexdigest()
         TOTPDevice.objects.filter(user=user).delete()
