@@ -122,6 +122,20 @@ def _insert_sql(connection, *, asynchronous: bool = False) -> str:
     return sql
 
 
+_IP = AccessEvent._meta.get_field("ip")
+_AT = AccessEvent._meta.get_field("at")
+
+
+def _body(values: dict) -> list:
+    """The values as the database will give them back: the address normalised on the way in (an
+    IPv6 address compressed), a naive time made aware as the ORM does; the rest as they are."""
+    body = [values[field.attname] for field in _BODY_FIELDS]
+    body[chain.BODY_COLUMNS.index("ip")] = _IP.get_prep_value(values["ip"])
+    if values["at"].tzinfo is None:
+        body[0] = _AT.get_prep_value(values["at"])
+    return body
+
+
 def _insert(event: AccessEvent, using: str) -> None:
     """One INSERT, committed by itself (autocommit) on the log's own connection, so not undone
     if the request's transaction rolls back. No BEGIN ... COMMIT around it: on SQLite that held
@@ -132,9 +146,7 @@ def _insert(event: AccessEvent, using: str) -> None:
     statement (``_insert_sql``)."""
     connection = connections[using]
     values = {field.attname: field.pre_save(event, True) for field in _FIELDS}
-    digest = chain.body_digest(
-        [field.get_prep_value(values[field.attname]) for field in _BODY_FIELDS]
-    )
+    digest = chain.body_digest(_body(values))
     params = [
         field.get_db_prep_save(values[field.attname], connection)
         for field in _FIELDS
@@ -175,10 +187,10 @@ def append_entries(events: list[AccessEvent], using: str, *, batch_size: int | N
             )
         previous_id, previous_hash = newest[0], newest[1] or ""
         for event in events:
-            body = [field.get_prep_value(field.pre_save(event, True)) for field in _BODY_FIELDS]
+            values = {field.attname: field.pre_save(event, True) for field in _BODY_FIELDS}
             event.pk = previous_id + 1
             event.prev_hash = previous_hash
-            event.hash = chain.link_hash(previous_hash, event.pk, chain.body_digest(body))
+            event.hash = chain.link_hash(previous_hash, event.pk, chain.body_digest(_body(values)))
             previous_id, previous_hash = event.pk, event.hash
         return models.QuerySet.bulk_create(
             AccessEvent.objects.using(using), events, batch_size=batch_size
