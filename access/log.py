@@ -9,10 +9,12 @@ import re
 from collections.abc import Iterable, Mapping
 
 from django.conf import settings
-from django.db import connections
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connections, models, transaction
 from django.http import HttpRequest
 
-from access.models import AccessEvent
+from access import chain
+from access.models import AccessEvent, AccessLogChain
 from access.roles import role_of
 from config.db import execute_prepared
 
@@ -69,25 +71,69 @@ def record(
 
 
 _FIELDS = [field for field in AccessEvent._meta.concrete_fields if not field.primary_key]
+_BODY_FIELDS = [AccessEvent._meta.get_field(name) for name in chain.BODY_COLUMNS]
 _INSERT_SQL: dict[tuple[str, bool], str] = {}  # per database vendor, and commit waiting or not
 
 
 def _insert_sql(connection, *, asynchronous: bool = False) -> str:
+    """One statement that takes the chain's next place and writes the entry (access/chain.py).
+
+    SQLite: the INSERT holds the database's write lock from its start, so the newest entry it
+    reads (or, with none left after pruning, the chain's anchor) is the newest there is; SQLite
+    has no SHA-256, so the hash is the Python function access.chain registers on each
+    connection. PostgreSQL: ``access_log_chain_next`` (migration 0006) takes the advisory lock,
+    then reads the newest entry in a snapshot of its own, and hashes in SQL."""
     sql = _INSERT_SQL.get((connection.vendor, asynchronous))
     if sql is None:
         quote = connection.ops.quote_name
-        sql = "INSERT INTO {table} ({columns}) VALUES ({values})".format(
-            table=quote(AccessEvent._meta.db_table),
-            columns=", ".join(quote(field.column) for field in _FIELDS),
-            values=", ".join("%s" for _ in _FIELDS),
+        event_table = quote(AccessEvent._meta.db_table)
+        body_fields = [field for field in _FIELDS if field.column not in ("prev_hash", "hash")]
+        columns = ", ".join(
+            quote(column)
+            for column in ("id", "prev_hash", "hash", *(f.column for f in body_fields))
         )
-        if connection.features.can_return_columns_from_insert:
-            sql += f" RETURNING {quote(AccessEvent._meta.pk.column)}"
+        if connection.vendor == "postgresql":
+            # Typed: in INSERT ... SELECT an untyped NULL would be text, which inet does not take.
+            values = ", ".join(
+                "%s::" + re.sub(r"\(\d+\)", "", field.db_type(connection)) for field in body_fields
+            )
+            sql = (
+                f"INSERT INTO {event_table} ({columns}) "
+                f"SELECT next.next_id, next.prev_hash, next.hash, {values} "
+                "FROM access_log_chain_next(%s) AS next"
+            )
+        else:
+            values = ", ".join("%s" for _ in body_fields)
+            sql = (
+                f"INSERT INTO {event_table} ({columns}) "
+                "SELECT head.id + 1, head.hash, access_log_link_hash(head.hash, head.id + 1, %s), "
+                f"{values} FROM ("
+                "SELECT COALESCE(newest.id, anchor.anchor_id) AS id, "
+                "COALESCE(newest.hash, anchor.anchor_hash, '') AS hash "
+                f"FROM {quote(AccessLogChain._meta.db_table)} AS anchor LEFT JOIN ("
+                f"SELECT id, hash FROM {event_table} ORDER BY id DESC LIMIT 1"
+                ") AS newest WHERE anchor.id = 1) AS head"
+            )
+        sql += " RETURNING id, prev_hash, hash"
         if asynchronous:
             # Evaluated before the statement's own transaction commits, and for it alone.
             sql += ", set_config('synchronous_commit', 'off', true)"
         _INSERT_SQL[connection.vendor, asynchronous] = sql
     return sql
+
+
+_IP = AccessEvent._meta.get_field("ip")
+_AT = AccessEvent._meta.get_field("at")
+
+
+def _body(values: dict) -> list:
+    """The values as the database will give them back: the address normalised on the way in (an
+    IPv6 address compressed), a naive time made aware as the ORM does; the rest as they are."""
+    body = [values[field.attname] for field in _BODY_FIELDS]
+    body[chain.BODY_COLUMNS.index("ip")] = _IP.get_prep_value(values["ip"])
+    if values["at"].tzinfo is None:
+        body[0] = _AT.get_prep_value(values["at"])
+    return body
 
 
 def _insert(event: AccessEvent, using: str) -> None:
@@ -96,25 +142,56 @@ def _insert(event: AccessEvent, using: str) -> None:
     the log's write lock across three round trips, and the other workers, finding it held, slept
     in SQLite's busy handler (a millisecond at least); under load the log halved the API's
     throughput (bench/api_load.py). Values prepared by the fields as the ORM prepares them: half
-    the cost of ``save()`` per entry."""
+    the cost of ``save()`` per entry. The entry takes its place in the hash chain in the same
+    statement (``_insert_sql``)."""
     connection = connections[using]
-    params = [field.get_db_prep_save(field.pre_save(event, True), connection) for field in _FIELDS]
-    if connection.features.can_return_columns_from_insert:
-        # On PostgreSQL, when the entry is a transaction of its own (autocommit), its commit
-        # need not wait for the WAL's flush (settings.py). Inside a transaction (atomic, or
-        # autocommit turned off) the setting would hold for the register's writes too.
-        asynchronous = (
-            connection.vendor == "postgresql"
-            and settings.ACCESS_LOG_POSTGRESQL_SYNCHRONOUS_COMMIT == "off"
-            and connection.get_autocommit()
-        )
-        sql = _insert_sql(connection, asynchronous=asynchronous)
-        ((event.pk, *_),) = execute_prepared(connection, sql, params)
-    else:
-        with connection.cursor() as cursor:
-            cursor.execute(_insert_sql(connection), params)
-            event.pk = connection.ops.last_insert_id(
-                cursor, AccessEvent._meta.db_table, AccessEvent._meta.pk.column
-            )
+    values = {field.attname: field.pre_save(event, True) for field in _FIELDS}
+    digest = chain.body_digest(_body(values))
+    params = [
+        field.get_db_prep_save(values[field.attname], connection)
+        for field in _FIELDS
+        if field.column not in ("prev_hash", "hash")
+    ]
+    params = [*params, digest] if connection.vendor == "postgresql" else [digest, *params]
+    # On PostgreSQL, when the entry is a transaction of its own (autocommit), its commit need
+    # not wait for the WAL's flush (settings.py). Inside a transaction (atomic, or autocommit
+    # turned off) the setting would hold for the register's writes too.
+    asynchronous = (
+        connection.vendor == "postgresql"
+        and settings.ACCESS_LOG_POSTGRESQL_SYNCHRONOUS_COMMIT == "off"
+        and connection.get_autocommit()
+    )
+    rows = execute_prepared(connection, _insert_sql(connection, asynchronous=asynchronous), params)
+    if not rows:
+        raise ImproperlyConfigured("Åtkomstloggens kedja saknar sitt ankare (migration 0006).")
+    ((event.pk, event.prev_hash, event.hash, *_),) = rows
     event._state.adding = False
     event._state.db = using
+
+
+def append_entries(events: list[AccessEvent], using: str, *, batch_size: int | None = None):
+    """Many entries at once (a generated log, tests): chained in Python, in one transaction
+    that holds the chain's lock, then inserted in bulk with their ids."""
+    connection = connections[using]
+    with transaction.atomic(using=using):
+        # SQLite: an atomic block begins IMMEDIATE (settings), holding the write lock already.
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [chain.ADVISORY_LOCK_KEY])
+        newest = AccessEvent.objects.using(using).order_by("-id").values_list("id", "hash").first()
+        if newest is None:
+            newest = (
+                AccessLogChain.objects.using(using)
+                .values_list("anchor_id", "anchor_hash")
+                .get(pk=1)
+            )
+        previous_id, previous_hash = newest[0], newest[1] or ""
+        for event in events:
+            values = {field.attname: field.pre_save(event, True) for field in _BODY_FIELDS}
+            event.pk = previous_id + 1
+            event.prev_hash = previous_hash
+            event.hash = chain.link_hash(previous_hash, event.pk, chain.body_digest(_body(values)))
+            previous_id, previous_hash = event.pk, event.hash
+        return models.QuerySet.bulk_create(
+            AccessEvent.objects.using(using), events, batch_size=batch_size
+        )

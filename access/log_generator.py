@@ -220,6 +220,7 @@ def generate_access_log(
             events.add(planted, _moment(rng, day, 9.0, 16.0), action, facility, ip)
         planted_events = PLANTED_LOOKUPS
 
-    rows = [row for row in events.rows if start <= row.at < end]
+    # In time order, as the log writes them: its hash chain takes them in this order.
+    rows = sorted((row for row in events.rows if start <= row.at < end), key=lambda row: row.at)
     AccessEvent.objects.bulk_create(rows, batch_size=batch_size)
     return GeneratedLog(events=len(rows), planted=planted, planted_events=planted_events)

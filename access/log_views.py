@@ -28,14 +28,13 @@ from access.decorators import requires
 from access.forms import DescribedFieldsMixin
 from access.models import AccessEvent
 from access.roles import Permission, Role
+from register.spreadsheets import csv_cell
 
 PAGE_SIZE = 50
 # The longest period the review report takes: it reads every look-up of the period and a year
 # before it, and a longer span is a question for the database, not this page.
 REVIEW_MAX_DAYS = 2 * 366
 SWEDISH_TIME = ZoneInfo("Europe/Stockholm")
-# A cell starting with one of these is a formula, or becomes one, in Excel and LibreOffice.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 ACTION_LABELS = dict(AccessEvent.Action.choices)
 ROLE_LABELS = dict(Role.choices)
@@ -193,12 +192,6 @@ CSV_FIELDS = (
 )
 
 
-def csv_cell(value) -> str:
-    """A cell as text, a would-be formula defused (OWASP, "CSV injection")."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
 class _Echo:
     """csv.writer writes to this and gets the line back, so rows can be streamed."""
 
@@ -221,7 +214,7 @@ def _csv_lines(events: QuerySet) -> Iterator[str]:
             ACTION_LABELS.get(action, action),
             *rest,
         )
-        yield writer.writerow([csv_cell(cell) for cell in cells])
+        yield writer.writerow(["" if cell is None else csv_cell(cell) for cell in cells])
 
 
 def _csv_response(events: QuerySet, name: str) -> StreamingHttpResponse:

@@ -4,7 +4,7 @@ import datetime
 import uuid
 
 from django.conf import settings
-from django.db import models
+from django.db import models, router
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -167,6 +167,12 @@ class AccessEventQuerySet(models.QuerySet):
     def bulk_update(self, *args, **kwargs):
         raise AppendOnlyError("Åtkomstloggen kan inte ändras.")
 
+    def bulk_create(self, objs, batch_size=None, **kwargs):
+        """Appended in the hash chain (access/chain.py), as every entry is."""
+        from access.log import append_entries
+
+        return append_entries(list(objs), self.db, batch_size=batch_size)
+
 
 class AccessEvent(models.Model):
     """One entry of the access log. Lives in the database ``accesslog`` (config/settings.py):
@@ -204,6 +210,12 @@ class AccessEvent(models.Model):
     fields = models.CharField(_("fält"), max_length=400, blank=True, default="")
     ip = models.GenericIPAddressField(_("IP-adress"), null=True, blank=True)
     detail = models.CharField(_("detaljer"), max_length=1000, blank=True, default="")
+    # The hash chain (access/chain.py), set by the INSERT itself. Nullable only so that adding
+    # them was an ALTER TABLE ADD COLUMN on SQLite: a rebuilt table would lose its triggers.
+    prev_hash = models.CharField(  # noqa: DJ001
+        _("föregående posts hash"), max_length=64, null=True, editable=False
+    )
+    hash = models.CharField(_("hash"), max_length=64, null=True, editable=False)  # noqa: DJ001
 
     objects = AccessEventQuerySet.as_manager()
 
@@ -220,13 +232,35 @@ class AccessEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} {self.action}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args, using: str | None = None, **kwargs):
+        """A new entry only, appended in the hash chain as access.log.record appends it."""
         if self.pk is not None:
             raise AppendOnlyError("Åtkomstloggen kan inte ändras.")
-        super().save(*args, **kwargs)
+        from access.log import _insert
+
+        _insert(self, using or router.db_for_write(AccessEvent, instance=self))
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("Åtkomstloggen kan inte ändras.")
+
+
+class AccessLogChain(models.Model):
+    """The access log's hash chain before its first entry (access/chain.py): one row. At the
+    start 0 and 64 zeros; prune_access_log sets it to the last entry it removed, so the first
+    remaining entry still links to it. Verification trusts it only as far as the exported
+    heads and the one-year floor of pruning allow (verify_access_log)."""
+
+    anchor_id = models.BigIntegerField(_("ankarets id"), default=0)
+    anchor_hash = models.CharField(_("ankarets hash"), max_length=64, default="0" * 64)
+    anchor_at = models.DateTimeField(_("ankarets tid"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("åtkomstloggens kedja")
+        verbose_name_plural = _("åtkomstloggens kedja")
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="accesslogchain_one_row")]
+
+    def __str__(self) -> str:
+        return f"Kedjans ankare: post {self.anchor_id}"
 
 
 class MunicipalityLogin(models.Model):

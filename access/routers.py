@@ -4,7 +4,7 @@ PostgreSQL the main database unless ``ACCESS_LOG_DATABASE_URL`` names another.""
 
 from django.conf import settings
 
-ACCESS_LOG_MODELS = {"accessevent"}
+ACCESS_LOG_MODELS = {"accessevent", "accesslogchain"}
 
 
 def _is_log(app_label: str, model_name: str | None) -> bool:

@@ -27,6 +27,7 @@ from access.models import AccessEvent
 from api.jsonrender import dumps
 from register.models import Decision, Facility, Inspection, protected_condition
 from register.selectors import facilities_with_marking
+from register.spreadsheets import csv_cell, xlsx_cell
 
 CHUNK = 2000
 
@@ -188,7 +189,7 @@ def stream_csv(dataset: Dataset) -> Iterator[bytes]:
     yield writer.writerow(dataset.headers).encode()
     batch = []
     for row in _rows(dataset):
-        batch.append(writer.writerow(["" if value is None else value for value in row]))
+        batch.append(writer.writerow(["" if value is None else csv_cell(value) for value in row]))
         if len(batch) >= 500:
             yield "".join(batch).encode()
             batch = []
@@ -216,19 +217,8 @@ def write_xlsx(dataset: Dataset, target) -> None:
     sheet = workbook.create_sheet(dataset.slug)
     sheet.append(list(dataset.headers))
     for row in _rows(dataset):
-        sheet.append([_text_cell(sheet, value) for value in row])
+        sheet.append([xlsx_cell(sheet, value) for value in row])
     workbook.save(target)
-
-
-def _text_cell(sheet, value):
-    # A text starting with "=" would be stored as a formula: keep it text.
-    if isinstance(value, str) and value.startswith("="):
-        from openpyxl.cell import WriteOnlyCell
-
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.data_type = "s"
-        return cell
-    return value
 
 
 @public

@@ -3,10 +3,29 @@ checks every response against them. Field names are snake_case throughout (DIGG 
 dates are RFC 3339 full-date, times RFC 3339 date-time with offset."""
 
 import datetime
+import re
+from typing import Annotated
 from uuid import UUID
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import BeforeValidator, Field
+from pydantic_core import PydanticCustomError
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date_only(value):
+    """Pydantic also reads a date from a number of seconds or days since 1970 (``0`` is
+    1970-01-01) and from a date-time: a parameter takes an ISO date, YYYY-MM-DD, and only that."""
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        return value  # parsed, and a month 13 refused, by pydantic
+    raise PydanticCustomError("date_parsing", "Input should be a valid date in YYYY-MM-DD format")
+
+
+# A date in a query parameter (api/endpoints.py): every one is declared with this type.
+IsoDate = Annotated[datetime.date, BeforeValidator(_iso_date_only)]
 
 
 class ProblemError(Schema):

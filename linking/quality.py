@@ -322,7 +322,7 @@ CSV_HEADER = (
 
 def write_csv(findings: Iterable[Finding], file: TextIO) -> None:
     """For Excel: a byte-order mark, ``;`` between cells, formulas defused."""
-    from access.log_views import csv_cell
+    from register.spreadsheets import csv_cell
 
     file.write("\ufeff")
     writer = csv.writer(file, delimiter=";")

@@ -81,12 +81,13 @@ def test_access_log__raw_sql_by_the_application_user__refused_by_the_database(st
 def test_prune_access_log__removes_only_entries_past_retention(settings):
     settings.ACCESS_LOG_RETENTION_DAYS = 400
     now = timezone.now()
-    old = entry(detail="gammal")
-    young = entry(detail="ung")
-    # Entries are written with the time of writing; an old one is made by inserting it as such.
+    # Entries are written with the time of writing; an old one is made by inserting it as such,
+    # before the others as the log's order (its hash chain) has it.
     AccessEvent.objects.using(settings.ACCESS_LOG_DATABASE).bulk_create(
         [AccessEvent(at=now - datetime.timedelta(days=500), action="search", detail="forntida")]
     )
+    old = entry(detail="gammal")
+    young = entry(detail="ung")
     out = io.StringIO()
 
     call_command("prune_access_log", stdout=out)

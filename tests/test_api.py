@@ -296,6 +296,26 @@ def test_decisions__filters_by_facility_and_dates(client, homes):
     assert page["items"][0]["review_areas"] == []
 
 
+@pytest.mark.parametrize("parameter", ["decided_from", "decided_to"])
+@pytest.mark.parametrize("value", ["0", "1700000000", "2026-13-01", "2026-1-1", "2025-01-01T00:00"])
+def test_decisions__date_not_an_iso_date__422_naming_the_parameter(client, homes, parameter, value):
+    """Pydantic alone read ``0`` as 1970-01-01 and ``1700000000`` as a Unix time."""
+    response = client.get(f"/api/v1/decisions?{parameter}={value}")
+
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["code"] == "ogiltig-parameter"
+    assert problem["errors"] == [
+        {"parameter": parameter, "detail": "Ange ett datum som 2025-01-31."}
+    ]
+
+
+def test_decisions__iso_date_to__accepted(client, homes):
+    page = get_json(client, "/api/v1/decisions?decided_to=2024-12-31")
+
+    assert "3.2.2-101/2025" not in [d["diarienummer"] for d in page["items"]]
+
+
 def test_inspections__by_diarienummer(client, homes):
     page = get_json(client, "/api/v1/inspections?diarienummer=3.2.2-900/2025")
 
