@@ -56,21 +56,23 @@ def may_see_protected_homes(user) -> bool:
     return role in IVO_ROLES or role in MUNICIPAL_ROLES or role in MACHINE_ROLES
 
 
-def record_protected_views(request: HttpRequest | None, facilities) -> None:
+def record_protected_views(
+    request: HttpRequest | None, facilities, *, object_type: str = "facility"
+) -> None:
     """One access-log entry for each protected home among ``facilities`` (Facility objects, or
-    ``(facility_id, is_protected)`` pairs) that this response shows."""
+    ``(id, is_protected)`` pairs) that this response shows; ``object_type`` names what the ids
+    are (a decision or inspection of a protected home, in the changes feed)."""
     for facility in facilities:
-        facility_id, protected = (
-            facility
-            if isinstance(facility, tuple)
-            else (facility.facility_id, facility.is_protected)
-        )
+        if isinstance(facility, tuple):
+            object_id, protected = facility
+        else:
+            object_id, protected = facility.facility_id, facility.is_protected
         if protected:
             log.record(
                 request,
                 AccessEvent.Action.PROTECTED_VIEW,
-                object_type="facility",
-                object_id=facility_id,
+                object_type=object_type,
+                object_id=object_id,
             )
 
 

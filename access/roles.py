@@ -165,6 +165,10 @@ def role_of(user) -> str | None:
     """
     if not getattr(user, "is_authenticated", False):
         return None
+    # A deactivated account has no role, whatever session it still holds (the federated login's
+    # backend does not check is_active when it loads a session's user).
+    if not getattr(user, "is_active", True):
+        return None
     account = getattr(user, "account", None)
     if account is None:
         return None

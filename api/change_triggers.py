@@ -1,14 +1,28 @@
-"""The changes feed's triggers (api/changes.py), installed by migrations 0002 and 0003 and put
-back after every migrate on SQLite, which drops a table's triggers when a migration rebuilds it.
+"""The changes feed's triggers (api/changes.py), installed by migration 0003 (0002 installed the
+first ones) and put back after every migrate on SQLite, which drops a table's triggers when a
+migration rebuilds the table.
 
 A trigger on each register table records every created, changed or removed row in
 api_changeevent, in the writing transaction, whatever wrote it (services, admin, bulk loads, raw
 SQL). A decision or inspection also marks its facility changed (the facility carries its marking
 and the frekvenstillsyn flag), and a provider's change marks its facilities changed (they carry
-its name); a facility, a decision or an inspection marks its provider changed, unless the home is
-protected (skyddat boende) before and after the change: the provider event would be shown to
-outsiders and tell them that something happened at one of its homes that they cannot see. The
-feed hides the protected home's own events at read time (api/changes.py).
+its name); a facility, a decision or an inspection marks its provider changed.
+
+Protected homes (skyddade boenden, DESIGN.md). Each event is marked ``protected`` when it is
+written, from the rows as they are then: an event of a protected home, of its decision or
+inspection, or of a provider with no home an outsider is shown. The feed shows outsiders only the
+other events, numbered in a sequence of their own (``public_position``, set by a trigger on
+api_changeevent), so the numbers in an outsider's cursors have no gaps where hidden events were
+written, and nothing that happens later (a home deleted, renamed or moved) brings a hidden event
+back. Also for outsiders:
+
+- a change of a protected home marks its provider changed only if the home was or is shown (a
+  home becoming protected, or no longer protected, is a change an outsider sees: the home goes or
+  comes); otherwise the provider event would tell that something happened at one of its homes;
+- a home becoming protected, or no longer protected, is told to outsiders by an event of their
+  own (``outsiders_only``): the home "removed" or "created", as a home deleted or added would be,
+  while the event of the change itself is for those who see protected homes; and its decisions
+  and inspections are marked changed (shown), so a follower drops or fetches them.
 """
 
 # The SQL form of register.models.protected_condition, for a row of register_facility.
@@ -17,6 +31,21 @@ PROTECTED_TARGET_GROUP = "%|skydd|%"
 
 def sql_protected(row: str) -> str:
     return f"({row}.protected_by_ivo OR {row}.target_groups LIKE '{PROTECTED_TARGET_GROUP}')"
+
+
+def sql_facility_protected(facility_id: str) -> str:
+    return (
+        "EXISTS (SELECT 1 FROM register_facility hf "
+        f"WHERE hf.id = {facility_id} AND {sql_protected('hf')})"
+    )
+
+
+def sql_provider_hidden(provider_id: str) -> str:
+    """A provider with no home an outsider is shown (register.models.no_public_homes)."""
+    return (
+        "NOT EXISTS (SELECT 1 FROM register_facility hf "
+        f"WHERE hf.provider_id = {provider_id} AND NOT {sql_protected('hf')})"
+    )
 
 
 # (table, resource, key column, what else changes with it): a provider's facilities carry its name;
@@ -28,65 +57,111 @@ TABLES = [
     ("register_inspection", "inspection", "diarienummer", "facility"),
 ]
 
-POSTGRESQL_FUNCTION = """
+COLUMNS = "(transaction_id, resource, resource_id, operation, at, protected)"
+OUTSIDERS_COLUMNS = (
+    "(transaction_id, resource, resource_id, operation, at, protected, outsiders_only)"
+)
+
+POSTGRESQL_FUNCTIONS = [
+    f"""
+CREATE OR REPLACE FUNCTION api_row_hidden(resource text, r jsonb) RETURNS boolean AS $$
+    SELECT CASE
+        WHEN r IS NULL THEN NULL
+        WHEN resource = 'facility' THEN
+            (r ->> 'protected_by_ivo')::boolean
+            OR (r ->> 'target_groups') LIKE '{PROTECTED_TARGET_GROUP}'
+        WHEN resource = 'provider' THEN {sql_provider_hidden("(r ->> 'id')::bigint")}
+        ELSE {sql_facility_protected("(r ->> 'facility_id')::bigint")}
+    END
+$$ LANGUAGE sql STABLE;
+""",
+    f"""
 CREATE OR REPLACE FUNCTION api_record_change() RETURNS trigger AS $$
 DECLARE
     resource text := TG_ARGV[0];
     key_column text := TG_ARGV[1];
     also text := TG_ARGV[2];
+    old_row jsonb;
+    new_row jsonb;
     old_key text;
     new_key text;
+    old_hidden boolean;
+    new_hidden boolean;
     txid bigint := pg_current_xact_id()::text::bigint;
 BEGIN
-    IF TG_OP <> 'INSERT' THEN old_key := to_jsonb(OLD) ->> key_column; END IF;
-    IF TG_OP <> 'DELETE' THEN new_key := to_jsonb(NEW) ->> key_column; END IF;
+    IF TG_OP <> 'INSERT' THEN old_row := to_jsonb(OLD); old_key := old_row ->> key_column; END IF;
+    IF TG_OP <> 'DELETE' THEN new_row := to_jsonb(NEW); new_key := new_row ->> key_column; END IF;
+    old_hidden := api_row_hidden(resource, old_row);
+    new_hidden := api_row_hidden(resource, new_row);
     IF old_key IS NOT NULL AND old_key IS DISTINCT FROM new_key THEN
-        INSERT INTO api_changeevent (transaction_id, resource, resource_id, operation, at)
-        VALUES (txid, resource, old_key, 'removed', clock_timestamp());
+        INSERT INTO api_changeevent {COLUMNS}
+        VALUES (txid, resource, old_key, 'removed', clock_timestamp(), old_hidden);
     END IF;
     IF new_key IS NOT NULL THEN
-        INSERT INTO api_changeevent (transaction_id, resource, resource_id, operation, at)
+        INSERT INTO api_changeevent {COLUMNS}
         VALUES (txid, resource, new_key,
                 CASE WHEN old_key IS NULL OR old_key <> new_key THEN 'created' ELSE 'changed' END,
-                clock_timestamp());
+                clock_timestamp(),
+                CASE WHEN old_key IS NULL OR old_key <> new_key THEN new_hidden
+                     ELSE old_hidden OR new_hidden END);
     END IF;
     IF also = 'facility' THEN
-        INSERT INTO api_changeevent (transaction_id, resource, resource_id, operation, at)
-        SELECT txid, 'facility', f.facility_id, 'changed', clock_timestamp()
+        INSERT INTO api_changeevent {COLUMNS}
+        SELECT txid, 'facility', f.facility_id, 'changed', clock_timestamp(), {sql_protected("f")}
         FROM register_facility f
-        WHERE f.id IN ((to_jsonb(OLD) ->> 'facility_id')::bigint,
-                       (to_jsonb(NEW) ->> 'facility_id')::bigint)
+        WHERE f.id IN ((old_row ->> 'facility_id')::bigint, (new_row ->> 'facility_id')::bigint)
         ORDER BY f.id;
-        INSERT INTO api_changeevent (transaction_id, resource, resource_id, operation, at)
-        SELECT txid, 'provider', p.public_id::text, 'changed', clock_timestamp()
+        INSERT INTO api_changeevent {COLUMNS}
+        SELECT txid, 'provider', p.public_id::text, 'changed', clock_timestamp(),
+               {sql_provider_hidden("p.id")}
         FROM register_provider p
         WHERE p.id IN (SELECT f.provider_id FROM register_facility f
-                       WHERE f.id IN ((to_jsonb(OLD) ->> 'facility_id')::bigint,
-                                      (to_jsonb(NEW) ->> 'facility_id')::bigint)
-                       AND NOT (f.protected_by_ivo OR f.target_groups LIKE '%|skydd|%'))
+                       WHERE f.id IN ((old_row ->> 'facility_id')::bigint,
+                                      (new_row ->> 'facility_id')::bigint)
+                       AND NOT {sql_protected("f")})
         ORDER BY p.id;
     ELSIF also = 'provider' THEN
-        IF (TG_OP <> 'INSERT' AND NOT ((to_jsonb(OLD) ->> 'protected_by_ivo')::boolean
-                                       OR (to_jsonb(OLD) ->> 'target_groups') LIKE '%|skydd|%'))
-           OR (TG_OP <> 'DELETE' AND NOT ((to_jsonb(NEW) ->> 'protected_by_ivo')::boolean
-                                          OR (to_jsonb(NEW) ->> 'target_groups') LIKE '%|skydd|%'))
-        THEN
-            INSERT INTO api_changeevent (transaction_id, resource, resource_id, operation, at)
-            SELECT txid, 'provider', p.public_id::text, 'changed', clock_timestamp()
+        IF NOT coalesce(old_hidden, true) OR NOT coalesce(new_hidden, true) THEN
+            INSERT INTO api_changeevent {COLUMNS}
+            SELECT txid, 'provider', p.public_id::text, 'changed', clock_timestamp(), false
             FROM register_provider p
-            WHERE p.id IN ((to_jsonb(OLD) ->> 'provider_id')::bigint,
-                           (to_jsonb(NEW) ->> 'provider_id')::bigint)
+            WHERE p.id IN ((old_row ->> 'provider_id')::bigint,
+                           (new_row ->> 'provider_id')::bigint)
             ORDER BY p.id;
         END IF;
+        IF TG_OP = 'UPDATE' AND old_hidden <> new_hidden THEN
+            INSERT INTO api_changeevent {OUTSIDERS_COLUMNS}
+            VALUES (txid, 'facility', new_key,
+                    CASE WHEN new_hidden THEN 'removed' ELSE 'created' END,
+                    clock_timestamp(), false, true);
+            INSERT INTO api_changeevent {COLUMNS}
+            SELECT txid, 'decision', d.diarienummer, 'changed', clock_timestamp(), false
+            FROM register_decision d WHERE d.facility_id = NEW.id ORDER BY d.id;
+            INSERT INTO api_changeevent {COLUMNS}
+            SELECT txid, 'inspection', i.diarienummer, 'changed', clock_timestamp(), false
+            FROM register_inspection i WHERE i.facility_id = NEW.id ORDER BY i.id;
+        END IF;
     ELSIF also = 'facilities' AND TG_OP = 'UPDATE' THEN
-        INSERT INTO api_changeevent (transaction_id, resource, resource_id, operation, at)
-        SELECT txid, 'facility', f.facility_id, 'changed', clock_timestamp()
+        INSERT INTO api_changeevent {COLUMNS}
+        SELECT txid, 'facility', f.facility_id, 'changed', clock_timestamp(), {sql_protected("f")}
         FROM register_facility f WHERE f.provider_id = NEW.id ORDER BY f.id;
     END IF;
     RETURN NULL;
 END
 $$ LANGUAGE plpgsql;
-"""
+""",
+    "CREATE SEQUENCE IF NOT EXISTS api_changeevent_public_position;",
+    """
+CREATE OR REPLACE FUNCTION api_number_public_change() RETURNS trigger AS $$
+BEGIN
+    IF NOT NEW.protected THEN
+        NEW.public_position := nextval('api_changeevent_public_position');
+    END IF;
+    RETURN NEW;
+END
+$$ LANGUAGE plpgsql;
+""",
+]
 
 SQLITE_NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now')"
 
@@ -101,10 +176,20 @@ def _sqlite_key(row: str, resource: str, key: str) -> str:
     return f"{row}.{key}"
 
 
-def _sqlite_insert(resource: str, key_sql: str, operation_sql: str, where: str = "") -> str:
+def _sqlite_hidden(resource: str, row: str) -> str:
+    if resource == "facility":
+        return sql_protected(row)
+    if resource == "provider":
+        return sql_provider_hidden(f"{row}.id")
+    return sql_facility_protected(f"{row}.facility_id")
+
+
+def _sqlite_insert(
+    resource: str, key_sql: str, operation_sql: str, hidden_sql: str, where: str = ""
+) -> str:
     return (
-        "INSERT INTO api_changeevent (transaction_id, resource, resource_id, operation, at) "
-        f"SELECT 0, '{resource}', {key_sql}, {operation_sql}, {SQLITE_NOW} {where};"
+        f"INSERT INTO api_changeevent {COLUMNS} "
+        f"SELECT 0, '{resource}', {key_sql}, {operation_sql}, {SQLITE_NOW}, {hidden_sql} {where};"
     )
 
 
@@ -116,11 +201,13 @@ def _sqlite_related(also: str, rows: list[str]) -> str:
             "facility",
             "f.facility_id",
             "'changed'",
+            sql_protected("f"),
             f"FROM register_facility f WHERE f.id IN ({ids})",
         ) + _sqlite_insert(
             "provider",
             provider_key,
             "'changed'",
+            sql_provider_hidden("p.id"),
             "FROM register_provider p WHERE p.id IN "
             f"(SELECT f.provider_id FROM register_facility f WHERE f.id IN ({ids}) "
             f"AND NOT {sql_protected('f')})",
@@ -128,17 +215,38 @@ def _sqlite_related(also: str, rows: list[str]) -> str:
     if also == "provider":
         ids = ", ".join(f"{row}.provider_id" for row in rows)
         shown = " OR ".join(f"NOT {sql_protected(row)}" for row in rows)
-        return _sqlite_insert(
+        statements = _sqlite_insert(
             "provider",
             provider_key,
             "'changed'",
+            "0",
             f"FROM register_provider p WHERE p.id IN ({ids}) AND ({shown})",
         )
+        if rows == ["OLD", "NEW"]:
+            turned = f"{sql_protected('OLD')} <> {sql_protected('NEW')}"
+            statements += (
+                f"INSERT INTO api_changeevent {OUTSIDERS_COLUMNS} "
+                f"SELECT 0, 'facility', NEW.facility_id, CASE WHEN {sql_protected('NEW')} "
+                f"THEN 'removed' ELSE 'created' END, {SQLITE_NOW}, 0, 1 WHERE {turned};"
+            )
+            for resource, table in (
+                ("decision", "register_decision"),
+                ("inspection", "register_inspection"),
+            ):
+                statements += _sqlite_insert(
+                    resource,
+                    "r.diarienummer",
+                    "'changed'",
+                    "0",
+                    f"FROM {table} r WHERE r.facility_id = NEW.id AND {turned}",
+                )
+        return statements
     if also == "facilities" and rows == ["OLD", "NEW"]:
         return _sqlite_insert(
             "facility",
             "f.facility_id",
             "'changed'",
+            sql_protected("f"),
             "FROM register_facility f WHERE f.provider_id = NEW.id",
         )
     return ""
@@ -148,21 +256,26 @@ def sqlite_triggers() -> list[str]:
     statements = []
     for table, resource, key, also in TABLES:
         new_key, old_key = _sqlite_key("NEW", resource, key), _sqlite_key("OLD", resource, key)
+        old_hidden, new_hidden = _sqlite_hidden(resource, "OLD"), _sqlite_hidden(resource, "NEW")
         statements.append(
             f"CREATE TRIGGER IF NOT EXISTS api_change_{resource}_insert "
             f"AFTER INSERT ON {table} BEGIN "
-            + _sqlite_insert(resource, new_key, "'created'")
+            + _sqlite_insert(resource, new_key, "'created'", new_hidden)
             + _sqlite_related(also, ["NEW"])
             + " END;"
         )
         statements.append(
             f"CREATE TRIGGER IF NOT EXISTS api_change_{resource}_update "
             f"AFTER UPDATE ON {table} BEGIN "
-            + _sqlite_insert(resource, old_key, "'removed'", f"WHERE {old_key} <> {new_key}")
+            + _sqlite_insert(
+                resource, old_key, "'removed'", old_hidden, f"WHERE {old_key} <> {new_key}"
+            )
             + _sqlite_insert(
                 resource,
                 new_key,
                 f"CASE WHEN {old_key} <> {new_key} THEN 'created' ELSE 'changed' END",
+                f"CASE WHEN {old_key} <> {new_key} THEN {new_hidden} "
+                f"ELSE {old_hidden} OR {new_hidden} END",
             )
             + _sqlite_related(also, ["OLD", "NEW"])
             + " END;"
@@ -170,22 +283,36 @@ def sqlite_triggers() -> list[str]:
         statements.append(
             f"CREATE TRIGGER IF NOT EXISTS api_change_{resource}_delete "
             f"AFTER DELETE ON {table} BEGIN "
-            + _sqlite_insert(resource, old_key, "'removed'")
+            + _sqlite_insert(resource, old_key, "'removed'", old_hidden)
             + _sqlite_related(also, ["OLD"])
             + " END;"
         )
+    # Writers are serialised on SQLite: the next number is the largest so far plus one.
+    statements.append(
+        "CREATE TRIGGER IF NOT EXISTS api_change_public_position "
+        "AFTER INSERT ON api_changeevent WHEN NOT NEW.protected BEGIN "
+        "UPDATE api_changeevent SET public_position = 1 + COALESCE(("
+        "SELECT public_position FROM api_changeevent WHERE transaction_id = 0 "
+        "AND public_position IS NOT NULL ORDER BY public_position DESC LIMIT 1), 0) "
+        "WHERE id = NEW.id; END;"
+    )
     return statements
 
 
 def trigger_statements(vendor: str) -> list[str]:
     if vendor == "postgresql":
-        statements = [POSTGRESQL_FUNCTION]
+        statements = list(POSTGRESQL_FUNCTIONS)
         for table, resource, key, also in TABLES:
             statements.append(
                 f"CREATE OR REPLACE TRIGGER api_change_{resource} "
                 f"AFTER INSERT OR UPDATE OR DELETE ON {table} FOR EACH ROW "
                 f"EXECUTE FUNCTION api_record_change('{resource}', '{key}', '{also}');"
             )
+        statements.append(
+            "CREATE OR REPLACE TRIGGER api_change_public_position "
+            "BEFORE INSERT ON api_changeevent FOR EACH ROW "
+            "EXECUTE FUNCTION api_number_public_change();"
+        )
         return statements
     if vendor == "sqlite":
         return sqlite_triggers()
@@ -207,33 +334,23 @@ def drop_statements(vendor: str) -> list[str]:
 
 def restore_sqlite_triggers(sender=None, using="default", **kwargs) -> None:
     """Connected to ``post_migrate``: every trigger of the feed present on an SQLite register
-    whose feed is installed (migration api 0003 applied)."""
+    where migration 0003 installed them (not on the access log's database)."""
     from django.db import connections
 
     connection = connections[using]
     if connection.vendor != "sqlite":
         return
     with connection.cursor() as cursor:
-        # Installed by migration 0003 on the register's database (not the access log's).
         cursor.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'trigger' "
-            "AND name = 'api_change_facility_insert'"
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'register_facility'"
         )
         if cursor.fetchone() is None:
-            cursor.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'django_migrations'"
-            )
-            applied = (
-                cursor.fetchone() is not None
-                and cursor.execute(
-                    "SELECT 1 FROM django_migrations WHERE app = 'api' "
-                    "AND name = '0003_change_triggers_protected_homes'"
-                ).fetchone()
-            )
-            tables = cursor.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'register_facility'"
-            ).fetchone()
-            if not (applied and tables):
-                return
+            return
+        cursor.execute(
+            "SELECT 1 FROM django_migrations WHERE app = 'api' "
+            "AND name = '0003_change_triggers_protected_homes'"
+        )
+        if cursor.fetchone() is None:
+            return
         for statement in sqlite_triggers():
             cursor.execute(statement)

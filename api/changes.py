@@ -17,19 +17,10 @@ are taken in commit order and the transaction id is 0 for all.
 import re
 
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Q, UUIDField, Value
+from django.db.models import F, Q
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Cast, Replace
 
 from api.models import ChangeEvent
-from register.models import (
-    Decision,
-    Facility,
-    Inspection,
-    Provider,
-    only_protected_homes,
-    protected_condition,
-)
 
 # Up to 18 digits each: every such number fits a 64-bit column, so any cursor of this form is a
 # valid place in the feed (documented in the OpenAPI schema; anything else is refused there).
@@ -52,45 +43,27 @@ def changes_after(
     cursor: tuple[int, int], *, limit: int, include_protected: bool = False
 ) -> tuple[list[ChangeEvent], bool]:
     """Up to ``limit`` events after ``cursor``, oldest first, and whether more are ready. Each
-    event has ``protected``: whether it is a protected home's (a facility event).
+    event's ``position`` is the second number of its cursor.
 
-    Without ``include_protected`` the events of protected homes — the facility's own, its
-    decisions' and inspections', and those of a provider whose every home is protected — are
-    left out in the query, so a page is as long, and its cursors are the same, as if they had
-    never been written. (The triggers write no provider event for a change of a protected home:
-    api/change_triggers.py.)"""
-    transaction_id, event_id = cursor
-    protected_home = Facility.objects.protected().filter(facility_id=OuterRef("resource_id"))
+    Without ``include_protected`` (an outsider) only the events the triggers did not mark
+    ``protected`` are listed, numbered by ``public_position``: a sequence of their own, so the
+    cursors are what they would be had protected homes never been written
+    (api/change_triggers.py)."""
+    transaction_id, position = cursor
+    column = "id" if include_protected else "public_position"
     queryset = ChangeEvent.objects.filter(
-        Q(transaction_id__gt=transaction_id) | Q(transaction_id=transaction_id, id__gt=event_id)
-    ).annotate(protected=Q(resource=ChangeEvent.Resource.FACILITY) & Exists(protected_home))
-    if not include_protected:
-        queryset = queryset.exclude(_of_protected_homes())
+        Q(transaction_id__gt=transaction_id)
+        | Q(transaction_id=transaction_id, **{f"{column}__gt": position})
+    )
+    if include_protected:
+        queryset = queryset.filter(outsiders_only=False)
+    else:
+        queryset = queryset.filter(protected=False, public_position__isnull=False)
     if connection.vendor == "postgresql":
         queryset = queryset.alias(
             horizon=RawSQL("pg_snapshot_xmin(pg_current_snapshot())::text::bigint", [])
         ).filter(transaction_id__lt=F("horizon"))
-    events = list(queryset.order_by("transaction_id", "id")[: limit + 1])
+    events = list(queryset.order_by("transaction_id", column)[: limit + 1])
+    for event in events:
+        event.position = getattr(event, column)
     return events[:limit], len(events) > limit
-
-
-def _of_protected_homes() -> Q:
-    """Events an outsider is not shown (see changes_after)."""
-    resource = ChangeEvent.Resource
-    protected_facility = Facility.objects.protected().filter(facility_id=OuterRef("resource_id"))
-    of_facility = protected_condition("facility__")
-    decision = Decision.objects.filter(of_facility, diarienummer=OuterRef("resource_id"))
-    inspection = Inspection.objects.filter(of_facility, diarienummer=OuterRef("resource_id"))
-    # The event names a provider by its public id as text with dashes; SQLite stores a UUID as
-    # 32 hex digits, PostgreSQL as uuid.
-    if connection.vendor == "postgresql":
-        public_id = Cast(OuterRef("resource_id"), UUIDField())
-    else:
-        public_id = Replace(OuterRef("resource_id"), Value("-"), Value(""))
-    hidden_provider = Provider.objects.filter(only_protected_homes(), public_id=public_id)
-    return (
-        (Q(resource=resource.FACILITY) & Exists(protected_facility))
-        | (Q(resource=resource.DECISION) & Exists(decision))
-        | (Q(resource=resource.INSPECTION) & Exists(inspection))
-        | (Q(resource=resource.PROVIDER) & Exists(hidden_provider))
-    )

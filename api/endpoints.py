@@ -730,17 +730,15 @@ def changes(
         cursor, limit=limit, include_protected=may_see_protected_homes(request.user)
     )
     log.record(request, AccessEvent.Action.API_READ, object_type="changes", detail={"since": since})
-    record_protected_views(
-        request,
-        {
-            (e.resource_id, e.protected)
-            for e in events
-            if e.resource == ChangeEvent.Resource.FACILITY
-        },
-    )
+    for resource in ("facility", "decision", "inspection"):
+        record_protected_views(
+            request,
+            [(e.resource_id, e.protected) for e in events if e.resource == resource],
+            object_type=resource,
+        )
     items = [
         {
-            "cursor": change_feed.format_cursor(event.transaction_id, event.id),
+            "cursor": change_feed.format_cursor(event.transaction_id, event.position),
             "resource": event.resource,
             "resource_id": event.resource_id,
             "operation": event.operation,

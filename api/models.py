@@ -113,6 +113,15 @@ class ChangeEvent(models.Model):
     resource_id = models.CharField(max_length=100)
     operation = models.CharField(max_length=10, choices=Operation.choices)
     at = models.DateTimeField(default=timezone.now)
+    # Set by the triggers when the event is written (api/change_triggers.py): an event of a
+    # protected home, of its decision or inspection, or of a provider with no home an outsider
+    # is shown. Outsiders are shown the other events, numbered by public_position (a sequence of
+    # their own, so their cursors show no gap where a hidden event was written).
+    protected = models.BooleanField(default=False)
+    # An event only outsiders are shown: a home that became protected is "removed" for them, one
+    # that stopped being protected "created".
+    outsiders_only = models.BooleanField(default=False)
+    public_position = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("ändring")
@@ -120,6 +129,10 @@ class ChangeEvent(models.Model):
         indexes = [
             # The feed: WHERE (transaction_id, id) > cursor ORDER BY transaction_id, id.
             models.Index(fields=["transaction_id", "id"], name="changeevent_feed_idx"),
+            # The outsider's feed, by public_position likewise; and the next number on SQLite.
+            models.Index(
+                fields=["transaction_id", "public_position"], name="changeevent_public_feed_idx"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from access import log
 from access.decorators import requires
+from access.disclosure import record_protected_views
 from access.models import AccessEvent
 from access.roles import Permission, Role, has_permission, role_of
 from documents import selectors, services
@@ -90,6 +91,7 @@ def request_form(request: HttpRequest, pk: int) -> HttpResponse:
                 % {"email": item.requester_email},
             )
             return redirect("documents:request_detail", item.public_id)
+    record_protected_views(request, [decision.facility])
     return render(
         request,
         "documents/request_form.html",
@@ -123,21 +125,20 @@ def _own_request(request: HttpRequest, public_id) -> DecisionRequest:
 @requires(Permission.REQUEST_DECISIONS)
 def my_requests(request: HttpRequest) -> HttpResponse:
     municipality = request.user.account.municipality
+    requests = list(selectors.municipality_requests(municipality.code))
+    record_protected_views(request, {item.decision.facility for item in requests})
     return render(
         request,
         "documents/my_requests.html",
-        {
-            "municipality": municipality,
-            "requests": selectors.municipality_requests(municipality.code),
-        },
+        {"municipality": municipality, "requests": requests},
     )
 
 
 @requires(Permission.REQUEST_DECISIONS)
 def request_detail(request: HttpRequest, public_id) -> HttpResponse:
-    return render(
-        request, "documents/request_detail.html", {"item": _own_request(request, public_id)}
-    )
+    item = _own_request(request, public_id)
+    record_protected_views(request, [item.decision.facility])
+    return render(request, "documents/request_detail.html", {"item": item})
 
 
 @requires(Permission.REQUEST_DECISIONS)

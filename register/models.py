@@ -109,15 +109,17 @@ class FacilityQuerySet(models.QuerySet):
 
 class ProviderQuerySet(models.QuerySet):
     def shown_to_outsiders(self) -> "ProviderQuerySet":
-        """Providers an outsider may learn of: all but those whose every home is protected (a
-        provider that runs only protected homes exists, for an outsider, only through them)."""
-        return self.exclude(only_protected_homes())
+        """Providers an outsider may learn of: those with a home an outsider is shown. A provider
+        that runs only protected homes exists, for an outsider, only through them; one with no
+        home at all is left out too, so that a provider left without homes (its only, protected,
+        home moved or closed down) does not appear and tell what it ran."""
+        return self.exclude(no_public_homes())
 
 
-def only_protected_homes() -> Q:
-    """A provider with protected homes and no other."""
+def no_public_homes() -> Q:
+    """A provider with no home that is not protected (api/change_triggers.sql_provider_hidden)."""
     homes = Facility.objects.filter(provider=models.OuterRef("pk"))
-    return Q(models.Exists(homes.protected())) & ~Q(models.Exists(homes.unprotected()))
+    return ~Q(models.Exists(homes.unprotected()))
 
 
 class Provider(TimeStamped):
