@@ -1,7 +1,5 @@
 """Login by one-time link or code, logout, and the allowlist pages."""
 
-import time
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
@@ -16,7 +14,7 @@ from django.views.decorators.http import require_POST
 from access import log, services
 from access.decorators import public, requires
 from access.forms import AllowlistAddForm, CodeForm, EmailForm, FirstAdministratorForm
-from access.middleware import LOGIN_AT
+from access.middleware import session_started
 from access.models import AccessEvent, AllowlistEntry, MunicipalityLogin
 from access.roles import Permission
 from register.models import Municipality
@@ -39,7 +37,7 @@ def _sign_in(request: HttpRequest, entry: AllowlistEntry | None) -> HttpResponse
         return None
     next_url = request.session.get(SESSION_NEXT)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")  # new session id
-    request.session[LOGIN_AT] = int(time.time())
+    session_started(request)
     log.record(request, AccessEvent.Action.LOGIN, user=user, detail={"sätt": "engångslänk"})
     return redirect(_safe_next(request, next_url))
 

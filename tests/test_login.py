@@ -235,6 +235,69 @@ def test_session__absolute_time_passed__ends_even_when_active(client, signed_in)
     assert_sent_to_login(client, "längsta tid")
 
 
+class _Clock:
+    """The middleware's clock, moved by hand: minutes pass without the test waiting."""
+
+    def __init__(self):
+        self.now = float(int(time.time()))  # whole seconds, as the session keeps them
+
+    def time(self) -> float:
+        return self.now
+
+    def advance(self, *, minutes: float) -> None:
+        self.now += minutes * 60
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    fake = _Clock()
+    monkeypatch.setattr("access.middleware.time", fake)
+    return fake
+
+
+@pytest.fixture
+def signed_in_by_link(client, listed, smtp_server, clock):
+    """Signed in the way a social worker is: the link from the mail, at the clock's now."""
+    request_link(client)
+    link, _code = link_and_code(smtp_server)
+    assert client.post(link).status_code == 302
+    return client
+
+
+def test_session__used_every_20_minutes__alive_past_30_minutes_of_age(signed_in_by_link, clock):
+    for _request in range(4):  # 80 minutes old at the end
+        clock.advance(minutes=20)
+        assert signed_in_by_link.get("/").status_code == 200
+
+
+def test_session__idle_31_minutes_right_after_the_login__ends(signed_in_by_link, clock):
+    clock.advance(minutes=31)
+
+    assert_sent_to_login(signed_in_by_link, "inaktiv")
+
+
+def test_session__idle_31_minutes_after_its_last_request__ends(signed_in_by_link, clock):
+    clock.advance(minutes=20)
+    assert signed_in_by_link.get("/").status_code == 200
+
+    clock.advance(minutes=31)
+
+    assert_sent_to_login(signed_in_by_link, "inaktiv")
+
+
+def test_session__used_every_20_minutes__ends_at_the_absolute_time_from_the_login(
+    signed_in_by_link, clock, settings
+):
+    settings.SESSION_ABSOLUTE_SECONDS = 60 * 60
+    for _request in range(3):  # 60 minutes after the login: not yet more than the hour
+        clock.advance(minutes=20)
+        assert signed_in_by_link.get("/").status_code == 200
+
+    clock.advance(minutes=20)
+
+    assert_sent_to_login(signed_in_by_link, "längsta tid")
+
+
 # The allowlist, kept by each municipality's administrator ----------------------------------------
 
 
