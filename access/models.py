@@ -96,11 +96,14 @@ class AllowlistEntry(models.Model):
         verbose_name_plural = _("frilistade adresser")
         ordering = ["email"]
         constraints = [
-            # One live entry per address: the address decides the municipality at login.
+            # One live entry per address in each municipality. Two municipalities may list one
+            # address, each on its own entry: a municipality adding an address is never told
+            # that another lists it. At login the oldest live entry decides the municipality
+            # (services.live_entry), so a second municipality's entry takes no one over.
             models.UniqueConstraint(
-                fields=["email"],
+                fields=["email", "municipality"],
                 condition=Q(revoked_at__isnull=True),
-                name="allowlist_one_live_entry_per_email",
+                name="allowlist_one_live_entry_per_email_and_municipality",
             ),
         ]
         indexes = [

@@ -55,7 +55,11 @@ def allowlist_add(
     email = normalise_email(email)
     if role not in MUNICIPAL_ROLES:
         raise ValidationError({"role": _("Okänd roll.")})
-    if AllowlistEntry.objects.filter(email=email, revoked_at__isnull=True).exists():
+    # Only the municipality's own list is looked at: whether another municipality lists the
+    # address is not the administrator's to learn (the page answers as for a new address).
+    if AllowlistEntry.objects.filter(
+        email=email, municipality_id=municipality_id, revoked_at__isnull=True
+    ).exists():
         raise ValidationError({"email": _("Adressen finns redan på listan. Förnya den i stället.")})
     now = timezone.now()
     try:
@@ -116,7 +120,10 @@ def _log_change(request: HttpRequest, entry: AllowlistEntry, what: str) -> None:
 
 
 def live_entry(email: str) -> AllowlistEntry | None:
-    return AllowlistEntry.objects.active().filter(email=email).first()
+    """The entry a login with this address signs in by. When two municipalities list the
+    address, the one that listed it first decides until its entry ends: a second municipality's
+    entry cannot move someone else's user (and their access log) over to it."""
+    return AllowlistEntry.objects.active().filter(email=email).order_by("created_at", "pk").first()
 
 
 # One-time login by link or code ---------------------------------------------------------------
