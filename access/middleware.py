@@ -1,8 +1,9 @@
 """Access ends the moment it should (issue: a former employee kept reading for nine months).
 
-On every request of a signed-in user: the session ends after inactivity and after an absolute
-time, and a municipal user's session ends as soon as their allowlist entry is revoked, expires,
-or no longer matches their municipality or role.
+On every request of a signed-in user: the session ends after inactivity (counted from the last
+request, the login itself included) and after an absolute time (counted from the login), and a
+municipal user's session ends as soon as their allowlist entry is revoked, expires, or no longer
+matches their municipality or role.
 """
 
 import time
@@ -19,6 +20,14 @@ from access.roles import MUNICIPAL_ROLES, role_of
 
 LOGIN_AT = "access_login_at"
 SEEN_AT = "access_seen_at"
+
+
+def session_started(request) -> None:
+    """Every login path calls this right after ``login()``: both clocks start at the login, so
+    a session left alone after signing in ends after SESSION_IDLE_SECONDS like any other."""
+    now = int(time.time())
+    request.session[LOGIN_AT] = now
+    request.session[SEEN_AT] = now
 
 
 class AccessMiddleware:
@@ -47,8 +56,11 @@ class AccessMiddleware:
 
     def _reason_to_end(self, request, user) -> str:
         now = time.time()
+        # A session signed in some other way (force_login in tests) starts its clocks now. The
+        # last request defaults to the login, never to this request: the time between the login
+        # and the first request after it is idle time too.
         login_at = request.session.setdefault(LOGIN_AT, int(now))
-        seen_at = request.session.setdefault(SEEN_AT, int(now))
+        seen_at = request.session.setdefault(SEEN_AT, login_at)
         if now - login_at > settings.SESSION_ABSOLUTE_SECONDS:
             return _("sessionens längsta tid har gått ut")
         if now - seen_at > settings.SESSION_IDLE_SECONDS:

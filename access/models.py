@@ -96,11 +96,14 @@ class AllowlistEntry(models.Model):
         verbose_name_plural = _("frilistade adresser")
         ordering = ["email"]
         constraints = [
-            # One live entry per address: the address decides the municipality at login.
+            # One live entry per address in each municipality. Two municipalities may list one
+            # address, each on its own entry: a municipality adding an address is never told
+            # that another lists it. At login the oldest live entry decides the municipality
+            # (services.live_entry), so a second municipality's entry takes no one over.
             models.UniqueConstraint(
-                fields=["email"],
+                fields=["email", "municipality"],
                 condition=Q(revoked_at__isnull=True),
-                name="allowlist_one_live_entry_per_email",
+                name="allowlist_one_live_entry_per_email_and_municipality",
             ),
         ]
         indexes = [
@@ -118,15 +121,23 @@ class AllowlistEntry(models.Model):
 
 
 class LoginToken(models.Model):
-    """A one-time login link and code sent to an allowlisted address. Only hashes are kept."""
+    """A one-time login link and code sent to an allowlisted address. Only hashes are kept.
+
+    The link works in any browser (256 random bits). The code (six digits) works only in the
+    browser session that asked for it, and only the latest one asked for there: ``session_hash``
+    is the keyed hash of a random value kept in that session (access.views.login_start).
+    """
 
     email = models.EmailField()
     link_hash = models.CharField(max_length=64, unique=True)
     code_hash = models.CharField(max_length=64)
+    session_hash = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
-    failed_code_attempts = models.PositiveSmallIntegerField(default=0)
+    # Codes typed for this token, right or wrong: each is counted by a conditional UPDATE
+    # before it is compared, so concurrent guesses cannot pass LOGIN_CODE_ATTEMPTS.
+    code_attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         indexes = [models.Index(fields=["email", "created_at"], name="logintoken_email_idx")]
@@ -150,6 +161,28 @@ class LoginRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Begäran om inloggning {self.at:%Y-%m-%d %H:%M}"
+
+
+class LoginCodeAttempt(models.Model):
+    """Every code typed, allowlisted address or not: the daily caps count the wrong ones per
+    address, per IP address and in all (services.login_with_code). Written before the code is
+    compared, so concurrent guesses count each other."""
+
+    email_hash = models.CharField(max_length=64)
+    ip = models.GenericIPAddressField(null=True)
+    at = models.DateTimeField(auto_now_add=True)
+    succeeded = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [
+            # The three counts of wrong codes in the last day.
+            models.Index(fields=["email_hash", "at"], name="logincodeattempt_email_idx"),
+            models.Index(fields=["ip", "at"], name="logincodeattempt_ip_idx"),
+            models.Index(fields=["at"], name="logincodeattempt_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Inloggningskod {self.at:%Y-%m-%d %H:%M}"
 
 
 class AppendOnlyError(Exception):

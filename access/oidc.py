@@ -10,7 +10,6 @@ sends one, names the entry's municipality. The user and account are made as for 
 """
 
 import logging
-import time
 
 import jwt
 import requests
@@ -28,7 +27,7 @@ from mozilla_django_oidc.views import (
 )
 
 from access import log, services
-from access.middleware import LOGIN_AT
+from access.middleware import session_started
 from access.models import AccessEvent, AllowlistEntry, MunicipalityLogin
 
 LOGGER = logging.getLogger(__name__)
@@ -150,7 +149,7 @@ class AuthenticationCallbackView(OIDCAuthenticationCallbackView):
     def login_success(self) -> HttpResponse:
         request = self.request
         auth.login(request, self.user)  # always a new session id
-        request.session[LOGIN_AT] = int(time.time())
+        session_started(request)
         log.record(request, AccessEvent.Action.LOGIN, user=self.user, detail={"sätt": METHOD})
         return redirect(self.success_url)
 

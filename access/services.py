@@ -2,6 +2,7 @@
 written to the access log by the function that makes it."""
 
 import datetime
+import enum
 import hashlib
 import hmac
 import secrets
@@ -12,13 +13,21 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from access import log
-from access.models import AccessEvent, Account, AllowlistEntry, LoginRequest, LoginToken
+from access.models import (
+    AccessEvent,
+    Account,
+    AllowlistEntry,
+    LoginCodeAttempt,
+    LoginRequest,
+    LoginToken,
+)
 from access.roles import MUNICIPAL_ROLES, Role
 from register import validation
 
@@ -46,7 +55,11 @@ def allowlist_add(
     email = normalise_email(email)
     if role not in MUNICIPAL_ROLES:
         raise ValidationError({"role": _("Okänd roll.")})
-    if AllowlistEntry.objects.filter(email=email, revoked_at__isnull=True).exists():
+    # Only the municipality's own list is looked at: whether another municipality lists the
+    # address is not the administrator's to learn (the page answers as for a new address).
+    if AllowlistEntry.objects.filter(
+        email=email, municipality_id=municipality_id, revoked_at__isnull=True
+    ).exists():
         raise ValidationError({"email": _("Adressen finns redan på listan. Förnya den i stället.")})
     now = timezone.now()
     try:
@@ -107,33 +120,46 @@ def _log_change(request: HttpRequest, entry: AllowlistEntry, what: str) -> None:
 
 
 def live_entry(email: str) -> AllowlistEntry | None:
-    return AllowlistEntry.objects.active().filter(email=email).first()
+    """The entry a login with this address signs in by. When two municipalities list the
+    address, the one that listed it first decides until its entry ends: a second municipality's
+    entry cannot move someone else's user (and their access log) over to it."""
+    return AllowlistEntry.objects.active().filter(email=email).order_by("created_at", "pk").first()
 
 
 # One-time login by link or code ---------------------------------------------------------------
+#
+# docs/security.md explains the limits together: what an attacker who knows addresses gets, and
+# why no stranger can keep an address's owner from signing in.
 
 
 @dataclass(frozen=True)
 class LoginLinkResult:
     sent: bool  # never shown to the user: the page says the same either way
-    limited: bool
+    limited: bool  # no mail was sent because of a rate limit: the page says so
 
 
-def login_link_request(*, request: HttpRequest, email: str) -> LoginLinkResult:
+def login_link_request(*, request: HttpRequest, email: str, session_secret: str) -> LoginLinkResult:
     """Send a login link and code if the address is allowlisted; say nothing either way.
 
-    Rate limits count every request, allowlisted or not, per address and per IP address, so
-    the limit itself tells nothing about the list.
+    Rate limits count every request, allowlisted or not, per address from one IP address and
+    per IP address, so the limit tells nothing about the list and a stranger asking for
+    someone's address from elsewhere does not use up that person's requests. The code works only
+    in the session that holds ``session_secret``.
     """
     email = email.strip().lower()
     ip = log.client_ip(request)
     now = timezone.now()
-    window = now - datetime.timedelta(minutes=settings.LOGIN_RATE_WINDOW_MINUTES)
     email_hash = _hash(email)
-    per_address = LoginRequest.objects.filter(email_hash=email_hash, at__gte=window).count()
-    per_ip = LoginRequest.objects.filter(ip=ip, at__gte=window).count() if ip else 0
+    # Written first and counted after, own row included: of many concurrent requests no more
+    # than the limit find themselves within it.
     LoginRequest.objects.create(email_hash=email_hash, ip=ip)
-    if per_address >= settings.LOGIN_RATE_PER_ADDRESS or per_ip >= settings.LOGIN_RATE_PER_IP:
+    window = now - datetime.timedelta(minutes=settings.LOGIN_RATE_WINDOW_MINUTES)
+    recent = LoginRequest.objects.filter(at__gte=window)
+    from_here = recent.filter(ip=ip) if ip else recent.filter(ip__isnull=True)
+    limited = from_here.filter(email_hash=email_hash).count() > settings.LOGIN_RATE_PER_ADDRESS
+    if not limited and ip:
+        limited = from_here.count() > settings.LOGIN_RATE_PER_IP
+    if limited:
         log.record(request, AccessEvent.Action.LOGIN_FAILED, detail={"orsak": "för många försök"})
         return LoginLinkResult(sent=False, limited=True)
     entry = live_entry(email)
@@ -148,6 +174,7 @@ def login_link_request(*, request: HttpRequest, email: str) -> LoginLinkResult:
         email=email,
         link_hash=_hash(link),
         code_hash=_hash(f"{email}:{code}"),
+        session_hash=_hash(session_secret),
         expires_at=now + datetime.timedelta(minutes=settings.LOGIN_TOKEN_MINUTES),
     )
     url = request.build_absolute_uri(reverse("access:login_link", args=[link]))
@@ -189,24 +216,76 @@ def login_with_link(*, link: str) -> AllowlistEntry | None:
     return live_entry(token.email) if token else None
 
 
-def login_with_code(*, email: str, code: str) -> AllowlistEntry | None:
+class CodeOutcome(enum.Enum):
+    SIGNED_IN = "signed_in"
+    WRONG = "wrong"  # wrong, expired, used, its attempts used up, or no code for this session
+    IP_LIMIT = "ip_limit"  # too many wrong codes from this IP address in the last day
+    ADDRESS_LIMIT = "address_limit"  # too many wrong codes for this address in the last day
+    TOTAL_LIMIT = "total_limit"  # too many wrong codes in all in the last day
+
+
+@dataclass(frozen=True)
+class CodeResult:
+    outcome: CodeOutcome
+    entry: AllowlistEntry | None = None
+
+
+def login_with_code(
+    *, request: HttpRequest, email: str, code: str, session_secret: str
+) -> CodeResult:
+    """Sign in by the six-digit code, race-free against concurrent guesses.
+
+    Every code typed is first written down (``LoginCodeAttempt``) and then the wrong ones of the
+    last day are counted, its own included: past a cap nothing is compared. Then one of the
+    token's LOGIN_CODE_ATTEMPTS is claimed by a conditional UPDATE; only a claimed attempt is
+    compared. Both steps are single statements in autocommit, so no two requests can read the
+    same count and both go on. Listed address or not, the same rows are written and counted.
+    """
     email = email.strip().lower()
+    ip = log.client_ip(request)
+    now = timezone.now()
+    email_hash = _hash(email)
+    attempt = LoginCodeAttempt.objects.create(email_hash=email_hash, ip=ip)
+    wrong = LoginCodeAttempt.objects.filter(
+        at__gte=now - datetime.timedelta(hours=24), succeeded=False
+    )
+    limit = None
+    if ip and wrong.filter(ip=ip).count() > settings.LOGIN_CODE_FAILURES_PER_IP:
+        limit = CodeOutcome.IP_LIMIT
+    elif wrong.filter(email_hash=email_hash).count() > settings.LOGIN_CODE_FAILURES_PER_ADDRESS:
+        limit = CodeOutcome.ADDRESS_LIMIT
+    elif wrong.count() > settings.LOGIN_CODE_FAILURES_TOTAL:
+        limit = CodeOutcome.TOTAL_LIMIT
+    if limit is not None:
+        # Not a guess (nothing was compared): it does not hold the cap longer.
+        attempt.delete()
+        return CodeResult(limit)
     token = (
-        LoginToken.objects.filter(email=email, used_at__isnull=True, expires_at__gt=timezone.now())
-        .order_by("-created_at")
+        LoginToken.objects.filter(
+            email=email,
+            session_hash=_hash(session_secret),
+            used_at__isnull=True,
+            expires_at__gt=now,
+        )
+        .order_by("-created_at", "-pk")
         .first()
     )
     if token is None:
-        return None
-    if token.failed_code_attempts >= settings.LOGIN_CODE_ATTEMPTS:
-        return None
-    if not hmac.compare_digest(token.code_hash, _hash(f"{email}:{code.strip()}")):
-        LoginToken.objects.filter(pk=token.pk).update(
-            failed_code_attempts=token.failed_code_attempts + 1
-        )
-        return None
+        return CodeResult(CodeOutcome.WRONG)
+    claimed = LoginToken.objects.filter(
+        pk=token.pk,
+        used_at__isnull=True,
+        expires_at__gt=now,
+        code_attempts__lt=settings.LOGIN_CODE_ATTEMPTS,
+    ).update(code_attempts=F("code_attempts") + 1)
+    if not claimed or not hmac.compare_digest(token.code_hash, _hash(f"{email}:{code.strip()}")):
+        return CodeResult(CodeOutcome.WRONG)
     token = _consume(token)
-    return live_entry(token.email) if token else None
+    if token is None:
+        return CodeResult(CodeOutcome.WRONG)
+    LoginCodeAttempt.objects.filter(pk=attempt.pk).update(succeeded=True)
+    entry = live_entry(token.email)
+    return CodeResult(CodeOutcome.SIGNED_IN if entry else CodeOutcome.WRONG, entry)
 
 
 @transaction.atomic

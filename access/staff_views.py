@@ -7,7 +7,6 @@ codes at leisure. Whatever failed, the page says the same thing.
 """
 
 import math
-import time
 
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_client_username, get_cool_off
@@ -32,7 +31,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from access import log
 from access.decorators import public
-from access.middleware import LOGIN_AT
+from access.middleware import session_started
 from access.models import AccessEvent
 from access.roles import IVO_ROLES, Permission, has_permission, role_of
 from access.staff_forms import StaffLoginForm
@@ -118,7 +117,7 @@ def _sign_in(request: HttpRequest, user, device: TOTPDevice) -> HttpResponse:
     next_url = _next_url(request)
     login(request, user)  # a new session id
     otp_login(request, device)  # the session is verified by this device (django_otp)
-    request.session[LOGIN_AT] = int(time.time())
+    session_started(request)
     log.record(request, AccessEvent.Action.LOGIN, user=user, detail={"sätt": METHOD})
     return redirect(next_url)
 

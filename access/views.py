@@ -1,6 +1,6 @@
 """Login by one-time link or code, logout, and the allowlist pages."""
 
-import time
+import secrets
 
 from django.conf import settings
 from django.contrib import messages
@@ -11,18 +11,46 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from access import log, services
 from access.decorators import public, requires
 from access.forms import AllowlistAddForm, CodeForm, EmailForm, FirstAdministratorForm
-from access.middleware import LOGIN_AT
+from access.middleware import session_started
 from access.models import AccessEvent, AllowlistEntry, MunicipalityLogin
 from access.roles import Permission
 from register.models import Municipality
 
 SESSION_EMAIL = "access_login_email"
 SESSION_NEXT = "access_login_next"
+# The random value the latest login mail's code is bound to (LoginToken.session_hash): a code
+# works only in the browser session that asked for it.
+SESSION_CODE_SECRET = "access_login_code_secret"
+# The latest request sent no mail because of a rate limit: the page must not say it did.
+SESSION_LIMITED = "access_login_limited"
+
+CODE_REFUSALS = {
+    services.CodeOutcome.WRONG: _lazy("Koden stämmer inte eller har gått ut. Begär en ny kod."),
+    services.CodeOutcome.IP_LIMIT: _lazy(
+        "För många felaktiga koder har skrivits från din anslutning det senaste dygnet, så "
+        "ingen kod prövas just nu. Logga in med länken i mejlet i stället."
+    ),
+    services.CodeOutcome.ADDRESS_LIMIT: _lazy(
+        "För många felaktiga koder har skrivits för den här adressen det senaste dygnet, så "
+        "ingen kod prövas just nu. Logga in med länken i mejlet i stället."
+    ),
+    services.CodeOutcome.TOTAL_LIMIT: _lazy(
+        "Inloggning med kod är tillfälligt avstängd efter många felaktiga koder. Logga in med "
+        "länken i mejlet i stället."
+    ),
+}
+CODE_LOG_REASONS = {
+    services.CodeOutcome.WRONG: "fel kod",
+    services.CodeOutcome.IP_LIMIT: "för många felaktiga koder från IP-adressen",
+    services.CodeOutcome.ADDRESS_LIMIT: "för många felaktiga koder för adressen",
+    services.CodeOutcome.TOTAL_LIMIT: "för många felaktiga koder totalt",
+}
 
 
 def _safe_next(request: HttpRequest, value: str | None) -> str:
@@ -39,7 +67,7 @@ def _sign_in(request: HttpRequest, entry: AllowlistEntry | None) -> HttpResponse
         return None
     next_url = request.session.get(SESSION_NEXT)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")  # new session id
-    request.session[LOGIN_AT] = int(time.time())
+    session_started(request)
     log.record(request, AccessEvent.Action.LOGIN, user=user, detail={"sätt": "engångslänk"})
     return redirect(_safe_next(request, next_url))
 
@@ -49,7 +77,13 @@ def login_start(request: HttpRequest) -> HttpResponse:
     form = EmailForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"]
-        services.login_link_request(request=request, email=email)
+        secret = secrets.token_urlsafe(32)
+        result = services.login_link_request(request=request, email=email, session_secret=secret)
+        if not result.limited:
+            # Listed or not, a new secret: the session looks the same either way. A limited
+            # request keeps the old one, so a code already mailed to this session still works.
+            request.session[SESSION_CODE_SECRET] = secret
+        request.session[SESSION_LIMITED] = result.limited
         request.session[SESSION_EMAIL] = email.strip().lower()
         request.session[SESSION_NEXT] = _safe_next(request, request.GET.get("next"))
         return redirect("access:login_sent")
@@ -69,17 +103,29 @@ def login_sent(request: HttpRequest) -> HttpResponse:
         return redirect("access:login")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        response = _sign_in(
-            request, services.login_with_code(email=email, code=form.cleaned_data["code"])
+        result = services.login_with_code(
+            request=request,
+            email=email,
+            code=form.cleaned_data["code"],
+            session_secret=request.session.get(SESSION_CODE_SECRET, ""),
         )
+        response = _sign_in(request, result.entry)
         if response is not None:
             return response
-        log.record(request, AccessEvent.Action.LOGIN_FAILED, detail={"orsak": "fel kod"})
-        form.add_error("code", _("Koden stämmer inte eller har gått ut. Begär en ny kod."))
+        outcome = result.outcome if result.outcome in CODE_REFUSALS else services.CodeOutcome.WRONG
+        log.record(
+            request, AccessEvent.Action.LOGIN_FAILED, detail={"orsak": CODE_LOG_REASONS[outcome]}
+        )
+        form.add_error("code", CODE_REFUSALS[outcome])
     return render(
         request,
         "access/login_sent.html",
-        {"form": form, "email": email},
+        {
+            "form": form,
+            "email": email,
+            "limited": request.session.get(SESSION_LIMITED, False),
+            "window_minutes": settings.LOGIN_RATE_WINDOW_MINUTES,
+        },
         status=400 if form.errors else 200,
     )
 

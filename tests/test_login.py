@@ -235,6 +235,69 @@ def test_session__absolute_time_passed__ends_even_when_active(client, signed_in)
     assert_sent_to_login(client, "längsta tid")
 
 
+class _Clock:
+    """The middleware's clock, moved by hand: minutes pass without the test waiting."""
+
+    def __init__(self):
+        self.now = float(int(time.time()))  # whole seconds, as the session keeps them
+
+    def time(self) -> float:
+        return self.now
+
+    def advance(self, *, minutes: float) -> None:
+        self.now += minutes * 60
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    fake = _Clock()
+    monkeypatch.setattr("access.middleware.time", fake)
+    return fake
+
+
+@pytest.fixture
+def signed_in_by_link(client, listed, smtp_server, clock):
+    """Signed in the way a social worker is: the link from the mail, at the clock's now."""
+    request_link(client)
+    link, _code = link_and_code(smtp_server)
+    assert client.post(link).status_code == 302
+    return client
+
+
+def test_session__used_every_20_minutes__alive_past_30_minutes_of_age(signed_in_by_link, clock):
+    for _request in range(4):  # 80 minutes old at the end
+        clock.advance(minutes=20)
+        assert signed_in_by_link.get("/").status_code == 200
+
+
+def test_session__idle_31_minutes_right_after_the_login__ends(signed_in_by_link, clock):
+    clock.advance(minutes=31)
+
+    assert_sent_to_login(signed_in_by_link, "inaktiv")
+
+
+def test_session__idle_31_minutes_after_its_last_request__ends(signed_in_by_link, clock):
+    clock.advance(minutes=20)
+    assert signed_in_by_link.get("/").status_code == 200
+
+    clock.advance(minutes=31)
+
+    assert_sent_to_login(signed_in_by_link, "inaktiv")
+
+
+def test_session__used_every_20_minutes__ends_at_the_absolute_time_from_the_login(
+    signed_in_by_link, clock, settings
+):
+    settings.SESSION_ABSOLUTE_SECONDS = 60 * 60
+    for _request in range(3):  # 60 minutes after the login: not yet more than the hour
+        clock.advance(minutes=20)
+        assert signed_in_by_link.get("/").status_code == 200
+
+    clock.advance(minutes=20)
+
+    assert_sent_to_login(signed_in_by_link, "längsta tid")
+
+
 # The allowlist, kept by each municipality's administrator ----------------------------------------
 
 
@@ -259,16 +322,81 @@ def test_allowlist__administrator_adds_an_address__valid_a_year_and_logged(clien
     assert "ändring=tillagd" in event.detail and "ny.person@kalmar.example" in event.detail
 
 
-def test_allowlist__address_already_listed__refused_with_message(client, administrator):
-    make_user(Role.MUNICIPAL_USER, municipality="0180", email="finns@example.com")
+def test_allowlist__address_already_on_the_own_list__refused_with_message(client, administrator):
+    make_user(Role.MUNICIPAL_USER, municipality="0880", email="finns@kalmar.example")
 
     response = client.post(
-        "/kommun/frilistning/", {"email": "finns@example.com", "role": "kommun_anvandare"}
+        "/kommun/frilistning/", {"email": "finns@kalmar.example", "role": "kommun_anvandare"}
     )
 
     assert response.status_code == 400
     assert "Adressen finns redan på listan. Förnya den i stället." in response.content.decode()
-    assert AllowlistEntry.objects.filter(email="finns@example.com").count() == 1
+    assert AllowlistEntry.objects.filter(email="finns@kalmar.example").count() == 1
+
+
+def _add_and_follow(client, email: str) -> tuple:
+    """What an administrator sees on adding an address: status, redirects and the page, with
+    the address, its entry's id and the form token left out."""
+    response = client.post(
+        "/kommun/frilistning/", {"email": email, "role": Role.MUNICIPAL_USER}, follow=True
+    )
+    page = same_page(response.content.decode(), email)
+    page = re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "ID", page)
+    return response.status_code, response.redirect_chain, page
+
+
+def test_allowlist__address_another_municipality_lists__same_answer_as_a_new_address(
+    client, administrator
+):
+    from django.db import transaction
+
+    stranger = make_user(Role.MUNICIPAL_USER, municipality="0180", email="finns@example.com")
+    theirs = AllowlistEntry.objects.get(email=stranger.email)
+    before = AllowlistEntry.objects.filter(pk=theirs.pk).values().get()
+    with transaction.atomic():
+        new_address = _add_and_follow(client, "annan@example.com")  # sorts as the other
+        transaction.set_rollback(True)  # as if the other address had been added instead
+
+    held_elsewhere = _add_and_follow(client, "finns@example.com")
+
+    assert held_elsewhere == new_address
+    assert new_address[0] == 200 and "Adressen är tillagd" in new_address[2]
+    assert AllowlistEntry.objects.filter(pk=theirs.pk).values().get() == before
+    ours = AllowlistEntry.objects.get(email="finns@example.com", municipality_id="0880")
+    assert ours.revoked_at is None and ours.confirmed_by == administrator
+
+
+def test_login__address_two_municipalities_list__the_first_to_list_it_decides_until_it_ends(
+    client, smtp_server
+):
+    """A second municipality's entry takes no one over: the person keeps signing in as the
+    first municipality's user until that municipality revokes the address."""
+    now = timezone.now()
+    first = AllowlistEntry.objects.create(
+        email=ADDRESS,
+        municipality_id="0180",
+        confirmed_at=now,
+        expires_at=now + datetime.timedelta(days=365),
+    )
+    AllowlistEntry.objects.create(
+        email=ADDRESS,
+        municipality_id="0880",
+        role=Role.MUNICIPAL_ADMIN,
+        confirmed_at=now,
+        expires_at=now + datetime.timedelta(days=365),
+    )
+    request_link(client)
+    client.post(link_and_code(smtp_server)[0])
+    user = client.get("/").context["user"]
+    assert (user.account.municipality_id, user.account.role) == ("0180", Role.MUNICIPAL_USER)
+
+    AllowlistEntry.objects.filter(pk=first.pk).update(revoked_at=timezone.now())
+    assert client.get("/").status_code == 302  # the first municipality's access ended
+
+    request_link(client)
+    client.post(link_and_code(smtp_server)[0])
+    user = client.get("/").context["user"]
+    assert (user.account.municipality_id, user.account.role) == ("0880", Role.MUNICIPAL_ADMIN)
 
 
 def test_allowlist__renew__another_year_from_today(client, administrator):
