@@ -81,7 +81,8 @@ Följer DIGG:s REST API-profil.
 gång. Skicka den som `Authorization: Bearer hvb_…`. Nycklar går ut och kan återkallas. De offentliga
 resurserna (utan personuppgifter) kan också läsas utan nyckel när öppna data är påslaget.
 Personuppgifter (föreståndarens kontaktuppgifter, en enskild näringsidkares namn) lämnas bara
-enligt utlämnandepolicyn, och varje åtkomst loggas.
+enligt utlämnandepolicyn, och varje åtkomst loggas. Skyddade boenden (målgruppen skydd eller
+markerade av IVO) visas bara med en kommuns nyckel, och varje visning loggas.
 
 **Sidor.** Listor tar `limit` (1–1000, standard 20) och `offset`; svaret har `total`. En större
 `limit` avvisas med 422 och koden `ogiltig-parameter`.
@@ -94,8 +95,9 @@ koder finns på `/api/v1/problem-types`. 401: `token-saknas`, `ogiltig-token`, `
 
 **Ändringar.** `/api/v1/changes?since=<markör>` listar varje skapad, ändrad eller borttagen
 verksamhet, huvudman, beslut och inspektion i ordning, med nästa markör. Börja utan markör och
-spara `next_cursor`; ingen ändring missas eller räknas två gånger. Enskilda resurser har `ETag`;
-skicka `If-None-Match` för 304.
+spara `next_cursor`; ingen ändring missas eller räknas två gånger. Flödet med nyckel och flödet
+utan nyckel numreras var för sig: använd markören från det flöde du läser. Enskilda resurser har
+`ETag`; skicka `If-None-Match` för 304.
 
 **Tider** är RFC 3339. `inspection_overdue` beräknas mot dagens datum.
 """

@@ -270,7 +270,7 @@ def test_providers__a_sole_traders_place_in_the_list_does_not_tell_the_name(clie
         ("Mats Mattsson", "700101-9905", True),
         ("Zeta Omsorg AB", build_valid_organisation_number("559900002"), False),
     ):
-        services.provider_save(
+        provider = services.provider_save(
             provider=Provider(
                 organisation_number=number,
                 name=name,
@@ -278,6 +278,7 @@ def test_providers__a_sole_traders_place_in_the_list_does_not_tell_the_name(clie
                 is_sole_trader=sole,
             )
         )
+        FacilityFactory(provider=provider)  # a provider without homes is not listed
 
     names = [item["name"] for item in get_json(client, "/api/v1/providers")["items"]]
 
