@@ -18,7 +18,7 @@ from access.roles import Role
 from api.opendata import DATASETS, FORMATS
 from register import services
 from register.codes import Outcome, TargetGroup
-from register.models import Facility
+from register.models import Facility, Provider
 from tests.api_support import api_client_with_token, bearer, body, get_json
 from tests.factories import (
     DecisionFactory,
@@ -28,8 +28,21 @@ from tests.factories import (
     make_user,
     sign_in,
 )
+from tests.test_api_changes import writers  # noqa: F401 (a fixture)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("roomy_rate_limit")]
+
+
+# On PostgreSQL the feed lists only ended transactions, so a test that writes in its own
+# transaction sees none of its writes there; such tests run on SQLite, and the follower below
+# covers the feed on both databases.
+@pytest.fixture
+def sqlite_feed():
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        pytest.skip("the feed lists only ended transactions (the follower test covers PostgreSQL)")
+
 
 ALL = "status=aktiv&status=nedlagd&status=aterkallad&status=forbud"
 
@@ -343,3 +356,77 @@ def test_address__never_to_an_outsider_even_with_disclosure(client, settings, ho
     assert json.loads(response.content)["address"]["withheld"] is True
     for slug in DATASETS:
         assert b"Storgatan" not in body(client.get(f"/oppna-data/{slug}.csv"))
+
+
+def test_outsider_follower__ends_with_the_outsiders_register_and_never_hears_of_a_protected_home(
+    client,
+    settings,
+    writers,  # noqa: F811 (the fixture)
+):
+    """A keyless follower of the changes feed through protected homes written, a provider
+    renamed, a home turning protected and one turning public, and a protected home deleted: it
+    ends with exactly what an outsider reads afresh, its cursors have no gaps, and it never
+    names a protected home. On PostgreSQL the writes are committed by a connection of their own
+    (the feed lists only ended transactions: tests/test_api_changes.py)."""
+    from tests.api_support import Mirror, server_state
+    from tests.test_api_changes import _on
+
+    # A log entry would give the test's own transaction an id and hold the feed back.
+    settings.ACCESS_LOG_ENABLED = False
+    do = _on(writers[0] if writers else None)
+    mirror = Mirror(client)
+
+    def build():
+        shared = ProviderFactory(name="Delad Omsorg AB")
+        FacilityFactory(facility_id="F-1", name="Almgården", provider=shared)
+        FacilityFactory(facility_id="F-2", name="Dungen", provider=shared)
+        home = FacilityFactory(
+            facility_id="FS-1", name="Björken", provider=shared, target_groups=["skydd"]
+        )
+        DecisionFactory(facility=home, diarienummer="3.2.2-7001/2025")
+        hidden = FacilityFactory(
+            facility_id="FS-2",
+            name="Ängsbo",
+            provider=ProviderFactory(name="Skyddsstiftelsen"),
+            protected_by_ivo=True,
+        )
+        InspectionFactory(facility=hidden, diarienummer="3.2.2-7002/2025")
+
+    do(build)
+    mirror.poll_until(lambda resources: ("facility", "F-2") in resources)
+
+    def changes():
+        shared = Provider.objects.get(name="Delad Omsorg AB")
+        shared.name = "Delad Omsorg i Sverige AB"
+        services.provider_save(provider=shared)
+        turned = Facility.objects.get(facility_id="F-1")
+        turned.protected_by_ivo = True
+        services.facility_save(facility=turned)
+        opened = Facility.objects.get(facility_id="FS-1")
+        opened.target_groups = ["hedersrelaterat"]
+        services.facility_save(facility=opened)
+        gone = Facility.objects.get(facility_id="FS-2")
+        for inspection in gone.inspections.all():
+            services.register_object_delete(instance=inspection)
+        services.register_object_delete(instance=gone)
+        FacilityFactory(facility_id="F-9", name="Sist", provider=shared)
+
+    do(changes)
+    mirror.poll_until(lambda resources: ("facility", "F-9") in resources)
+
+    assert mirror.resources == server_state(client)
+    assert {key for key in mirror.resources if key[0] == "facility"} == {
+        ("facility", "F-2"),
+        ("facility", "FS-1"),  # public now
+        ("facility", "F-9"),
+    }
+    assert ("decision", "3.2.2-7001/2025") in mirror.resources  # came with its home
+    positions = [int(cursor.split("-")[1]) for cursor in mirror.seen]
+    assert positions == list(range(positions[0], positions[0] + len(positions)))
+    named = json.dumps(mirror.changes)
+    for secret in ("FS-2", "3.2.2-7002/2025", "Skyddsstiftelsen"):
+        assert secret not in named
+    turned = [
+        (c["resource_id"], c["operation"]) for c in mirror.changes if c["resource"] == "facility"
+    ]
+    assert ("F-1", "removed") in turned and ("FS-1", "created") in turned

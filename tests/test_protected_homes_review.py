@@ -17,7 +17,7 @@ from tests.api_support import body
 from tests.factories import make_user
 
 # The shared register fixture (imported by name, used as a parameter).
-from tests.test_protected_homes import add_protected_homes, register  # noqa: F401
+from tests.test_protected_homes import add_protected_homes, register, sqlite_feed  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("roomy_rate_limit")]
 
@@ -32,6 +32,7 @@ def event_id(cursor: str) -> int:
     return int(cursor.split("-")[1])
 
 
+@pytest.mark.usefixtures("sqlite_feed")
 def test_changes_feed__cursors_do_not_count_the_hidden_events_between_two_public_ones(
     client, register
 ):
@@ -49,6 +50,7 @@ def test_changes_feed__cursors_do_not_count_the_hidden_events_between_two_public
     assert event_id(items[0]["cursor"]) == event_id(last) + 1
 
 
+@pytest.mark.usefixtures("sqlite_feed")
 def test_changes_feed__a_providers_rename_does_not_tell_how_many_protected_homes_it_runs(
     client, register
 ):
@@ -71,6 +73,7 @@ def test_changes_feed__a_providers_rename_does_not_tell_how_many_protected_homes
     assert hidden == 0
 
 
+@pytest.mark.usefixtures("sqlite_feed")
 def test_changes_feed__deleting_a_protected_home_does_not_publish_its_history(client, register):
     """The feed hides an event when the home it names is protected *now*: once the home (or its
     decision) is gone, nothing matches and its created/changed/removed events are shown."""
@@ -85,6 +88,7 @@ def test_changes_feed__deleting_a_protected_home_does_not_publish_its_history(cl
     assert "3.2.2-901/2025" not in content  # its decision's diarienummer
 
 
+@pytest.mark.usefixtures("sqlite_feed")
 def test_changes_feed__a_protected_homes_changed_id_does_not_publish_the_old_one(client, register):
     """The admin lets IVO correct a verksamhetsid (or a decision's diarienummer): the events
     under the old key name nothing that exists and are shown."""
@@ -100,6 +104,7 @@ def test_changes_feed__a_protected_homes_changed_id_does_not_publish_the_old_one
     assert "3.2.2-900/2025" not in content
 
 
+@pytest.mark.usefixtures("sqlite_feed")
 def test_changes_feed__a_home_that_becomes_protected_leaves_the_feed_as_a_deleted_one_does(
     client, register
 ):
@@ -118,6 +123,7 @@ def test_changes_feed__a_home_that_becomes_protected_leaves_the_feed_as_a_delete
     ] == ("P-4", "removed")
 
 
+@pytest.mark.usefixtures("sqlite_feed")
 def test_provider_of_only_protected_homes__stays_unknown_when_its_home_moves_away(client, register):
     """A provider whose every home is protected is hidden; when its home moves to another
     provider (or is deleted) it has no homes at all and is shown, with its past events: an
