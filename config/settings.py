@@ -278,9 +278,9 @@ else:
     }
 DOCUMENT_MAX_BYTES = env_int("DOCUMENT_MAX_BYTES", 20 * 1024 * 1024)
 # Import files (register/imports.py): checked before they are read. The size of the file; the
-# rows after the header (a file of 100,000 decisions imports in under a minute); and, for an
-# XLSX, its parts unpacked together (a 1.7 MB zip can unpack to 1.5 GB; 100,000 decisions as
-# XLSX unpack to about 40 MB).
+# rows after the header (reading stops at the first one past it); and, for an XLSX, its parts
+# unpacked together (a 1.7 MB zip can unpack to 1.5 GB; 100,000 decisions as XLSX unpack to
+# about 70 MB).
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 50 * 1024 * 1024)
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 200_000)
 IMPORT_MAX_UNPACKED_BYTES = env_int("IMPORT_MAX_UNPACKED_BYTES", 200 * 1024 * 1024)

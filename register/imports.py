@@ -1,11 +1,14 @@
 """The two register imports of ``../shared/formats/register-import.md``: facilities and decisions.
 
-A file is read whole (CSV in UTF-8 with ``;`` or ``,``, or the first sheet of an XLSX), every row is
-checked, and only a file without a single error is written — through ``register.services``, in one
-transaction, so the rules and the history are the same as for an edit in the back office. Every
-error is reported as ``rad N, kolumn X: orsak`` with the row number a spreadsheet shows (the header
-is row 1). Records are keyed by ``verksamhetsid`` and ``diarienummer``, so a second import of the
-same file finds nothing to change.
+A file is checked against the limits before it is read (``read_table``), then read as a stream
+(CSV in UTF-8 with ``;`` or ``,``, or the first sheet of an XLSX), every row is checked, and only
+a file without a single error is written — through ``register.services``, in one transaction, so
+the rules and the history are the same as for an edit in the back office. Decisions are checked
+against the register before the write transaction begins and written in bulk
+(``services.register_bulk_plan``, ``services.decisions_bulk_write``), so the write lock is held
+for the writes alone. Every error is reported as ``rad N, kolumn X: orsak`` with the row number a
+spreadsheet shows (the header is row 1). Records are keyed by ``verksamhetsid`` and
+``diarienummer``, so a second import of the same file finds nothing to change.
 """
 
 import csv
@@ -258,8 +261,8 @@ def read_table(path: str | Path) -> Table:
         raise _file_error(_("filen %(name)s kan inte läsas") % {"name": path}) from None
     if size > limits.bytes:
         raise _file_error(
-            _("filen är %(size)s MB, större än gränsen %(mb)s MB; dela upp den")
-            % {"size": _megabytes(size), "mb": _megabytes(limits.bytes)}
+            _("filen är %(size)s, större än gränsen %(max)s; dela upp den")
+            % {"size": _size(size), "max": _size(limits.bytes)}
         )
     if magic.startswith(_OLE_MAGIC):
         raise _file_error(
@@ -284,8 +287,11 @@ class _Limits:
         )
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / 2**20:.1f}".rstrip("0").rstrip(".").replace(".", ",")
+def _size(size: int) -> str:
+    """A size as a person reads it: ``29 kB``, ``1,5 MB``."""
+    if size < 2**20:
+        return f"{size / 2**10:.0f} kB"
+    return f"{size / 2**20:.1f}".removesuffix(".0").replace(".", ",") + " MB"
 
 
 def _too_many_rows(limit: int) -> ImportFailed:
@@ -360,10 +366,10 @@ def _check_xlsx_parts(path: Path, limits: _Limits) -> None:
     if unpacked > limits.unpacked_bytes:
         raise _file_error(
             _(
-                "filen packas upp till %(size)s MB, mer än gränsen %(mb)s MB; den kan inte vara "
-                "en vanlig tabell (en zip-bomb?) och läses inte"
+                "filen packas upp till %(size)s, mer än gränsen %(max)s; den kan inte vara en "
+                "vanlig tabell (en zip-bomb?) och läses inte"
             )
-            % {"size": _megabytes(unpacked), "mb": _megabytes(limits.unpacked_bytes)}
+            % {"size": _size(unpacked), "max": _size(limits.unpacked_bytes)}
         )
 
 
