@@ -56,3 +56,4 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
 	.ci/postgres hvb_bench
 	$(BIN)/python bench/api_load.py
+	$(BIN)/python bench/imports.py

@@ -285,6 +285,13 @@ else:
         "OPTIONS": {"location": DOCUMENTS_ROOT, "base_url": None},
     }
 DOCUMENT_MAX_BYTES = env_int("DOCUMENT_MAX_BYTES", 20 * 1024 * 1024)
+# Import files (register/imports.py): checked before they are read. The size of the file; the
+# rows after the header (reading stops at the first one past it); and, for an XLSX, its parts
+# unpacked together (a 1.7 MB zip can unpack to 1.5 GB; 100,000 decisions as XLSX unpack to
+# about 70 MB).
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 50 * 1024 * 1024)
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 200_000)
+IMPORT_MAX_UNPACKED_BYTES = env_int("IMPORT_MAX_UNPACKED_BYTES", 200 * 1024 * 1024)
 # Uploads larger than this go to a temporary file rather than memory; a file larger than
 # DOCUMENT_MAX_BYTES is skipped while it arrives (documents/uploads.py).
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

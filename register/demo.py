@@ -1149,3 +1149,66 @@ def seed_demo(
     if with_logins:
         ensure_demo_users()
     return data
+
+
+# A large decisions file for the demo facilities (bench/imports.py, the import tests) ------------
+
+# A case class the demo's own cases never use, so the file's diarienummer are new to the register.
+IMPORT_CASE_CLASS = "8.5.9"
+IMPORT_YEARS = 20
+# The rare decisions that set a facility's status (services._apply_status_rule): in per mille.
+IMPORT_STATUS_OUTCOMES_PER_MILLE = 4
+
+
+def decision_import_rows(
+    *, facilities: Sequence[Facility], count: int, today: datetime.date, seed: int = SEED
+) -> list[dict[str, str]]:
+    """``count`` rows of an ``import_decisions`` file (register-import.md) for ``facilities``
+    (each with its provider): twenty years of supervision spread over the homes, each decision
+    with its inspection (nine in ten), outcomes weighted as the demo's, a few revocations (homes
+    in private ownership) and prohibitions. Deterministic for the same arguments."""
+    rng = random.Random(seed)
+    ordered = sorted(facilities, key=lambda facility: facility.facility_id)
+    earliest = years_before(today, IMPORT_YEARS)
+    next_number: dict[int, int] = {}
+    outcomes, weights = zip(*ORDINARY_OUTCOMES, strict=True)
+    rows = []
+    for index in range(count):
+        facility = ordered[index % len(ordered)]
+        first = max(earliest, facility.start_date or earliest)
+        last = min(today - days(1), facility.end_date or today)
+        if last <= first + days(90):
+            first = earliest
+        decided_on = random_date(rng, first + days(80), last)
+        draw = rng.randrange(1000)
+        if draw < IMPORT_STATUS_OUTCOMES_PER_MILLE:
+            private = facility.provider.ownership == Ownership.ENSKILD
+            outcome = Outcome.ATERKALLELSE if private and draw % 2 else Outcome.FORBUD
+        else:
+            outcome = rng.choices(outcomes, weights=weights)[0]
+        areas = rng.sample(CORE_AREAS, rng.randint(2, 4))
+        year = decided_on.year
+        number = next_number.get(year, 1000)
+        next_number[year] = number + 1
+        row = {
+            "diarienummer": f"{IMPORT_CASE_CLASS}-{number}/{year}",
+            "verksamhetsid": facility.facility_id,
+            "beslutstyp": DecisionKind.TILLSYN.value,
+            "beslutsdatum": decided_on.isoformat(),
+            "utfall": str(outcome),
+            "granskade_omraden": "|".join(sorted(areas)),
+            "inspektionsdatum": "",
+            "inspektion_anmald": "",
+            "sammanfattning": decision_summary(outcome=outcome, areas=areas),
+        }
+        if rng.random() < 0.9:
+            inspected_on = decided_on - days(rng.randint(14, 75))
+            last_day = inspected_on + days(rng.choice((0, 0, 1)))
+            row["inspektionsdatum"] = (
+                inspected_on.isoformat()
+                if last_day == inspected_on
+                else f"{inspected_on.isoformat()}|{last_day.isoformat()}"
+            )
+            row["inspektion_anmald"] = "ja" if rng.random() < 0.6 else "nej"
+        rows.append(row)
+    return rows

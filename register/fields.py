@@ -10,6 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext as _
 
+from register.validation import code_values
+
 SEPARATOR = "|"
 
 
@@ -68,7 +70,8 @@ class CodeListField(models.CharField):
         if not value and not self.blank:
             raise ValidationError(self.error_messages["blank"], code="blank")
         if self.codes is not None:
-            unknown = [code for code in value if code not in self.codes.values]
+            known = code_values(self.codes)
+            unknown = [code for code in value if code not in known]
             if unknown:
                 raise ValidationError(_("okänd kod %(value)s") % {"value": ", ".join(unknown)})
 

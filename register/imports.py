@@ -1,23 +1,31 @@
 """The two register imports of ``../shared/formats/register-import.md``: facilities and decisions.
 
-A file is read whole (CSV in UTF-8 with ``;`` or ``,``, or the first sheet of an XLSX), every row is
-checked, and only a file without a single error is written — through ``register.services``, in one
-transaction, so the rules and the history are the same as for an edit in the back office. Every
-error is reported as ``rad N, kolumn X: orsak`` with the row number a spreadsheet shows (the header
-is row 1). Records are keyed by ``verksamhetsid`` and ``diarienummer``, so a second import of the
-same file finds nothing to change.
+A file is checked against the limits before it is read (``read_table``), then read as a stream
+(CSV in UTF-8 with ``;`` or ``,``, or the first sheet of an XLSX), every row is checked, and only
+a file without a single error is written — through ``register.services``, in one transaction, so
+the rules and the history are the same as for an edit in the back office. Decisions are checked
+against the register before the write transaction begins and written in bulk
+(``services.register_bulk_plan``, ``services.decisions_bulk_write``), so the write lock is held
+for the writes alone. Every error is reported as ``rad N, kolumn X: orsak`` with the row number a
+spreadsheet shows (the header is row 1). Records are keyed by ``verksamhetsid`` and
+``diarienummer``, so a second import of the same file finds nothing to change.
 """
 
 import csv
 import datetime
 import functools
-import io
+import itertools
+import re
+import time
+import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+from xml.etree import ElementTree
 
+from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -34,11 +42,10 @@ from register.codes import (
     ReviewArea,
     TargetGroup,
 )
-from register.models import Facility, Municipality, Permit, Registration
+from register.models import Decision, Facility, Inspection, Municipality, Permit, Registration
 
 T = TypeVar("T")
 
-MAX_FILE_BYTES = 50 * 1024 * 1024
 _XLSX_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # Excel 97–2003 (.xls)
 
@@ -180,6 +187,9 @@ class ImportReport:
     counts: dict[str, Counter] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
     dry_run: bool = False
+    # How long the write transaction took, commit included: on SQLite the write lock is held as
+    # long, and every other writer (a login, a page view's session) waits for it.
+    write_seconds: float | None = None
 
     def count(self, kind: str, result: str) -> None:
         self.counts.setdefault(kind, Counter())[result] += 1
@@ -235,61 +245,169 @@ def _file_error(message: str) -> ImportFailed:
 
 
 def read_table(path: str | Path) -> Table:
-    """The header and rows of a CSV or XLSX file, told apart by content, not by name."""
+    """The header and rows of a CSV or XLSX file, told apart by content, not by name.
+
+    The file is checked before it is read: its size (``IMPORT_MAX_BYTES``), and for an XLSX the
+    unpacked size of every part (a small zip can unpack to gigabytes) and the sheet's declared
+    dimension. Both forms are then read as streams, one row at a time, and reading stops at the
+    first row past ``IMPORT_MAX_ROWS``, whatever the file declared."""
     path = Path(path)
+    limits = _Limits.from_settings()
     try:
-        data = path.read_bytes()
+        size = path.stat().st_size
+        with path.open("rb") as file:
+            magic = file.read(8)
     except FileNotFoundError:
         raise _file_error(_("filen %(name)s finns inte") % {"name": path}) from None
     except OSError:
         raise _file_error(_("filen %(name)s kan inte läsas") % {"name": path}) from None
-    if len(data) > MAX_FILE_BYTES:
+    if size > limits.bytes:
         raise _file_error(
-            _("filen är större än %(mb)s MB; dela upp den") % {"mb": MAX_FILE_BYTES // 2**20}
+            _("filen är %(size)s, större än gränsen %(max)s; dela upp den")
+            % {"size": _size(size), "max": _size(limits.bytes)}
         )
-    if data.startswith(_OLE_MAGIC):
+    if magic.startswith(_OLE_MAGIC):
         raise _file_error(
             _("filen är i det gamla Excel-formatet (.xls); spara den som .xlsx eller CSV (UTF-8)")
         )
-    return _table(_xlsx_rows(data) if data.startswith(_XLSX_MAGIC) else _csv_rows(data))
+    raw_rows = _xlsx_rows(path, limits) if magic.startswith(_XLSX_MAGIC) else _csv_rows(path)
+    return _table(_at_most(raw_rows, limits.rows))
 
 
-def _csv_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
+@dataclass(frozen=True)
+class _Limits:
+    bytes: int  # the file as stored
+    rows: int  # data rows, the header not counted
+    unpacked_bytes: int  # an XLSX's parts unpacked, together
+
+    @classmethod
+    def from_settings(cls) -> "_Limits":
+        return cls(
+            bytes=settings.IMPORT_MAX_BYTES,
+            rows=settings.IMPORT_MAX_ROWS,
+            unpacked_bytes=settings.IMPORT_MAX_UNPACKED_BYTES,
+        )
+
+
+def _size(size: int) -> str:
+    """A size as a person reads it: ``29 kB``, ``1,5 MB``."""
+    if size < 2**20:
+        return f"{size / 2**10:.0f} kB"
+    return f"{size / 2**20:.1f}".removesuffix(".0").replace(".", ",") + " MB"
+
+
+def _too_many_rows(limit: int) -> ImportFailed:
+    return _file_error(
+        _("filen har fler än %(max)s rader (utöver rubrikraden); dela upp den") % {"max": limit}
+    )
+
+
+def _at_most(
+    raw_rows: Iterator[tuple[int, list[Any]]], limit: int
+) -> Iterator[tuple[int, list[Any]]]:
+    """The rows, refusing the file at the first row past the limit: nothing after it is read."""
+    for number, values in raw_rows:
+        if number > limit + 1:  # the header is row 1
+            raise _too_many_rows(limit)
+        yield number, values
+
+
+_LONE_CR = re.compile(r"(?<=\r)(?!\n)")
+
+
+def _utf8_lines(file) -> Iterator[str]:
+    """The file's lines decoded one at a time, so a wrong byte is found on its own line."""
+    for line_number, line in enumerate(file, start=1):
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _file_error(
+                _(
+                    "filen är inte i UTF-8 (första felaktiga tecknet på rad %(line)s); spara den "
+                    "som ”CSV UTF-8” eller som .xlsx"
+                )
+                % {"line": line_number}
+            ) from None
+        if line_number == 1:
+            text = text.removeprefix("\ufeff")
+        if "\r" in text.rstrip("\r\n"):  # lines ended by a lone CR (old Mac), as open(newline="")
+            yield from _LONE_CR.split(text)
+        else:
+            yield text
+
+
+def _csv_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
+    with path.open("rb") as file:
+        lines = _utf8_lines(file)
+        first_line = next(lines, "")
+        delimiter = "," if first_line.count(",") > first_line.count(";") else ";"
+        reader = csv.reader(itertools.chain([first_line], lines), delimiter=delimiter)
+        try:
+            # A quoted cell may hold a line break; the spreadsheet still shows one row per record.
+            yield from enumerate(reader, start=1)
+        except csv.Error as error:
+            raise _file_error(
+                _("filen är ingen giltig CSV-fil (rad %(line)s): %(error)s")
+                % {"line": reader.line_num, "error": error}
+            ) from None
+
+
+# More columns than any import has, with room for unknown ones (reported as errors).
+XLSX_MAX_COLUMNS = 100
+
+
+def _check_xlsx_parts(path: Path, limits: _Limits) -> None:
+    """Refuse a zip bomb before anything is unpacked: the parts' sizes as the zip declares them
+    (Python's zipfile never unpacks more than a part declares; a part that claims less than it
+    holds fails its CRC check instead)."""
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError):
+        raise _file_error(_("filen ser ut som .xlsx men går inte att öppna")) from None
+    if unpacked > limits.unpacked_bytes:
         raise _file_error(
             _(
-                "filen är inte i UTF-8 (första felaktiga tecknet på rad %(line)s); spara den som "
-                "”CSV UTF-8” eller som .xlsx"
+                "filen packas upp till %(size)s, mer än gränsen %(max)s; den kan inte vara en "
+                "vanlig tabell (en zip-bomb?) och läses inte"
             )
-            % {"line": line}
-        ) from None
-    first_line = text.split("\n", 1)[0]
-    delimiter = "," if first_line.count(",") > first_line.count(";") else ";"
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        # A quoted cell may hold a line break; the spreadsheet still shows one row per record.
-        yield from enumerate(reader, start=1)
-    except csv.Error as error:
-        raise _file_error(
-            _("filen är ingen giltig CSV-fil (rad %(line)s): %(error)s")
-            % {"line": reader.line_num, "error": error}
-        ) from None
+            % {"size": _size(unpacked), "max": _size(limits.unpacked_bytes)}
+        )
 
 
-def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
+def _xlsx_rows(path: Path, limits: _Limits) -> Iterator[tuple[int, list[Any]]]:
     from openpyxl import load_workbook
 
+    _check_xlsx_parts(path, limits)
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds for a damaged file
         raise _file_error(_("filen ser ut som .xlsx men går inte att öppna")) from None
     try:
         sheet = workbook.worksheets[0]
+        # The dimension the sheet declares (A1:XFD1048576 in a 5 kB file made openpyxl pad every
+        # row to 16,384 cells and a million rows): refused when beyond the limits...
+        declared_rows, declared_columns = sheet.max_row or 0, sheet.max_column or 0
+        if declared_rows > limits.rows + 1:
+            raise _file_error(
+                _(
+                    "bladet anger %(rows)s rader, fler än gränsen %(max)s (utöver rubrikraden); "
+                    "dela upp filen"
+                )
+                % {"rows": declared_rows, "max": limits.rows}
+            )
+        if declared_columns > XLSX_MAX_COLUMNS:
+            raise _file_error(
+                _("bladet anger %(columns)s kolumner, fler än gränsen %(max)s")
+                % {"columns": declared_columns, "max": XLSX_MAX_COLUMNS}
+            )
+        # ... and then not trusted: the rows the sheet holds are read as they come, unpadded,
+        # and _at_most stops at the first past the limit, whatever was declared.
+        sheet.reset_dimensions()
         for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
             yield number, list(values)
+    except (zipfile.BadZipFile, ValueError, KeyError, ElementTree.ParseError):
+        raise _file_error(_("filen ser ut som .xlsx men går inte att läsa")) from None
     finally:
         workbook.close()
 
@@ -453,12 +571,33 @@ def run_import(
     command: str,
     columns: Mapping[str, bool],
     parse: Callable[[Table, list[RowError]], list[Any]],
-    write: Callable[[list[Any], ImportReport, list[RowError], services.Actor, str], None],
+    write: Callable[[Any, ImportReport, list[RowError], services.Actor, str], None],
     actor: services.Actor,
     dry_run: bool,
+    plan: Callable[[list[Any], ImportReport, list[RowError]], Any] | None = None,
 ) -> ImportReport:
     """Read, check every row, then write in one transaction; any error, or a dry run, rolls all
-    of it back."""
+    of it back.
+
+    With ``plan`` every read of the register and every check runs before the write transaction
+    begins (``register.services.register_bulk_plan``), and ``write`` gets the plan and only
+    writes, in bulk: the write lock is held for the writes alone (SQLite has one, for every
+    writer: logins and page views wait for it). A dry run then stops after the plan. Without
+    ``plan`` (``linking.imports``) ``write`` checks and writes row by row in the transaction."""
+    with validation.one_day():
+        return _run_import(
+            path,
+            command=command,
+            columns=columns,
+            parse=parse,
+            write=write,
+            actor=actor,
+            dry_run=dry_run,
+            plan=plan,
+        )
+
+
+def _run_import(path, *, command, columns, parse, write, actor, dry_run, plan) -> ImportReport:
     table = read_table(path)
     errors = table.errors + check_header(table, columns)
     if any(e.message == _("obligatorisk kolumn saknas") for e in errors):
@@ -468,13 +607,30 @@ def run_import(
         raise ImportFailed(_in_file_order(errors, table))
     reason = f"{command} {Path(path).name}"
     report = ImportReport(dry_run=dry_run)
+    if plan is not None:
+        planned = plan(rows, report, errors)
+        if errors:
+            raise ImportFailed(_in_file_order(errors, table))
+        if dry_run:
+            return report
+        started = time.perf_counter()
+        with transaction.atomic():
+            write(planned, report, errors, actor, reason)
+            if errors:
+                transaction.set_rollback(True)
+        report.write_seconds = time.perf_counter() - started
+        if errors:
+            raise ImportFailed(_in_file_order(errors, table))
+        return report
     try:
+        started = time.perf_counter()
         with transaction.atomic():
             write(rows, report, errors, actor, reason)
             if errors:
                 raise ImportFailed(_in_file_order(errors, table))
             if dry_run:
                 raise _DryRun
+        report.write_seconds = time.perf_counter() - started
     except _DryRun:
         pass
     return report
@@ -901,6 +1057,7 @@ def import_decisions(
         command="import_decisions",
         columns=DECISION_COLUMNS,
         parse=_parse_decision_rows,
+        plan=_plan_decisions,
         write=_write_decisions,
         actor=actor,
         dry_run=dry_run,
@@ -1012,34 +1169,88 @@ def parse_inspection(
     return inspection
 
 
-def _write_decisions(
+@dataclass
+class _DecisionPlan:
+    rows: list[_DecisionRow]
+    inspections: services.BulkPlan[Inspection]
+    decisions: services.BulkPlan[Decision]
+
+
+def _plan_decisions(
+    rows: list[_DecisionRow], report: ImportReport, errors: list[RowError]
+) -> _DecisionPlan:
+    """Every row checked against the register as ``decision_save`` would check it, before the
+    write transaction."""
+    inspections, decisions = _read_decision_plans(rows)
+    _record_decision_plan(rows, inspections, decisions, report, errors)
+    return _DecisionPlan(rows, inspections, decisions)
+
+
+def _read_decision_plans(
     rows: list[_DecisionRow],
+) -> tuple[services.BulkPlan[Inspection], services.BulkPlan[Decision]]:
+    inspections = services.register_bulk_plan(
+        Inspection,
+        key_field="diarienummer",
+        rows=[(r.diarienummer, r.inspection) for r in rows if r.inspection is not None],
+        exclude_from_validation=("facility",),
+    )
+    decisions = services.register_bulk_plan(
+        Decision,
+        key_field="diarienummer",
+        rows=[(r.diarienummer, r.decision) for r in rows],
+        exclude_from_validation=("facility",),
+    )
+    return inspections, decisions
+
+
+def _record_decision_plan(
+    rows: list[_DecisionRow],
+    inspections: services.BulkPlan[Inspection],
+    decisions: services.BulkPlan[Decision],
+    report: ImportReport,
+    errors: list[RowError],
+) -> None:
+    report.counts.clear()
+    for kind, plan, columns, default in (
+        (_("inspektioner"), inspections, _INSPECTION_FIELD_COLUMNS, "inspektionsdatum"),
+        (_("beslut"), decisions, _DECISION_FIELD_COLUMNS, "diarienummer"),
+    ):
+        for row in rows:
+            if row.diarienummer not in plan.results:
+                continue
+            if row.diarienummer in plan.errors:
+                record_model_error(
+                    errors, row.number, plan.errors[row.diarienummer], columns, default
+                )
+            else:
+                report.count(kind, plan.results[row.diarienummer])
+
+
+def _write_decisions(
+    plan: _DecisionPlan,
     report: ImportReport,
     errors: list[RowError],
     actor: services.Actor,
     reason: str,
 ) -> None:
-    # Newest first: each decision then meets every later one, so the status rule ("unless a later
-    # decision already says otherwise") gives the same result whatever the order of the file.
-    ordered = sorted(rows, key=lambda r: (r.decision["decision_date"], r.number), reverse=True)
-    for row in ordered:
-        if row.inspection is not None:
-            try:
-                _inspection, result = services.inspection_upsert(
-                    diarienummer=row.diarienummer, values=row.inspection, actor=actor, reason=reason
-                )
-            except ValidationError as error:
-                record_model_error(
-                    errors, row.number, error, _INSPECTION_FIELD_COLUMNS, "inspektionsdatum"
-                )
-                continue
-            report.count(_("inspektioner"), result)
-        try:
-            _decision, result = services.decision_upsert(
-                diarienummer=row.diarienummer, values=row.decision, actor=actor, reason=reason
-            )
-        except ValidationError as error:
-            record_model_error(errors, row.number, error, _DECISION_FIELD_COLUMNS, "diarienummer")
-            continue
-        report.count(_("beslut"), result)
-    errors.sort(key=lambda e: e.row or 0)
+    def read_again() -> tuple[services.BulkPlan[Inspection], services.BulkPlan[Decision]]:
+        # Someone wrote to the register since the plan was read: read it again, in the lock.
+        inspections, decisions = _read_decision_plans(plan.rows)
+        _record_decision_plan(plan.rows, inspections, decisions, report, errors)
+        return inspections, decisions
+
+    refused = services.decisions_bulk_write(
+        inspections=plan.inspections,
+        decisions=plan.decisions,
+        actor=actor,
+        reason=reason,
+        replan=read_again,
+    )
+    if errors:
+        return
+    numbers = {row.diarienummer: row.number for row in plan.rows}
+    for diarienummer, error in refused.items():
+        record_model_error(
+            errors, numbers[diarienummer], error, _DECISION_FIELD_COLUMNS, "diarienummer"
+        )

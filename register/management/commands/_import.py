@@ -46,5 +46,8 @@ class ImportCommand(BaseCommand):
         if dry_run:
             self.stdout.write(self.style.SUCCESS(f"{file.name}: kontrollerad, inget sparades."))
         else:
+            if report.write_seconds is not None:
+                # How long others' writes (logins, sessions) may have waited for this one.
+                self.stdout.write(f"skrivtransaktion: {report.write_seconds:.2f} s")
             services.update_query_statistics()
             self.stdout.write(self.style.SUCCESS(f"{file.name}: importerad."))
