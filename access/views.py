@@ -31,7 +31,9 @@ SESSION_CODE_SECRET = "access_login_code_secret"
 SESSION_LIMITED = "access_login_limited"
 
 CODE_REFUSALS = {
-    services.CodeOutcome.WRONG: _lazy("Koden stämmer inte eller har gått ut. Begär en ny kod."),
+    services.CodeOutcome.WRONG: _lazy(
+        "Koden stämmer inte eller har gått ut. Begär en ny kod med länken nedan."
+    ),
     services.CodeOutcome.IP_LIMIT: _lazy(
         "För många felaktiga koder har skrivits från din anslutning det senaste dygnet, så "
         "ingen kod prövas just nu. Logga in med länken i mejlet i stället."

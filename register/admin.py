@@ -248,6 +248,24 @@ class _FacilityRelatedAdmin(RegisterAdmin):
     readonly_fields = ["created_at", "updated_at"]
 
 
+class ProtectedFilter(admin.SimpleListFilter):
+    """Protected homes as the register defines them (register.models.protected_condition): the
+    target group Skyddat boende or IVO's mark, not the mark alone."""
+
+    title = _("skyddat boende")
+    parameter_name = "skyddat"
+
+    def lookups(self, request, model_admin):
+        return [("ja", _("Ja")), ("nej", _("Nej"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "ja":
+            return queryset.protected()
+        if self.value() == "nej":
+            return queryset.unprotected()
+        return queryset
+
+
 @admin.register(Facility)
 class FacilityAdmin(RegisterAdmin):
     list_display = [
@@ -264,7 +282,7 @@ class FacilityAdmin(RegisterAdmin):
         "status",
         "provider__ownership",
         "gender",
-        "protected_by_ivo",
+        ProtectedFilter,
         ("municipality__county", admin.RelatedOnlyFieldListFilter),
     ]
     search_fields = ["facility_id", "name", "provider__name", "provider__organisation_number"]

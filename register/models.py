@@ -267,12 +267,12 @@ class Facility(TimeStamped):
     # IVO's own mark, beside the target group skydd (protected_condition). The column is added
     # by SQL in migration 0008 so that SQLite does not rebuild the table.
     protected_by_ivo = models.BooleanField(
-        _("skyddat boende"),
+        _("markerat som skyddat av IVO"),
         default=False,
         help_text=_(
-            "Markerat av IVO som skyddat boende. Ett boende med målgruppen skydd är alltid "
-            "skyddat. Skyddade boenden visas aldrig i öppna data eller för den som inte är "
-            "inloggad, och varje visning loggas."
+            "IVO:s egen markering. Ett boende med målgruppen Skyddat boende är alltid skyddat. "
+            "Skyddade boenden visas aldrig i öppna data eller för den som inte är inloggad, och "
+            "varje visning loggas."
         ),
     )
     # The latest decision and inspection, kept here by register.services.refresh_latest whenever

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
+from register import data_version
 from register.codes import STATUS_FROM_OUTCOME, AppealStatus, FacilityStatus, Outcome, PermitStatus
 from register.models import (
     Decision,
@@ -789,8 +790,10 @@ def decisions_bulk_write(
                 transaction.set_rollback(True)
                 return {**inspections.errors, **decisions.errors}
         when = timezone.now()
-        register_bulk_write(inspections, actor=actor, reason=reason, when=when)
-        register_bulk_write(decisions, actor=actor, reason=reason, when=when)
+        tables = (Inspection._meta.db_table, Decision._meta.db_table)
+        with data_version.bumped_once_sqlite(connections[router.db_for_write(Decision)], tables):
+            register_bulk_write(inspections, actor=actor, reason=reason, when=when)
+            register_bulk_write(decisions, actor=actor, reason=reason, when=when)
         errors: dict[str, ValidationError] = {}
         position = {key: index for index, key in enumerate(decisions.keys)}
         deciding = sorted(

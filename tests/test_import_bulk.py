@@ -409,3 +409,43 @@ def test_import__xlsx_lying_about_its_rows__stops_at_the_limit_unparsed_rest(lim
 
     assert errors == ["filen har fler än 3 rader (utöver rubrikraden); dela upp den"]
     assert snapshot() == before
+
+
+def sqlite_triggers() -> set[str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        return {row[0] for row in cursor.fetchall()}
+
+
+def test_import_decisions__bulk_write__data_version_changes_and_its_triggers_stay(
+    demo_register, tmp_path
+):
+    """On SQLite the bulk write drops the data version's row triggers for its own tables and
+    bumps the version once (register.data_version.bumped_once_sqlite): afterwards the version has
+    changed, so kept reads are dropped, and every trigger is back, also after a failed import."""
+    from django.db import connection
+
+    from register.selectors import data_version
+
+    triggers = sqlite_triggers() if connection.vendor == "sqlite" else None
+    before = data_version()
+    path = tmp_path / "beslut.csv"
+    write_csv(path, file_rows(demo_register, 50))
+
+    run(path)
+
+    assert data_version() != before
+    if triggers is not None:
+        assert sqlite_triggers() == triggers
+        with pytest.raises(RuntimeError), transaction.atomic():
+            with services.data_version.bumped_once_sqlite(connection, ["register_decision"]):
+                assert "register_decision_data_version_insert" not in sqlite_triggers()
+                raise RuntimeError("the write failed")
+        assert sqlite_triggers() == triggers
+        quiet = data_version()
+        with transaction.atomic():
+            with services.data_version.bumped_once_sqlite(connection, ["register_decision"]):
+                pass  # a write its triggers would have told
+        assert data_version() != quiet

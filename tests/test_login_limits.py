@@ -21,7 +21,7 @@ from tests.test_login import ADDRESS, link_and_code, same_page
 pytestmark = pytest.mark.django_db
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-WRONG_CODE = "Koden stämmer inte eller har gått ut. Begär en ny kod."
+WRONG_CODE = "Koden stämmer inte eller har gått ut. Begär en ny kod med länken nedan."
 IP_CAP = (
     "För många felaktiga koder har skrivits från din anslutning det senaste dygnet, så "
     "ingen kod prövas just nu. Logga in med länken i mejlet i stället."

@@ -339,7 +339,7 @@ def test_address__shown_to_municipal_users_only_with_disclosure_and_logged(
         ]
     else:
         assert "Storgatan" not in page and "39231" not in page
-        assert "Var verksamheten bedrivs visas inte." in page
+        assert "Besöksadressen visas inte." in page
         assert api["address"] == {
             "withheld": True,
             "street_address": "",
@@ -430,3 +430,13 @@ def test_outsider_follower__ends_with_the_outsiders_register_and_never_hears_of_
         (c["resource_id"], c["operation"]) for c in mirror.changes if c["resource"] == "facility"
     ]
     assert ("F-1", "removed") in turned and ("FS-1", "created") in turned
+
+
+def test_back_office__the_protected_filter_follows_the_registers_definition(client, register):
+    add_protected_homes(register)
+    sign_in(client, make_user(Role.IVO_REGISTRATOR))
+    protected = client.get("/admin/register/facility/?skyddat=ja").content.decode()
+    public = client.get("/admin/register/facility/?skyddat=nej").content.decode()
+    # S-1 by its target group alone, S-2 by IVO's mark.
+    assert "S-1" in protected and "S-2" in protected and "P-1" not in protected
+    assert "S-1" not in public and "S-2" not in public and "P-1" in public

@@ -7,9 +7,9 @@ version's)."""
 from django.db import migrations, models
 
 HELP_TEXT = (
-    "Markerat av IVO som skyddat boende. Ett boende med målgruppen skydd är alltid skyddat. "
-    "Skyddade boenden visas aldrig i öppna data eller för den som inte är inloggad, och varje "
-    "visning loggas."
+    "IVO:s egen markering. Ett boende med målgruppen Skyddat boende är alltid skyddat. "
+    "Skyddade boenden visas aldrig i öppna data eller för den som inte är inloggad, och "
+    "varje visning loggas."
 )
 
 
@@ -37,7 +37,7 @@ class Migration(migrations.Migration):
                     model_name="facility",
                     name="protected_by_ivo",
                     field=models.BooleanField(
-                        default=False, help_text=HELP_TEXT, verbose_name="skyddat boende"
+                        default=False, help_text=HELP_TEXT, verbose_name="markerat som skyddat av IVO"
                     ),
                 ),
             ],
@@ -47,7 +47,7 @@ class Migration(migrations.Migration):
             model_name="historicalfacility",
             name="protected_by_ivo",
             field=models.BooleanField(
-                default=False, help_text=HELP_TEXT, verbose_name="skyddat boende"
+                default=False, help_text=HELP_TEXT, verbose_name="markerat som skyddat av IVO"
             ),
         ),
     ]
