@@ -25,6 +25,8 @@ back. Also for outsiders:
   and inspections are marked changed (shown), so a follower drops or fetches them.
 """
 
+from contextlib import contextmanager
+
 # The SQL form of register.models.protected_condition, for a row of register_facility.
 PROTECTED_TARGET_GROUP = "%|skydd|%"
 
@@ -352,5 +354,46 @@ def restore_sqlite_triggers(sender=None, using="default", **kwargs) -> None:
         )
         if cursor.fetchone() is None:
             return
+        for statement in sqlite_triggers():
+            cursor.execute(statement)
+
+
+# The tables whose events a bulk write writes once (register.services.decisions_bulk_write).
+_BULK_RESOURCES = {"register_decision": "decision", "register_inspection": "inspection"}
+
+
+@contextmanager
+def events_once_sqlite(connection, tables, when):
+    """A bulk write's events, written once for the whole write on SQLite (register.services'
+    BULK_WRITE_HOOKS): the row triggers of its decision and inspection tables dropped inside the
+    write transaction, then one event per row it wrote (``updated_at`` is the write's time, as
+    register_bulk_write sets it; ``created``/``changed`` as the triggers tell them) with the
+    protected mark the triggers give, and the triggers put back before the commit. The row
+    triggers also wrote a facility and a provider event for every row (100,000 of each for
+    100,000 decisions); the write's refresh_latest updates each touched facility once, and the
+    facility's own trigger writes those. DDL is transactional in SQLite and the writer holds the
+    only write lock: no other connection sees the triggers missing; a rollback puts them back.
+    Elsewhere it does nothing (PostgreSQL's bulk writes are many rows a statement)."""
+    resources = {table: _BULK_RESOURCES[table] for table in tables if table in _BULK_RESOURCES}
+    if connection.vendor != "sqlite" or not resources:
+        yield
+        return
+    assert connection.in_atomic_block, "only inside the write transaction"
+    with connection.cursor() as cursor:
+        for resource in resources.values():
+            for operation in ("insert", "update", "delete"):
+                cursor.execute(f"DROP TRIGGER IF EXISTS api_change_{resource}_{operation}")
+    yield  # an error propagates; the rollback puts the triggers back
+    stamp = connection.ops.adapt_datetimefield_value(when)
+    with connection.cursor() as cursor:
+        for table, resource in resources.items():
+            statement = (
+                f"INSERT INTO api_changeevent {COLUMNS} SELECT 0, '{resource}', r.diarienummer, "
+                "CASE WHEN r.created_at = r.updated_at THEN 'created' ELSE 'changed' END, "
+                f"{SQLITE_NOW}, {sql_protected('f')} FROM {table} r "
+                "JOIN register_facility f ON f.id = r.facility_id WHERE r.updated_at = "
+            )
+            # Django's SQLite cursor reads %s as a parameter and %% as a %.
+            cursor.execute(statement.replace("%", "%%") + "%s ORDER BY r.id", [stamp])
         for statement in sqlite_triggers():
             cursor.execute(statement)

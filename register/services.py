@@ -6,6 +6,7 @@ legal rules, and writes the history row in the same transaction (django-simple-h
 actor and a reason. Imports, the admin, the demo data and later the staff pages call these.
 """
 
+import contextlib
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -561,6 +562,13 @@ def register_bulk_plan_is_stale(plan: BulkPlan) -> bool:
     return data_version() != plan.version
 
 
+# Context managers entered around a bulk write of register rows, each called with (connection,
+# tables, when): how an interface that keeps data of its own by row triggers on register tables
+# (the changes feed, api/change_triggers.py) writes it once for the whole write instead of once
+# per row. Appended by that app's ready(); the register imports no interface.
+BULK_WRITE_HOOKS: list[Callable[..., contextlib.AbstractContextManager]] = []
+
+
 def register_bulk_write(plan: BulkPlan, *, actor: Actor, reason: str, when=None) -> None:
     """Write a plan without errors: its new records, then its changed ones (the fields that
     changed and ``updated_at``), each with its history row carrying actor, reason and time as
@@ -791,7 +799,11 @@ def decisions_bulk_write(
                 return {**inspections.errors, **decisions.errors}
         when = timezone.now()
         tables = (Inspection._meta.db_table, Decision._meta.db_table)
-        with data_version.bumped_once_sqlite(connections[router.db_for_write(Decision)], tables):
+        connection = connections[router.db_for_write(Decision)]
+        with contextlib.ExitStack() as once:
+            once.enter_context(data_version.bumped_once_sqlite(connection, tables))
+            for hook in BULK_WRITE_HOOKS:
+                once.enter_context(hook(connection, tables, when))
             register_bulk_write(inspections, actor=actor, reason=reason, when=when)
             register_bulk_write(decisions, actor=actor, reason=reason, when=when)
         errors: dict[str, ValidationError] = {}

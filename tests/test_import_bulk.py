@@ -439,13 +439,47 @@ def test_import_decisions__bulk_write__data_version_changes_and_its_triggers_sta
     assert data_version() != before
     if triggers is not None:
         assert sqlite_triggers() == triggers
-        with pytest.raises(RuntimeError), transaction.atomic():
-            with services.data_version.bumped_once_sqlite(connection, ["register_decision"]):
-                assert "register_decision_data_version_insert" not in sqlite_triggers()
-                raise RuntimeError("the write failed")
+        with (
+            pytest.raises(RuntimeError),
+            transaction.atomic(),
+            services.data_version.bumped_once_sqlite(connection, ["register_decision"]),
+        ):
+            assert "register_decision_data_version_insert" not in sqlite_triggers()
+            raise RuntimeError("the write failed")
         assert sqlite_triggers() == triggers
         quiet = data_version()
-        with transaction.atomic():
-            with services.data_version.bumped_once_sqlite(connection, ["register_decision"]):
-                pass  # a write its triggers would have told
+        with (
+            transaction.atomic(),
+            services.data_version.bumped_once_sqlite(connection, ["register_decision"]),
+        ):
+            pass  # a write its triggers would have told
         assert data_version() != quiet
+
+
+def test_import_decisions__bulk_write__a_protected_homes_events_are_marked_and_triggers_stay(
+    demo_register, tmp_path
+):
+    """The feed's events of a bulk write are written once for the write on SQLite
+    (api.change_triggers.events_once_sqlite), marked protected as the row triggers mark them."""
+    from django.db import connection
+
+    triggers = sqlite_triggers() if connection.vendor == "sqlite" else None
+    protected = next(f for f in demo_register if f.is_protected)
+    public = next(f for f in demo_register if not f.is_protected)
+    rows = file_rows(demo_register, 20)
+    rows[5]["verksamhetsid"] = protected.facility_id
+    rows[6]["verksamhetsid"] = public.facility_id
+    path = tmp_path / "beslut.csv"
+    write_csv(path, rows)
+    ChangeEvent.objects.all().delete()
+
+    run(path)
+
+    marks = dict(
+        ChangeEvent.objects.filter(resource="decision").values_list("resource_id", "protected")
+    )
+    assert marks[rows[5]["diarienummer"]] is True
+    assert marks[rows[6]["diarienummer"]] is False
+    assert ChangeEvent.objects.filter(protected=False, public_position__isnull=True).count() == 0
+    if triggers is not None:
+        assert sqlite_triggers() == triggers
