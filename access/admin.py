@@ -12,6 +12,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
 
+# The register's back office (its records, saved through register.services) lives beside the
+# disclosure policy it shows personal data through: the register imports no app above it.
+from access import register_admin  # noqa: F401 (registers the register's models)
 from access.models import Account
 from access.roles import IVO_ROLES, Role
 

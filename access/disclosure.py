@@ -13,9 +13,9 @@ and every time it is given, the access log records who saw which fields of what.
 personnummer is never given here: no placement needs it. Where a home is run (its visiting
 address: 3 a § names "var verksamheten bedrivs") is given by the same rule.
 
-The back office (Django admin, register/admin.py) shows IVO's staff the register as it is stored,
-personnummer included; what it shows of personal data, masked or in full, and the entries for it
-are decided here too (``back_office_*`` below).
+The back office (Django admin, access/register_admin.py) shows IVO's staff the register as it is
+stored, personnummer included; what it shows of personal data, masked or in full, and the
+entries for it are decided here too (``back_office_*`` below).
 
 Protected homes (skyddade boenden: target group ``skydd`` or IVO's own mark) are shown only to
 viewers who are signed in with a role — municipal users, municipalities' systems and IVO's staff —

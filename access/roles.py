@@ -105,8 +105,8 @@ def _model_permissions(
 
 
 # What the back office lets each role do with each model ("app_label.action_model").
-# Reference data (län, kommuner) is read-only for everyone (register/admin.py). The API's clients
-# and keys are checked against MANAGE_API_CLIENTS (api/admin.py), the decision documents and
+# Reference data (län, kommuner) is read-only for everyone (access/register_admin.py). The API's
+# clients and keys are checked against MANAGE_API_CLIENTS (api/admin.py), the decision documents and
 # requests, case linking, the allowlists and the access log have pages of their own with the
 # permissions above. No role has any permission on the access log's entries (AccessEvent): it is
 # append-only.

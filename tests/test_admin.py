@@ -3,7 +3,7 @@ import datetime
 import pytest
 from django.contrib import admin
 
-from register import admin as register_admin
+from access import register_admin
 from register.codes import FacilityStatus
 from register.models import Decision, Facility, Provider
 from tests.factories import DecisionFactory, FacilityFactory, ProviderFactory

@@ -278,7 +278,7 @@ def test_ivo_admin__cannot_change_a_superuser_or_their_own_role(client, django_u
 
 
 def test_demo_registrator__has_its_roles_permissions_only():
-    from register.demo import ensure_demo_users
+    from access.demo import ensure_demo_users
 
     ensure_demo_users()
     from django.contrib.auth import get_user_model

@@ -45,7 +45,7 @@ def write_csv(path, rows: list[dict[str, str]]) -> None:
 
 @pytest.fixture
 def demo_register():
-    demo.seed_demo(facility_count=demo.MIN_FACILITY_COUNT, with_logins=False)
+    demo.seed_demo(facility_count=demo.MIN_FACILITY_COUNT)
     return list(Facility.objects.select_related("provider"))
 
 

@@ -31,7 +31,7 @@ from register.models import Facility
 from access.roles import Role
 from tests.factories import make_user
 
-demo.seed_demo(facility_count=demo.MIN_FACILITY_COUNT, with_logins=False)
+demo.seed_demo(facility_count=demo.MIN_FACILITY_COUNT)
 rows = demo.decision_import_rows(
     facilities=list(Facility.objects.select_related("provider")),
     count=int(sys.argv[2]),

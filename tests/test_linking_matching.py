@@ -190,7 +190,7 @@ def test_thresholds_are_settings(ekbacken, settings):
 
 
 def test_generator__labelled_records_of_every_scenario_and_the_targets_hold(tmp_path):
-    seed_demo(facility_count=120, with_logins=False, today=datetime.date(2026, 6, 1))
+    seed_demo(facility_count=120, today=datetime.date(2026, 6, 1))
 
     cases = generate_cases(count=300, seed=7)
 

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from register.demo import DEMO_LOGINS
+from access.demo import DEMO_LOGINS
 
 
 class Command(BaseCommand):

@@ -1,10 +1,13 @@
-"""``seed_demo``: the fictional demo register and the demo logins (register/demo.py)."""
+"""``seed_demo``: the fictional demo register (register/demo.py) and the demo logins
+(access/demo.py)."""
 
 import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
+from access import demo as demo_logins
 from register import demo
 
 
@@ -45,7 +48,10 @@ class Command(BaseCommand):
         try:
             # The demo passwords are in the README: never set them outside development unasked.
             with_logins = settings.DEBUG or logins
-            data = demo.seed_demo(facility_count=facilities, seed=seed, with_logins=with_logins)
+            with transaction.atomic():
+                data = demo.seed_demo(facility_count=facilities, seed=seed)
+                if with_logins:
+                    demo_logins.ensure_demo_users()
         except demo.DemoDataRefused as refusal:
             raise CommandError(str(refusal)) from None
         elapsed = time.perf_counter() - started
@@ -64,7 +70,7 @@ class Command(BaseCommand):
             )
             return
         self.stdout.write("Demoinloggningar (back office på /admin/):")
-        for login in demo.DEMO_LOGINS:
+        for login in demo_logins.DEMO_LOGINS:
             self.stdout.write(f"  {login.username} / {login.password} – {login.description}")
             from base64 import b32encode
 
@@ -81,5 +87,5 @@ class Command(BaseCommand):
         self.stdout.write(
             "Kommunala demoanvändare (Kalmar), inloggning med engångslänk på /logga-in/:"
         )
-        for email, role in demo.DEMO_MUNICIPAL_LOGINS:
+        for email, role in demo_logins.DEMO_MUNICIPAL_LOGINS:
             self.stdout.write(f"  {email} ({role}) – länken skrivs ut här i terminalen")

@@ -4,9 +4,9 @@ Every save, revert and delete goes through ``register.services``, so an edit her
 rules and leaves the same history (who, when, before, after) as an import.
 
 Personal data (a manager's, a sole trader's) is shown as ``access.disclosure`` decides, and every
-page that shows any of it is logged there: record pages, lists, histories, search matches. This
-module is an interface on the register (docs/architecture.md), so it may import ``access``; the
-register's domain modules never do.
+page that shows any of it is logged there: record pages, lists, histories, search matches. It lives
+in ``access``, not in the register's package: an interface on the register (docs/architecture.md)
+that imports the disclosure policy, where the register imports no app above it.
 """
 
 import re
