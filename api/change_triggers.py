@@ -168,7 +168,7 @@ $$ LANGUAGE plpgsql;
 SQLITE_NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now')"
 
 
-def _sqlite_key(row: str, resource: str, key: str) -> str:
+def sqlite_key(row: str, resource: str, key: str) -> str:
     if resource == "provider":  # a UUID is stored as 32 hex digits on SQLite
         value = f"{row}.{key}"
         return (
@@ -196,7 +196,7 @@ def _sqlite_insert(
 
 
 def _sqlite_related(also: str, rows: list[str]) -> str:
-    provider_key = _sqlite_key("p", "provider", "public_id")
+    provider_key = sqlite_key("p", "provider", "public_id")
     if also == "facility":
         ids = ", ".join(f"{row}.facility_id" for row in rows)
         return _sqlite_insert(
@@ -257,7 +257,7 @@ def _sqlite_related(also: str, rows: list[str]) -> str:
 def sqlite_triggers() -> list[str]:
     statements = []
     for table, resource, key, also in TABLES:
-        new_key, old_key = _sqlite_key("NEW", resource, key), _sqlite_key("OLD", resource, key)
+        new_key, old_key = sqlite_key("NEW", resource, key), sqlite_key("OLD", resource, key)
         old_hidden, new_hidden = _sqlite_hidden(resource, "OLD"), _sqlite_hidden(resource, "NEW")
         statements.append(
             f"CREATE TRIGGER IF NOT EXISTS api_change_{resource}_insert "

@@ -33,9 +33,11 @@ def mark_and_number(apps, schema_editor):
     numbered in feed order."""
     connection = schema_editor.connection
     protected = change_triggers.sql_protected("f")
-    provider_key = "p.public_id::text" if connection.vendor == "postgresql" else (
-        "lower(substr(p.public_id,1,8)||'-'||substr(p.public_id,9,4)||'-'||"
-        "substr(p.public_id,13,4)||'-'||substr(p.public_id,17,4)||'-'||substr(p.public_id,21,12))"
+    # The provider's key as its events name it (a UUID is 32 hex digits on SQLite).
+    provider_key = (
+        "p.public_id::text"
+        if connection.vendor == "postgresql"
+        else change_triggers.sqlite_key("p", "provider", "public_id")
     )
     hidden = (
         f"(e.resource = 'facility' AND e.resource_id IN "
