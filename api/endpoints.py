@@ -447,7 +447,7 @@ def facilities(
         target_groups=tuple(target_group),
         child_age=child_age,
         gender=gender or "",
-        county=county or "",
+        counties=(county,) if county else (),
         municipality=municipality or "",
         ownerships=tuple(ownership),
         statuses=tuple(status) or (codes.FacilityStatus.AKTIV,),

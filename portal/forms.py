@@ -150,7 +150,7 @@ class SearchForm(DescribedFieldsMixin, forms.Form):
             target_groups=tuple(data["malgrupp"]),
             child_age=data["alder"],
             gender=data["kon"],
-            county=data["lan"],
+            counties=(data["lan"],) if data["lan"] else (),
             municipality=data["kommun"],
             ownerships=tuple(data["regi"]),
             statuses=tuple(data["status"]) or (FacilityStatus.AKTIV,),

@@ -37,6 +37,9 @@ class FacilityStatus(models.TextChoices):
     NEDLAGD = "nedlagd", _("Nedlagd")
     ATERKALLAD = "aterkallad", _("Tillståndet återkallat")
     FORBUD = "forbud", _("Förbud mot verksamheten")
+    # Derived from a decision while it holds (register.supervision.current_status), or stated by
+    # a facility file; the decision's last day ends it.
+    TILLFALLIGT_FORBUD = "tillfalligt_forbud", _("Tillfälligt förbud")
 
 
 class DecisionKind(models.TextChoices):
@@ -57,12 +60,18 @@ class Outcome(models.TextChoices):
     TILLSTAND_AVSLAG = "tillstand_avslag", _("Ansökan avslagen")
 
 
-# Outcomes that change the facility's status as of the decision date (DESIGN.md).
+# Outcomes that change the facility's stored status as of the decision date (DESIGN.md). A
+# temporary prohibition is not among them: it holds only from its decision date to its last day,
+# so the status it gives is derived while it holds (register.supervision.current_status) and the
+# stored status is what the facility returns to.
 STATUS_FROM_OUTCOME: dict[str, str] = {
     Outcome.ATERKALLELSE: FacilityStatus.ATERKALLAD,
     Outcome.FORBUD: FacilityStatus.FORBUD,
-    Outcome.TILLFALLIGT_FORBUD: FacilityStatus.FORBUD,
 }
+
+# A temporary prohibition pending the final decision holds at most six months (13 kap. 10 §
+# SoL (2001:453); DESIGN.md, register-import.md's forbud_till).
+TEMPORARY_PROHIBITION_MAX_MONTHS = 6
 
 
 class AppealStatus(models.TextChoices):
@@ -92,6 +101,38 @@ class ReviewArea(models.TextChoices):
     LAMPLIGHET_AGARE = "lamplighet_agare", _("Ägarens lämplighet")
     EKONOMI = "ekonomi", _("Ekonomi")
     UPPFOLJNING_TIDIGARE_BESLUT = "uppfoljning_tidigare_beslut", _("Uppföljning av tidigare beslut")
+    BARNS_UPPLEVELSE = "barns_upplevelse", _("Barn och ungas upplevelse")
+
+
+class InspectionReason(models.TextChoices):
+    """Why the inspection behind a decision was made."""
+
+    FREKVENSTILLSYN = "frekvenstillsyn", _("Årlig tillsyn (frekvenstillsyn)")
+    KLAGOMAL = "klagomal", _("Klagomål")
+    ANMALAN = "anmalan", _("Anmälan (till exempel lex Sarah)")
+    INITIATIV = "initiativ", _("IVO:s eget initiativ")
+    UPPFOLJNING = "uppfoljning", _("Uppföljning av ett tidigare beslut")
+    TILLSTANDSPROVNING = "tillstandsprovning", _("Tillståndsprövning")
+
+
+class Assessment(models.TextChoices):
+    """IVO's assessment of one area a decision reviewed (a Finding)."""
+
+    INGEN_BRIST = "ingen_brist", _("Inga brister")
+    BRIST = "brist", _("Brist")
+    ALLVARLIG_BRIST = "allvarlig_brist", _("Allvarlig brist")
+
+
+DEFICIENT_ASSESSMENTS = (Assessment.BRIST, Assessment.ALLVARLIG_BRIST)
+
+
+class RequirementState(models.TextChoices):
+    """A requirement's state, derived (register.supervision.requirement_state), never stored."""
+
+    OPEN = "open", _("Ska vara åtgärdat")
+    OVERDUE = "overdue", _("Försenat")
+    MET = "met", _("Åtgärdat")
+    NOT_MET = "not_met", _("Inte åtgärdat")
 
 
 class TargetGroup(models.TextChoices):

@@ -6,7 +6,8 @@ would leave kept reads (register.selectors.KeptReads) stale without a sign."""
 
 from contextlib import contextmanager
 
-TABLES = (
+# The tables migration 0006 gave triggers; later migrations add theirs (0010: findings).
+TABLES_0006 = (
     "register_county",
     "register_municipality",
     "register_provider",
@@ -17,6 +18,7 @@ TABLES = (
     "register_inspection",
     "register_decision",
 )
+TABLES = (*TABLES_0006, "register_finding")
 SQLITE_OPERATIONS = ("insert", "update", "delete")
 
 _POSTGRESQL_STAMP = "md5(random()::text || clock_timestamp()::text)"
@@ -53,26 +55,30 @@ def trigger_names(vendor: str) -> set[str]:
 
 
 def postgresql_statements() -> list[str]:
-    """The function, a trigger per table, and the first stamp."""
+    """The function, a trigger per table of migration 0006, and the first stamp."""
     statements = ["CREATE SEQUENCE register_dataversion_slot START 2;", POSTGRESQL_FUNCTION]
-    for table in TABLES:
-        statements.append(
-            f"CREATE TRIGGER {table}_data_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
-            f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION register_bump_data_version();"
-        )
+    statements.extend(postgresql_triggers(TABLES_0006))
     statements.append(
         f"INSERT INTO register_dataversion (id, stamp) VALUES (1, {_POSTGRESQL_STAMP});"
     )
     return statements
 
 
-def sqlite_statements() -> list[str]:
+def postgresql_triggers(tables) -> list[str]:
+    return [
+        f"CREATE TRIGGER {table}_data_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
+        f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION register_bump_data_version();"
+        for table in tables
+    ]
+
+
+def sqlite_statements(tables=TABLES) -> list[str]:
     """Row triggers, one per table and operation (SQLite has no statement-level ones). ``IF NOT
     EXISTS``: the same statements put back whatever a table rebuild dropped."""
     return [
         f"CREATE TRIGGER IF NOT EXISTS {table}_data_version_{op} AFTER {op.upper()} ON {table} "
         f"BEGIN {_SQLITE_BUMP} END;"
-        for table in TABLES
+        for table in tables
         for op in SQLITE_OPERATIONS
     ]
 
@@ -95,7 +101,9 @@ def restore_sqlite_triggers(sender=None, using="default", **kwargs) -> None:
         )
         if cursor.fetchone() is None:  # not migrated that far (or the access-log database)
             return
-        for statement in sqlite_statements():
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        present = {row[0] for row in cursor.fetchall()}
+        for statement in sqlite_statements([table for table in TABLES if table in present]):
             cursor.execute(statement)
 
 

@@ -48,6 +48,7 @@ from register.models import (
     Registration,
 )
 from register.selectors import inspection_overdue_cutoff
+from register.validation import months_after
 
 DEMO_NAMESPACE = uuid.UUID("5d1f6a0e-8f7b-4c1e-9a55-0d3c2b7e4a10")
 SEED = 2026
@@ -824,6 +825,9 @@ class _Builder:
             legal_reference=legal_reference(outcome=outcome, decided_on=decided_on),
             follow_up=follow_up,
             appeal_status=appeal,
+            prohibition_until=(
+                months_after(decided_on, 3) if outcome == Outcome.TILLFALLIGT_FORBUD else None
+            ),
         )
         self.data.decisions.append(decision)
         return decision
@@ -928,8 +932,9 @@ class _Builder:
                 areas=areas,
             )
 
-        if final_outcome is not None:
-            # What services._apply_status_rule would do with the latest decision.
+        if final_outcome in (Outcome.ATERKALLELSE, Outcome.FORBUD):
+            # What services._apply_status_rule would do with the latest decision (a temporary
+            # prohibition leaves the stored status: register.supervision.current_status).
             facility.status = (
                 FacilityStatus.ATERKALLAD
                 if final_outcome == Outcome.ATERKALLELSE

@@ -2,6 +2,7 @@
 
 import uuid
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Func, Q
 from django.utils.translation import gettext_lazy as _
@@ -10,11 +11,13 @@ from simple_history.models import HistoricalRecords
 from register import validation
 from register.codes import (
     AppealStatus,
+    Assessment,
     DecisionKind,
     FacilityStatus,
     FacilityType,
     FollowUp,
     Gender,
+    InspectionReason,
     Outcome,
     Ownership,
     PermitStatus,
@@ -197,6 +200,8 @@ LATEST_FIELDS = (
     "latest_appeal_status",
     "latest_decision_diarienummer",
     "last_inspection_date",
+    "temporary_prohibition_until",
+    "unresolved_requirements",
 )
 
 
@@ -252,7 +257,7 @@ class Facility(TimeStamped):
     )
     places = models.PositiveIntegerField(_("antal platser"))
     status = models.CharField(
-        _("status"), max_length=12, choices=FacilityStatus.choices, default=FacilityStatus.AKTIV
+        _("status"), max_length=18, choices=FacilityStatus.choices, default=FacilityStatus.AKTIV
     )
     status_date = models.DateField(
         _("status sedan"),
@@ -265,7 +270,8 @@ class Facility(TimeStamped):
     orientation = models.TextField(_("inriktning"), blank=True, default="")
     summary = models.TextField(_("sammanfattning"), blank=True, default="")
     # IVO's own mark, beside the target group skydd (protected_condition). The column is added
-    # by SQL in migration 0008 so that SQLite does not rebuild the table.
+    # by SQL in migration 0008 so that SQLite does not rebuild the table (0010 rebuilds it,
+    # setting every trigger aside while it does).
     protected_by_ivo = models.BooleanField(
         _("markerat som skyddat av IVO"),
         default=False,
@@ -299,6 +305,19 @@ class Facility(TimeStamped):
     )
     last_inspection_date = models.DateField(
         _("senaste inspektion"), null=True, blank=True, editable=False
+    )
+    # The last day of the temporary prohibition that holds or held last (a decision
+    # tillfalligt_forbud no court overturned and no later status decision replaced): the
+    # facility's status is tillfalligt_forbud until then (register.supervision.current_status).
+    # Derived like the columns above. Nullable so that it is added without rebuilding the table.
+    temporary_prohibition_until = models.DateField(
+        _("tillfälligt förbud till och med"), null=True, blank=True, editable=False
+    )
+    # Requirements no later decision has followed up in their area (open or overdue,
+    # register.supervision.requirement_state), for the search's filter "no open requirement".
+    # Derived like the columns above.
+    unresolved_requirements = models.PositiveIntegerField(
+        _("krav som inte följts upp"), default=0, editable=False
     )
     objects = FacilityQuerySet.as_manager()
     history = HistoricalRecords(
@@ -613,6 +632,34 @@ class Decision(TimeStamped):
         choices=AppealStatus.choices,
         default=AppealStatus.EJ_OVERKLAGAT,
     )
+    follows_up = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="follow_ups",
+        verbose_name=_("följer upp beslut"),
+        help_text=_("Ett tidigare beslut för samma verksamhet som detta beslut följer upp."),
+    )
+    inspection_reason = models.CharField(
+        _("anledning till inspektionen"),
+        max_length=20,
+        choices=InspectionReason.choices,
+        blank=True,
+        default="",
+    )
+    children_talked_with = models.PositiveIntegerField(
+        _("barn och unga som IVO talat med"), null=True, blank=True
+    )
+    prohibition_until = models.DateField(
+        _("tillfälligt förbud till och med"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Bara för tillfälligt förbud, och då obligatoriskt: förbudets sista dag, högst sex "
+            "månader efter beslutsdatum."
+        ),
+    )
     history = HistoricalRecords(verbose_name=_("historik för beslut"))
 
     class Meta:
@@ -634,6 +681,34 @@ class Decision(TimeStamped):
             models.CheckConstraint(
                 condition=_in_choices("follow_up", FollowUp), name="decision_follow_up_known"
             ),
+            models.CheckConstraint(
+                condition=_in_choices("inspection_reason", InspectionReason, blank=True),
+                name="decision_inspection_reason_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(children_talked_with__isnull=True) | Q(children_talked_with__gte=0),
+                name="decision_children_talked_with_not_negative",
+                violation_error_message=_("Antalet barn kan inte vara negativt."),
+            ),
+            # A temporary prohibition has a last day, after its decision date; nothing else has.
+            models.CheckConstraint(
+                condition=(
+                    Q(outcome=Outcome.TILLFALLIGT_FORBUD)
+                    & Q(prohibition_until__isnull=False)
+                    & Q(prohibition_until__gt=F("decision_date"))
+                )
+                | (~Q(outcome=Outcome.TILLFALLIGT_FORBUD) & Q(prohibition_until__isnull=True)),
+                name="decision_prohibition_until_for_temporary_prohibition",
+                violation_error_message=_(
+                    "Ett tillfälligt förbud ska ha en sista dag efter beslutsdatum; andra beslut "
+                    "har ingen."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(follows_up__isnull=True) | ~Q(follows_up=F("id")),
+                name="decision_does_not_follow_up_itself",
+                violation_error_message=_("Ett beslut kan inte följa upp sig självt."),
+            ),
         ]
         indexes = [
             # The latest decision of a facility (marking, "latest outcome" filter and sorting).
@@ -652,6 +727,119 @@ class Decision(TimeStamped):
                 validation.date_not_in_future(self.decision_date)
         with validation.field_errors("summary"):
             validation.public_text(self.summary)
+        if self.prohibition_until and self.decision_date:
+            with validation.field_errors("prohibition_until"):
+                validation.temporary_prohibition_end(self.decision_date, self.prohibition_until)
+        if self.follows_up_id and self.decision_date:
+            with validation.field_errors("follows_up"):
+                earlier = self.follows_up
+                if self.pk and earlier.pk == self.pk:
+                    raise ValidationError(_("ett beslut kan inte följa upp sig självt"))
+                if earlier.facility_id != self.facility_id:
+                    raise ValidationError(
+                        _("beslutet %(diarienummer)s gäller en annan verksamhet")
+                        % {"diarienummer": earlier.diarienummer}
+                    )
+                if earlier.decision_date > self.decision_date:
+                    raise ValidationError(
+                        _("beslutet %(diarienummer)s är senare än detta beslut")
+                        % {"diarienummer": earlier.diarienummer}
+                    )
+
+    @property
+    def is_overturned(self) -> bool:
+        """Overturned by a court: it changes no status and says so wherever it is shown."""
+        return self.appeal_status == AppealStatus.UPPHAVT
+
+
+class Finding(TimeStamped):
+    """Iakttagelse och krav: what IVO found in one area a decision reviewed and, where it found a
+    deficiency, what the provider must do, by when, and any vite. Public text (DESIGN.md).
+
+    Part of its decision: removed with it (CASCADE, each removal in the history), and written
+    only through register.services (findings_replace, finding_save)."""
+
+    decision = models.ForeignKey(
+        Decision, on_delete=models.CASCADE, related_name="findings", verbose_name=_("beslut")
+    )
+    area = models.CharField(_("område"), max_length=30, choices=ReviewArea.choices)
+    assessment = models.CharField(_("bedömning"), max_length=16, choices=Assessment.choices)
+    observation = models.TextField(
+        _("iakttagelse"),
+        blank=True,
+        default="",
+        help_text=_("Offentlig text: vad IVO såg. Inget sekretessbelagt, inga personuppgifter."),
+    )
+    requirement = models.TextField(
+        _("krav"),
+        blank=True,
+        default="",
+        help_text=_("Vad verksamheten ska göra. Bara vid brist eller allvarlig brist."),
+    )
+    due_date = models.DateField(
+        _("senast"),
+        null=True,
+        blank=True,
+        help_text=_("Dag då kravet ska vara uppfyllt eller redovisat. Bara med ett krav."),
+    )
+    fine_amount = models.PositiveIntegerField(
+        _("vite i kronor"),
+        null=True,
+        blank=True,
+        help_text=_("Bara när beslutet är ett föreläggande med vite."),
+    )
+    history = HistoricalRecords(verbose_name=_("historik för iakttagelse"))
+
+    class Meta:
+        verbose_name = _("iakttagelse och krav")
+        verbose_name_plural = _("iakttagelser och krav")
+        ordering = ["decision", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["decision", "area"], name="finding_unique_area"),
+            models.CheckConstraint(
+                condition=_in_choices("area", ReviewArea), name="finding_area_known"
+            ),
+            models.CheckConstraint(
+                condition=_in_choices("assessment", Assessment), name="finding_assessment_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(requirement="") | ~Q(assessment=Assessment.INGEN_BRIST),
+                name="finding_requirement_only_with_deficiency",
+                violation_error_message=_("Ett krav kan bara ställas där IVO funnit en brist."),
+            ),
+            models.CheckConstraint(
+                condition=Q(due_date__isnull=True) | ~Q(requirement=""),
+                name="finding_due_date_only_with_requirement",
+                violation_error_message=_("Ett datum (senast) hör till ett krav."),
+            ),
+            models.CheckConstraint(
+                condition=Q(fine_amount__isnull=True) | Q(fine_amount__gt=0),
+                name="finding_fine_amount_positive",
+                violation_error_message=_("Vitet ska vara ett belopp större än 0 kronor."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.decision_id}: {self.get_area_display()}"
+
+    def clean(self) -> None:
+        for field in ("observation", "requirement"):
+            with validation.field_errors(field):
+                validation.public_text(getattr(self, field))
+        if self.decision_id is None:
+            return
+        decision = self.decision
+        if self.due_date and self.due_date < decision.decision_date:
+            with validation.field_errors("due_date"):
+                raise ValidationError(
+                    _("datumet ligger före beslutsdatum %(date)s")
+                    % {"date": decision.decision_date.isoformat()}
+                )
+        if self.fine_amount is not None and decision.outcome != Outcome.FORELAGGANDE_VITE:
+            with validation.field_errors("fine_amount"):
+                raise ValidationError(
+                    _("vite kan bara anges när beslutet är ett föreläggande med vite")
+                )
 
 
 class DataVersion(models.Model):

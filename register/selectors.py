@@ -26,19 +26,38 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from register.codes import TYPES_WITH_YEARLY_INSPECTION, AppealStatus, FacilityStatus, Gender
+from register.codes import (
+    OUTCOME_SEVERITY,
+    TYPES_WITH_YEARLY_INSPECTION,
+    AppealStatus,
+    FacilityStatus,
+    Gender,
+    Severity,
+)
 from register.fields import holds_code
 from register.models import (
     DataVersion,
     Decision,
     DecisionDateOrNever,
     Facility,
+    Finding,
     Inspection,
     Permit,
     Provider,
     Registration,
     name_key_of,
     protected_condition,
+)
+from register.supervision import (
+    Supervision,
+    current_status_expression,
+    status_condition,
+    supervision_of,
+    years_before,
+)
+
+SERIOUS_OUTCOMES = tuple(
+    outcome for outcome, severity in OUTCOME_SEVERITY.items() if severity == Severity.SERIOUS
 )
 
 # Names sort on name_key (Python's lower(), written by the application), never on the database's
@@ -81,12 +100,17 @@ class FacilitySearch:
     target_groups: tuple[str, ...] = ()  # the facility must take every one of them
     child_age: int | None = None  # within the facility's age span
     gender: str = ""  # the child's: flickor or pojkar (facilities for all match too)
-    county: str = ""  # länskod
+    counties: tuple[str, ...] = ()  # länskoder: in any of them
     municipality: str = ""  # kommunkod
     ownerships: tuple[str, ...] = ()
     statuses: tuple[str, ...] = (FacilityStatus.AKTIV,)
     min_places: int | None = None
     latest_outcomes: tuple[str, ...] = ()
+    # No serious decision (by the marking's severity; none a court overturned) in this many
+    # years back from today.
+    no_serious_decision_years: int | None = None
+    no_unresolved_requirement: bool = False  # no requirement open or overdue
+    no_overdue_inspection: bool = False  # not flagged for frekvenstillsyn
     ordering: str = "name"  # a key of ORDERINGS
     # Protected homes only for a viewer the disclosure policy lets see them
     # (access.disclosure.may_see_protected_homes); left out of the query itself otherwise, so
@@ -115,25 +139,34 @@ def facilities_with_marking(
     indexed columns, with no subquery per facility.
     """
     queryset = Facility.objects.all() if queryset is None else queryset
-    cutoff = inspection_overdue_cutoff(today)
+    today = today or timezone.localdate()
     return queryset.select_related("provider", "municipality__county").annotate(
         inspection_overdue=Case(
-            When(
-                Q(facility_type__in=TYPES_WITH_YEARLY_INSPECTION, status=FacilityStatus.AKTIV)
-                & (Q(last_inspection_date__isnull=True) | Q(last_inspection_date__lt=cutoff))
-                # A home opened less than a year ago is not yet due.
-                & (Q(start_date__isnull=True) | Q(start_date__lt=cutoff)),
-                then=Value(True),
-            ),
+            When(inspection_overdue_condition(today), then=Value(True)),
             default=Value(False),
             output_field=BooleanField(),
-        )
+        ),
+        # Its status today: tillfalligt_forbud while a temporary prohibition holds.
+        current_status=current_status_expression(today),
+    )
+
+
+def inspection_overdue_condition(today: datetime.date) -> Q:
+    """Flagged for frekvenstillsyn (3 kap. 19 § SoF): an active HVB, stödboende or särskilt
+    ungdomshem without an inspection in the last 12 months."""
+    cutoff = inspection_overdue_cutoff(today)
+    return (
+        Q(facility_type__in=TYPES_WITH_YEARLY_INSPECTION, status=FacilityStatus.AKTIV)
+        & (Q(last_inspection_date__isnull=True) | Q(last_inspection_date__lt=cutoff))
+        # A home opened less than a year ago is not yet due.
+        & (Q(start_date__isnull=True) | Q(start_date__lt=cutoff))
     )
 
 
 def facility_search(
     search: FacilitySearch, *, today: datetime.date | None = None
 ) -> QuerySet[Facility]:
+    today = today or timezone.localdate()
     queryset = facilities_with_marking(today=today)
     conditions = Q()
     if search.facility_types:
@@ -145,14 +178,14 @@ def facility_search(
         conditions &= Q(age_to__isnull=True) | Q(age_to__gte=search.child_age)
     if search.gender:
         conditions &= Q(gender__in=[search.gender, Gender.ALLA, ""])
-    if search.county:
-        conditions &= Q(municipality__county_id=search.county)
+    if search.counties:
+        conditions &= Q(municipality__county_id__in=search.counties)
     if search.municipality:
         conditions &= Q(municipality_id=search.municipality)
     if search.ownerships:
         conditions &= Q(provider__ownership__in=search.ownerships)
     if search.statuses:
-        conditions &= Q(status__in=search.statuses)
+        conditions &= status_condition(search.statuses, today)
     if search.min_places is not None:
         conditions &= Q(places__gte=search.min_places)
     if search.latest_outcomes:
@@ -160,6 +193,19 @@ def facility_search(
         conditions &= Q(latest_outcome__in=search.latest_outcomes) & ~Q(
             latest_appeal_status=AppealStatus.UPPHAVT
         )
+    if search.no_serious_decision_years is not None:
+        since = years_before(today, search.no_serious_decision_years)
+        conditions &= ~Exists(
+            Decision.objects.filter(
+                facility=OuterRef("pk"),
+                outcome__in=SERIOUS_OUTCOMES,
+                decision_date__gt=since,
+            ).exclude(appeal_status=AppealStatus.UPPHAVT)
+        )
+    if search.no_unresolved_requirement:
+        conditions &= Q(unresolved_requirements=0)
+    if search.no_overdue_inspection:
+        conditions &= ~inspection_overdue_condition(today)
     if search.text.strip():
         conditions &= _text_condition(search.text)
     if not search.include_protected:
@@ -185,10 +231,18 @@ class SearchResults:
 
     def __init__(self, search: FacilitySearch, *, today: datetime.date | None = None):
         self.search = search
+        today = today or timezone.localdate()
         # The search without its status as well (the windows' query): built once.
         self._any_status = facility_search(replace(search, statuses=()), today=today)
         self.queryset = (
-            self._any_status.filter(status__in=search.statuses)
+            self._any_status.filter(status_condition(search.statuses, today))
+            if search.statuses
+            else self._any_status
+        )
+        # The windows walk the stored status; a temporary prohibition that holds is told apart
+        # from it among the window's facilities.
+        self._window_status = (
+            self._any_status.filter(status_condition(search.statuses, today))
             if search.statuses
             else self._any_status
         )
@@ -216,7 +270,7 @@ class SearchResults:
             # than the window's ids, so it looks those up by primary key.
             window = FIRST_WINDOW * stop
             while start < stop and window <= min(self.count(), LARGEST_WINDOW):
-                rows = list(self._any_status.filter(pk__in=self._window(window))[start:stop])
+                rows = list(self._window_status.filter(pk__in=self._window(window))[start:stop])
                 if len(rows) == stop - start:
                     return rows
                 window *= 2
@@ -229,6 +283,7 @@ class SearchResults:
         return (
             connection.vendor in WINDOW_VENDORS
             and len(self.search.statuses) == 1
+            and self.search.statuses[0] != FacilityStatus.TILLFALLIGT_FORBUD
             and self.search.ordering in _WALKED_ORDERINGS
             and not self.search.text.strip()
             and FIRST_WINDOW * stop <= LARGEST_WINDOW
@@ -332,7 +387,12 @@ def facility_with_history(
     return (
         facilities_with_marking(facilities, today=today)
         .prefetch_related(
-            Prefetch("decisions", queryset=Decision.objects.order_by("-decision_date", "-id")),
+            Prefetch(
+                "decisions",
+                queryset=Decision.objects.order_by("-decision_date", "-id").prefetch_related(
+                    Prefetch("findings", queryset=Finding.objects.order_by("id"))
+                ),
+            ),
             Prefetch("inspections", queryset=Inspection.objects.order_by("-start_date", "-id")),
             Prefetch("permits", queryset=Permit.objects.order_by("-granted_on", "-id")),
             Prefetch(
@@ -341,6 +401,22 @@ def facility_with_history(
         )
         .get()
     )
+
+
+def supervision_by_facility(
+    facilities: list[Facility], *, today: datetime.date | None = None
+) -> dict[int, Supervision]:
+    """What supervision found for each of ``facilities`` (a page of search hits, say): their
+    decisions and findings in two queries, whatever their number, and the derived facts
+    (register.supervision.supervision_of)."""
+    today = today or timezone.localdate()
+    decisions = Decision.objects.filter(facility__in=[f.pk for f in facilities]).prefetch_related(
+        Prefetch("findings", queryset=Finding.objects.order_by("id"))
+    )
+    by_facility: dict[int, list[Decision]] = {f.pk: [] for f in facilities}
+    for decision in decisions:
+        by_facility[decision.facility_id].append(decision)
+    return {pk: supervision_of(found, today=today) for pk, found in by_facility.items()}
 
 
 def provider_facilities(

@@ -15,7 +15,8 @@ from typing import Any, Generic, Literal, TypeVar
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import connections, models, router, transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import Count, Exists, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
@@ -25,6 +26,7 @@ from register.codes import STATUS_FROM_OUTCOME, AppealStatus, FacilityStatus, Ou
 from register.models import (
     Decision,
     Facility,
+    Finding,
     Inspection,
     Manager,
     Permit,
@@ -32,6 +34,7 @@ from register.models import (
     Registration,
     name_key_of,
 )
+from register.supervision import STATUS_DECIDING_OUTCOMES
 
 Actor = AbstractBaseUser | None
 Result = Literal["created", "updated", "unchanged"]
@@ -215,12 +218,40 @@ def update_query_statistics() -> None:
 
 
 def refresh_latest(facility_ids) -> int:
-    """Write each facility's latest decision (date, outcome, appeal status, diarienummer) and
-    latest inspection date onto the facility: one UPDATE, whatever the number of facilities.
-    ``facility_ids``: ids or a subquery of them. Called by every write of a decision or an
-    inspection, so the search reads them from indexed columns."""
+    """Write each facility's latest decision (date, outcome, appeal status, diarienummer),
+    latest inspection date, the last day of its temporary prohibition and its number of
+    requirements not yet followed up onto the facility: one UPDATE, whatever the number of
+    facilities. ``facility_ids``: ids or a subquery of them. Called by every write of a
+    decision, an inspection or a finding, so the search reads them from indexed columns.
+
+    The last two are the SQL of register.supervision's rules (temporary_prohibition_decision,
+    requirement_state): tests/test_supervision.py holds them to the same answers."""
     latest_decision = Decision.objects.filter(facility=OuterRef("pk")).order_by(
         "-decision_date", "-id"
+    )
+    standing = Decision.objects.exclude(appeal_status=AppealStatus.UPPHAVT)
+    replaced = standing.filter(
+        facility=OuterRef("facility"),
+        outcome__in=STATUS_DECIDING_OUTCOMES,
+        decision_date__gt=OuterRef("decision_date"),
+    )
+    temporary_prohibition = (
+        standing.filter(facility=OuterRef("pk"), outcome=Outcome.TILLFALLIGT_FORBUD)
+        .exclude(Exists(replaced))
+        .order_by("-decision_date", "-id")
+    )
+    followed_up = Finding.objects.filter(
+        decision__follows_up=OuterRef("decision"), area=OuterRef("area")
+    )
+    unresolved = (
+        Finding.objects.filter(decision__facility=OuterRef("pk"))
+        .exclude(requirement="")
+        .exclude(decision__appeal_status=AppealStatus.UPPHAVT)
+        .exclude(Exists(followed_up))
+        .order_by()
+        .values("decision__facility")
+        .annotate(count=Count("pk"))
+        .values("count")
     )
     latest_inspection = Inspection.objects.filter(facility=OuterRef("pk")).order_by(
         "-start_date", "-id"
@@ -236,6 +267,8 @@ def refresh_latest(facility_ids) -> int:
         latest_appeal_status=Subquery(latest_decision.values("appeal_status")[:1]),
         latest_decision_diarienummer=Subquery(latest_decision.values("diarienummer")[:1]),
         last_inspection_date=Subquery(latest_inspection.values("start_date")[:1]),
+        temporary_prohibition_until=Subquery(temporary_prohibition.values("prohibition_until")[:1]),
+        unresolved_requirements=Coalesce(Subquery(unresolved), Value(0)),
     )
 
 
@@ -303,10 +336,6 @@ def decision_upsert(
     )
 
 
-# Outcomes that say what a facility's status is: a later one of these "says otherwise".
-STATUS_DECIDING_OUTCOMES = (*STATUS_FROM_OUTCOME, Outcome.TILLSTAND_BEVILJAT)
-
-
 def status_deciding_decisions(facility_id: int):
     """Decisions that set or restore a facility's status, not overturned by a court."""
     return Decision.objects.filter(
@@ -315,7 +344,9 @@ def status_deciding_decisions(facility_id: int):
 
 
 def _apply_status_rule(decision: Decision, *, actor: Actor) -> None:
-    """A revocation or a prohibition changes the facility's status as of the decision date,
+    """A revocation or a prohibition changes the facility's stored status as of the decision
+    date (a temporary prohibition does not: its status is derived while it holds, from
+    ``temporary_prohibition_until``, register.supervision.current_status),
     unless a later decision already says otherwise (DESIGN.md, register-import.md): a later
     revocation, prohibition or new permit that no court has overturned. A later ordinary
     supervision decision does not lift a prohibition; nor does an old decision entered late
@@ -377,6 +408,59 @@ def _set_permit_status(
         permit_save(permit=permit, actor=actor, reason=reason)
 
 
+# Findings -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def finding_save(*, finding: Finding, actor: Actor = None, reason: str = "") -> Finding:
+    """Save one finding (the back office's inline form); the facility's count of requirements
+    not followed up follows."""
+    _save(finding, actor=actor, reason=reason)
+    refresh_latest([finding.decision.facility_id])
+    return finding
+
+
+@transaction.atomic
+def findings_replace(
+    *,
+    decision: Decision,
+    findings: Sequence[Mapping[str, Any]],
+    actor: Actor = None,
+    reason: str = "",
+) -> Result:
+    """Make ``findings`` (each a mapping with ``area`` and the other fields) the decision's
+    findings, as import_findings promises: a finding of an area already there is updated, a new
+    area created, and an area no longer given removed, each change with its history row.
+    Returns "unchanged" when nothing differed."""
+    existing = {finding.area: finding for finding in decision.findings.all()}
+    wanted = {values["area"]: values for values in findings}
+    if len(wanted) != len(findings):
+        raise ValidationError(_("ett område får bara förekomma en gång per beslut"))
+    changed = False
+    for area, finding in existing.items():
+        if area not in wanted:
+            _delete_with_history(finding, actor=actor, reason=reason)
+            changed = True
+    for area, values in wanted.items():
+        finding = existing.get(area)
+        if finding is None:
+            _save(Finding(decision=decision, **values), actor=actor, reason=reason)
+            changed = True
+        elif assign(finding, values):
+            _save(finding, actor=actor, reason=reason)
+            changed = True
+    result: Result = ("created" if not existing else "updated") if changed else "unchanged"
+    if result != "unchanged":
+        refresh_latest([decision.facility_id])
+    return result
+
+
+def _delete_with_history(instance: models.Model, *, actor: Actor, reason: str) -> None:
+    instance._history_user = actor  # type: ignore[attr-defined]
+    instance._change_reason = reason  # type: ignore[attr-defined]
+    instance.delete()
+
+
 # Deletion: the admin's delete goes through here so the history keeps a row for it. -------------
 
 
@@ -384,11 +468,17 @@ def _set_permit_status(
 def register_object_delete(
     *, instance: models.Model, actor: Actor = None, reason: str = ""
 ) -> None:
-    instance._history_user = actor  # type: ignore[attr-defined]
-    instance._change_reason = reason  # type: ignore[attr-defined]
-    instance.delete()
-    if isinstance(instance, Decision | Inspection):
-        refresh_latest([instance.facility_id])
+    facility_id = (
+        instance.decision.facility_id
+        if isinstance(instance, Finding)
+        else getattr(instance, "facility_id", None)
+    )
+    if isinstance(instance, Decision):  # its findings go with it, each removal with its actor
+        for finding in instance.findings.all():
+            _delete_with_history(finding, actor=actor, reason=reason)
+    _delete_with_history(instance, actor=actor, reason=reason)
+    if isinstance(instance, Decision | Inspection | Finding):
+        refresh_latest([facility_id])
 
 
 # Bulk writes (demo data, large loads): through simple-history's helpers, so none escapes history.

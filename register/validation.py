@@ -20,6 +20,8 @@ from stdnum import luhn
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.se import personnummer as stdnum_personnummer
 
+from register.codes import TEMPORARY_PROHIBITION_MAX_MONTHS
+
 # A dotted class of one to four levels, a dash, a running number, a slash, a four-digit year and
 # sometimes a document suffix: 3.2.2-13748/2022, 8.5-29206/2014, 8.7.1-6361/2015-1.
 DIARIENUMMER_PATTERN = re.compile(r"^(\d{1,3}(?:\.\d{1,3}){0,3})-(\d{1,7})/(\d{4})(?:-(\d{1,3}))?$")
@@ -219,6 +221,37 @@ def date_not_in_future(value: datetime.date) -> datetime.date:
             _("datumet %(value)s ligger i framtiden") % {"value": value.isoformat()}
         )
     return value
+
+
+def months_after(value: datetime.date, months: int) -> datetime.date:
+    """The same day ``months`` later, or the month's last day when it has fewer days."""
+    month_index = value.month - 1 + months
+    year, month = value.year + month_index // 12, month_index % 12 + 1
+    for day in range(value.day, 27, -1):
+        try:
+            return datetime.date(year, month, day)
+        except ValueError:
+            continue
+    return datetime.date(year, month, min(value.day, 28))
+
+
+def temporary_prohibition_end(
+    decision_date: datetime.date, last_day: datetime.date
+) -> datetime.date:
+    """A temporary prohibition's last day: after its decision date and at most six months after
+    it (13 kap. 10 § SoL (2001:453); register.codes.TEMPORARY_PROHIBITION_MAX_MONTHS)."""
+    if last_day <= decision_date:
+        raise ValidationError(
+            _("förbudets sista dag ska ligga efter beslutsdatum %(date)s")
+            % {"date": decision_date.isoformat()}
+        )
+    latest = months_after(decision_date, TEMPORARY_PROHIBITION_MAX_MONTHS)
+    if last_day > latest:
+        raise ValidationError(
+            _("ett tillfälligt förbud får gälla högst sex månader, alltså längst till %(date)s")
+            % {"date": latest.isoformat()}
+        )
+    return last_day
 
 
 def whole_number(value: str, *, minimum: int | None = None, maximum: int | None = None) -> int:

@@ -7,8 +7,16 @@ import factory
 from stdnum import luhn
 
 from register import services
-from register.codes import DecisionKind, FacilityStatus, FacilityType, Outcome, Ownership
-from register.models import Decision, Facility, Inspection, Municipality, Provider
+from register.codes import (
+    Assessment,
+    DecisionKind,
+    FacilityStatus,
+    FacilityType,
+    Outcome,
+    Ownership,
+    ReviewArea,
+)
+from register.models import Decision, Facility, Finding, Inspection, Municipality, Provider
 
 _serial = itertools.count(1)
 
@@ -91,6 +99,21 @@ class DecisionFactory(_ServiceFactory):
     @staticmethod
     def _service_save(instance):
         return services.decision_save(decision=instance)
+
+
+class FindingFactory(_ServiceFactory):
+    """A finding; ``requirement`` and ``due_date`` given for a deficiency with a requirement."""
+
+    class Meta:
+        model = Finding
+
+    decision = factory.SubFactory(DecisionFactory)
+    area = ReviewArea.TRYGGHET_SAKERHET
+    assessment = Assessment.INGEN_BRIST
+
+    @staticmethod
+    def _service_save(instance):
+        return services.finding_save(finding=instance)
 
 
 def make_user(

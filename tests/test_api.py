@@ -81,7 +81,7 @@ def test_facilities__default_is_active_homes_with_total_and_page(client, homes):
     [
         ("facility_type=stodboende", selectors.FacilitySearch(facility_types=("stodboende",))),
         ("child_age=14", selectors.FacilitySearch(child_age=14)),
-        ("county=08", selectors.FacilitySearch(county="08")),
+        ("county=08", selectors.FacilitySearch(counties=("08",))),
         ("municipality=0180", selectors.FacilitySearch(municipality="0180")),
         ("latest_outcome=brister", selectors.FacilitySearch(latest_outcomes=("brister",))),
         ("text=ängs", selectors.FacilitySearch(text="ängs")),

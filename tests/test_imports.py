@@ -574,7 +574,7 @@ TOMORROW = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
             "rad 2, kolumn granskade_omraden: okänd kod trygghet; tillåtna: trygghet_sakerhet, "
             "vald_krankningar, delaktighet, kompetens_bemanning, forestandare, inskrivna, "
             "lokaler, begransningsatgarder, dokumentation, lamplighet_agare, ekonomi, "
-            "uppfoljning_tidigare_beslut",
+            "uppfoljning_tidigare_beslut, barns_upplevelse",
         ),
     ],
     ids=[
@@ -775,7 +775,8 @@ def test_import_facilities__personnummer_in_a_code_cell__not_echoed(tmp_path):
     )
 
     assert errors == [
-        "rad 2, kolumn status: okänd kod ÅÅMMDD-XXXX; tillåtna: aktiv, nedlagd, aterkallad, forbud"
+        "rad 2, kolumn status: okänd kod ÅÅMMDD-XXXX; tillåtna: aktiv, nedlagd, aterkallad, forbud, "
+        "tillfalligt_forbud"
     ]
 
 

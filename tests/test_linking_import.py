@@ -245,7 +245,7 @@ OUTCOMES = (
 AREAS = (
     "trygghet_sakerhet, vald_krankningar, delaktighet, kompetens_bemanning, forestandare, "
     "inskrivna, lokaler, begransningsatgarder, dokumentation, lamplighet_agare, ekonomi, "
-    "uppfoljning_tidigare_beslut"
+    "uppfoljning_tidigare_beslut, barns_upplevelse"
 )
 BAD_CELLS = {  # id → (cells, column, the exact message)
     "diarienummer-form": ({"diarienummer": "13748/2022"}, "diarienummer", DNR_FORM),

@@ -118,9 +118,9 @@ def test_search__gender__homes_for_that_gender_and_for_all(homes):
 
 
 def test_search__county_and_municipality(homes):
-    assert ids(FacilitySearch(county="08")) == ["C", "A"]
+    assert ids(FacilitySearch(counties=("08",))) == ["C", "A"]
     assert ids(FacilitySearch(municipality="0380")) == ["B"]
-    assert ids(FacilitySearch(county="01")) == []
+    assert ids(FacilitySearch(counties=("01",))) == []
 
 
 def test_search__ownership(homes):
@@ -175,7 +175,7 @@ def test_search__free_text__diarienummer_of_decision_inspection_and_permit(homes
 def test_search__filters_combine(homes):
     search = FacilitySearch(
         facility_types=("hvb",),
-        county="08",
+        counties=("08",),
         child_age=14,
         gender="flickor",
         target_groups=("npf",),
@@ -183,7 +183,7 @@ def test_search__filters_combine(homes):
         min_places=4,
     )
     assert ids(search) == ["A"]
-    assert ids(FacilitySearch(facility_types=("hvb",), county="03")) == []
+    assert ids(FacilitySearch(facility_types=("hvb",), counties=("03",))) == []
 
 
 def test_search__ordering(homes):
@@ -294,7 +294,7 @@ def many_homes(db, monkeypatch):
     [
         {},
         {"ownerships": (Ownership.KOMMUNAL,)},
-        {"facility_types": (FacilityType.HVB,), "county": "03"},
+        {"facility_types": (FacilityType.HVB,), "counties": ("03",)},
         {"statuses": (FacilityStatus.AKTIV, FacilityStatus.NEDLAGD)},
         {"statuses": (FacilityStatus.NEDLAGD,)},
         {"text": "EKEN"},

@@ -20,7 +20,6 @@ def reload(facility: Facility) -> Facility:
     [
         (Outcome.ATERKALLELSE, FacilityStatus.ATERKALLAD),
         (Outcome.FORBUD, FacilityStatus.FORBUD),
-        (Outcome.TILLFALLIGT_FORBUD, FacilityStatus.FORBUD),
     ],
 )
 def test_decision_save__revocation_or_prohibition__changes_status_as_of_decision_date(

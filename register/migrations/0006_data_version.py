@@ -20,7 +20,10 @@ def install(apps, schema_editor):
     if vendor == "postgresql":
         statements = data_version.postgresql_statements()
     elif vendor == "sqlite":
-        statements = [*data_version.sqlite_statements(), data_version.sqlite_seed_statement()]
+        statements = [
+            *data_version.sqlite_statements(data_version.TABLES_0006),
+            data_version.sqlite_seed_statement(),
+        ]
     else:
         raise NotImplementedError(f"The data version has no triggers for {vendor}.")
     for statement in statements:
@@ -29,7 +32,7 @@ def install(apps, schema_editor):
 
 def uninstall(apps, schema_editor):
     vendor = schema_editor.connection.vendor
-    for table in data_version.TABLES:
+    for table in data_version.TABLES_0006:
         if vendor == "postgresql":
             schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_data_version ON {table};")
         else:
