@@ -775,8 +775,8 @@ def test_import_facilities__personnummer_in_a_code_cell__not_echoed(tmp_path):
     )
 
     assert errors == [
-        "rad 2, kolumn status: okänd kod ÅÅMMDD-XXXX; tillåtna: aktiv, nedlagd, aterkallad, forbud, "
-        "tillfalligt_forbud"
+        "rad 2, kolumn status: okänd kod ÅÅMMDD-XXXX; tillåtna: aktiv, nedlagd, aterkallad, "
+        "forbud, tillfalligt_forbud"
     ]
 
 
