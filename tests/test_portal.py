@@ -399,9 +399,8 @@ def test_facility_page__queries__fixed_whatever_the_length_of_the_history(client
         client.get(url)
 
     assert len(many) == len(few)
-    assert (
-        reads(many) <= 12
-    )  # 6 for the page (findings too), 2 for the documents beside decisions, 4 access
+    # 6 for the page (findings too), 2 for the documents beside decisions, 4 access
+    assert reads(many) <= 12
 
 
 # The provider page ----------------------------------------------------------------------------
