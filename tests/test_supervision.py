@@ -378,3 +378,41 @@ def test_decision_delete__removes_its_findings_with_history():
     assert not Finding.objects.exists()
     assert Finding.history.filter(history_type="-").count() == 1
     assert unresolved_column(facility) == 0
+
+
+# Migration 0010 ---------------------------------------------------------------------------------
+
+
+def test_migration_0010__a_status_set_by_a_temporary_prohibition_becomes_derived():
+    """Before 0010 a temporary prohibition stored ``forbud`` for good; after it, the facility
+    is active underneath and the prohibition holds to its last day. A prohibition decided the
+    same day keeps ``forbud``."""
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+
+    temporary, lasting = FacilityFactory(), FacilityFactory()
+    temporary_prohibition(temporary)
+    DecisionFactory(facility=lasting, decision_date=DAY, outcome=Outcome.FORBUD)
+    temporary_prohibition(lasting)
+    # As the rows were before the migration (written around the services on purpose).
+    Facility.objects.filter(pk__in=[temporary.pk, lasting.pk]).update(
+        status=FacilityStatus.FORBUD,
+        status_date=DAY,
+        temporary_prohibition_until=None,
+        unresolved_requirements=7,
+    )
+    migration = importlib.import_module("register.migrations.0010_findings_and_decision_facts")
+
+    migration.temporary_prohibitions_to_derived_status(apps, SimpleNamespace(connection=connection))
+
+    temporary.refresh_from_db()
+    lasting.refresh_from_db()
+    assert (temporary.status, temporary.temporary_prohibition_until) == ("aktiv", LAST_DAY)
+    assert current_status(temporary, DAY) == FacilityStatus.TILLFALLIGT_FORBUD
+    assert current_status(temporary, LAST_DAY + datetime.timedelta(days=1)) == "aktiv"
+    assert lasting.status == FacilityStatus.FORBUD
+    assert current_status(lasting, DAY) == FacilityStatus.FORBUD
+    assert (temporary.unresolved_requirements, lasting.unresolved_requirements) == (0, 0)
