@@ -125,12 +125,17 @@ _REGISTER_RECORDS = (
 _KEEP_THE_REGISTER = _READ_REFERENCE_DATA | _model_permissions(
     "register", _REGISTER_RECORDS, ("view", "add", "change")
 )
+# A finding is part of its decision: whoever edits decisions edits their findings, removing an
+# area too (as import_findings does), each removal kept in the history.
+_EDIT_FINDINGS = _model_permissions("register", ["finding"], ("view", "add", "change", "delete"))
+_KEEP_THE_REGISTER |= _EDIT_FINDINGS
 # The case officer records inspections and decisions, on facilities and providers they can read.
 # Managers are not theirs to keep (the portal shows them the current one, logged).
 _RECORD_INSPECTIONS_AND_DECISIONS = (
     _READ_REFERENCE_DATA
     | _model_permissions("register", ("provider", "facility", "permit", "registration"), ["view"])
     | _model_permissions("register", ("inspection", "decision"), ("view", "add", "change"))
+    | _EDIT_FINDINGS
 )
 # The IVO administrator: staff accounts (their role, deactivating a leaver: access/admin.py;
 # accounts are made by create_ivo_user, passwords and authenticators set by changepassword and
