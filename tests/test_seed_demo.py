@@ -79,6 +79,7 @@ def seeded():
 
 def test_seed_demo__prints_counts_and_logins(seeded):
     assert re.search(r"^Demodata klara på \d+,\d s: 80 verksamheter, \d+ huvudmän", seeded)
+    assert re.search(r"\d+ beslut, \d+ iakttagelser\.$", seeded, re.MULTILINE)
     assert "ivo.admin / demo-ivo-admin-2026" in seeded
     assert "ivo.registrator / demo-registrator-2026" in seeded
 
