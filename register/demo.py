@@ -25,21 +25,26 @@ from stdnum import luhn
 
 from register import services
 from register.codes import (
+    DEFICIENT_ASSESSMENTS,
     AppealStatus,
+    Assessment,
     DecisionKind,
     FacilityStatus,
     FacilityType,
     FollowUp,
     Gender,
+    InspectionReason,
     Outcome,
     Ownership,
     PermitStatus,
     ReviewArea,
     TargetGroup,
 )
+from register.counties import with_neighbours
 from register.models import (
     Decision,
     Facility,
+    Finding,
     Inspection,
     Manager,
     Municipality,
@@ -80,6 +85,7 @@ REGISTER_MODELS: tuple[type[models.Model], ...] = (
     Manager,
     Inspection,
     Decision,
+    Finding,
 )
 
 
@@ -103,8 +109,10 @@ class DemoData:
     managers: list[Manager] = field(default_factory=list)
     inspections: list[Inspection] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
 
     def rows(self) -> list[tuple[type[models.Model], list]]:
+        """What to write, in order: a decision only after the one it follows up."""
         return [
             (Provider, self.providers),
             (Facility, self.facilities),
@@ -112,8 +120,23 @@ class DemoData:
             (Registration, self.registrations),
             (Manager, self.managers),
             (Inspection, self.inspections),
-            (Decision, self.decisions),
+            *((Decision, generation) for generation in follow_up_generations(self.decisions)),
+            (Finding, self.findings),
         ]
+
+
+def follow_up_generations(decisions: Sequence[Decision]) -> list[list[Decision]]:
+    """``decisions`` in groups that can be written one after the other: first those that follow
+    up none, then those that follow up one of the first, and so on (bulk_create needs the
+    decision a row points at to have its key already)."""
+    depth: dict[int, int] = {}
+    for decision in decisions:  # in the order built: the followed-up one always comes first
+        earlier = decision.follows_up
+        depth[id(decision)] = 0 if earlier is None else depth[id(earlier)] + 1
+    generations: list[list[Decision]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
+    for decision in decisions:
+        generations[depth[id(decision)]].append(decision)
+    return generations
 
 
 # Reference tables ------------------------------------------------------------------------------
@@ -279,6 +302,286 @@ CLASS_SUPERVISION = "8.5"
 CLASS_PERMIT = "8.4.1"
 CLASS_REGISTRATION = "3.2.2"
 
+# Findings ---------------------------------------------------------------------------------------
+#
+# What IVO saw in each area and, where it found a deficiency, what the provider must do. Generic
+# fictional supervision language: never about one child, no names, no personal data.
+
+# Per area: what IVO saw where all was well, what it saw where it was not, and what it required;
+# the n-th text of each tuple belongs together (a deficiency, its requirement, and its remedy).
+AREA_TEXTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
+    ReviewArea.TRYGGHET_SAKERHET: (
+        (
+            "Verksamheten har rutiner för att förebygga och hantera risksituationer, och "
+            "personalen känner till dem. Varje barn har en kontaktperson bland personalen.",
+            "Det finns en aktuell riskbedömning för varje placering, och personalen följer "
+            "rutinerna för tillsyn nattetid.",
+        ),
+        (
+            "Verksamheten gör inte systematiska riskbedömningar inför och under placeringen. "
+            "Personalen kunde inte redogöra för hur risker för barnen hanteras.",
+            "Rutinerna för tillsyn nattetid följs inte. Under vissa perioder fanns ingen vaken "
+            "personal på boendet.",
+        ),
+        (
+            "Verksamheten ska ta fram och tillämpa rutiner för riskbedömning vid inskrivning och "
+            "under placeringen, och redovisa dem till IVO.",
+            "Verksamheten ska säkerställa att det finns vaken personal på boendet dygnet runt och "
+            "redovisa schemaläggningen till IVO.",
+        ),
+    ),
+    ReviewArea.VALD_KRANKNINGAR: (
+        (
+            "Verksamheten har rutiner för att upptäcka och förebygga våld och kränkningar mellan "
+            "barnen. Händelser dokumenteras och följs upp.",
+            "Personalen har utbildning i bemötande och konflikthantering, och inträffade "
+            "händelser har analyserats.",
+        ),
+        (
+            "Händelser med våld mellan barnen har inte dokumenterats eller följts upp. Det saknas "
+            "rutiner för hur personalen ska agera.",
+            "Verksamheten har inte rapporterat och utrett missförhållanden enligt bestämmelserna "
+            "om lex Sarah.",
+        ),
+        (
+            "Verksamheten ska ta fram rutiner för att förebygga, upptäcka och följa upp våld och "
+            "kränkningar, och se till att all personal känner till dem.",
+            "Verksamheten ska säkerställa att personalen rapporterar missförhållanden och att de "
+            "utreds enligt bestämmelserna om lex Sarah.",
+        ),
+    ),
+    ReviewArea.DELAKTIGHET: (
+        (
+            "Barnen får information om sin vård och kan påverka vardagen på boendet, till exempel "
+            "genom regelbundna husmöten.",
+            "Husreglerna är förankrade hos barnen och innehåller inga inskränkningar som saknar "
+            "stöd i lag.",
+        ),
+        (
+            "Barnen har inte fått information om sina rättigheter eller om hur de kan framföra "
+            "klagomål. Genomförandeplanerna är inte upprättade tillsammans med barnen.",
+            "Husreglerna innehåller generella inskränkningar som saknar stöd i lag, och de är "
+            "inte förankrade hos barnen.",
+        ),
+        (
+            "Verksamheten ska säkerställa att varje barn får information om sin vård och sina "
+            "rättigheter och görs delaktigt i sin genomförandeplan.",
+            "Verksamheten ska se över husreglerna så att de inte innehåller inskränkningar som "
+            "saknar stöd i lag.",
+        ),
+    ),
+    ReviewArea.KOMPETENS_BEMANNING: (
+        (
+            "Det finns en plan för kompetensutveckling, och nyanställd personal introduceras "
+            "enligt en fastställd rutin.",
+            "Bemanningen motsvarar barnens behov, och personalen har utbildning som svarar mot "
+            "verksamhetens inriktning.",
+        ),
+        (
+            "Andelen personal med relevant utbildning är låg, och flera arbetspass bemannas av "
+            "timanställda utan introduktion.",
+            "Bemanningen räcker inte för att barnen ska få den tillsyn och det stöd de behöver, "
+            "särskilt kvällar och helger.",
+        ),
+        (
+            "Verksamheten ska säkerställa att personalen har den kompetens som målgruppen kräver "
+            "och redovisa en plan för kompetensförsörjning.",
+            "Verksamheten ska anpassa bemanningen efter barnens behov och redovisa hur det ska "
+            "ske.",
+        ),
+    ),
+    ReviewArea.FORESTANDARE: (
+        (
+            "Föreståndaren har den utbildning och erfarenhet som krävs och finns på plats i "
+            "verksamheten.",
+            "Föreståndaren leder det dagliga arbetet och ansvarar för att verksamheten följer "
+            "gällande regler.",
+        ),
+        (
+            "Föreståndaren uppfyller inte kraven på utbildning och erfarenhet och har inte "
+            "tillräcklig tid i verksamheten.",
+            "Verksamheten har bytt föreståndare utan att anmäla det till IVO.",
+        ),
+        (
+            "Verksamheten ska säkerställa att föreståndaren har den utbildning, erfarenhet och "
+            "tid i verksamheten som krävs.",
+            "Verksamheten ska anmäla byte av föreståndare till IVO och säkerställa att "
+            "verksamheten leds av en föreståndare som uppfyller kraven.",
+        ),
+    ),
+    ReviewArea.INSKRIVNA: (
+        (
+            "De inskrivna barnen hör till verksamhetens målgrupp och ryms inom tillståndets "
+            "omfattning.",
+            "Verksamheten har tagit emot barn inom den ålder och det antal platser som "
+            "tillståndet avser.",
+        ),
+        (
+            "Verksamheten har tagit emot barn utanför sin målgrupp och har tidvis haft fler "
+            "inskrivna än antalet platser.",
+            "Verksamheten har inte kunnat visa att den kan tillgodose behoven hos alla inskrivna "
+            "barn.",
+        ),
+        (
+            "Verksamheten ska bara ta emot barn inom den målgrupp och det antal platser som "
+            "tillståndet avser.",
+            "Verksamheten ska inför varje inskrivning bedöma om den kan tillgodose barnets behov "
+            "och dokumentera bedömningen.",
+        ),
+    ),
+    ReviewArea.LOKALER: (
+        (
+            "Lokalerna är ändamålsenliga och ger barnen möjlighet till avskildhet. Varje barn har "
+            "ett eget rum.",
+            "Lokalerna är i gott skick, och brandskyddet är kontrollerat.",
+        ),
+        (
+            "Lokalerna är slitna, och flera rum kan inte låsas inifrån. Barnen har inte tillgång "
+            "till egna utrymmen.",
+            "Brandskyddet är bristfälligt: brandvarnare saknades i två rum och en utrymningsväg "
+            "var blockerad.",
+        ),
+        (
+            "Verksamheten ska åtgärda bristerna i lokalerna så att varje barn har ett eget rum "
+            "som kan låsas.",
+            "Verksamheten ska åtgärda bristerna i brandskyddet och redovisa vad som har gjorts.",
+        ),
+    ),
+    ReviewArea.BEGRANSNINGSATGARDER: (
+        (
+            "Begränsningsåtgärder beslutas och dokumenteras enligt LVU, och besluten följs upp.",
+            "Personalen har utbildning i de särskilda befogenheterna, och åtgärderna följs upp "
+            "regelbundet.",
+        ),
+        (
+            "Vissa begränsningsåtgärder har verkställts utan beslut, och dokumentationen av dem "
+            "är ofullständig.",
+            "Avskiljningar har pågått längre än nödvändigt utan att det har dokumenterats varför.",
+        ),
+        (
+            "Verksamheten ska säkerställa att begränsningsåtgärder bara används med stöd i lag "
+            "och att varje åtgärd beslutas och dokumenteras.",
+            "Verksamheten ska följa upp varje avskiljning och säkerställa att den inte pågår "
+            "längre än nödvändigt.",
+        ),
+    ),
+    ReviewArea.DOKUMENTATION: (
+        (
+            "Dokumentationen av barnens vård är aktuell, och det finns genomförandeplaner för "
+            "samtliga barn.",
+            "Journalerna förs löpande och förvaras så att obehöriga inte kommer åt dem.",
+        ),
+        (
+            "Genomförandeplaner saknas för flera barn, och journalerna förs inte löpande.",
+            "Dokumentationen förvaras så att obehöriga kan komma åt den.",
+        ),
+        (
+            "Verksamheten ska upprätta en genomförandeplan för varje barn och föra journal "
+            "löpande.",
+            "Verksamheten ska förvara dokumentationen så att obehöriga inte får tillgång till den.",
+        ),
+    ),
+    ReviewArea.LAMPLIGHET_AGARE: (
+        (
+            "Ägaren och personer i ledande ställning har den insikt i regelverket och den "
+            "lämplighet i övrigt som krävs.",
+            "IVO:s prövning visar inget som talar mot ägarens lämplighet.",
+        ),
+        (
+            "Ägaren har inte visat tillräcklig insikt i de regler som gäller för verksamheten.",
+            "Ägaren har inte fullgjort sina skyldigheter mot det allmänna.",
+        ),
+        (
+            "Verksamheten ska redovisa hur ägaren säkerställer kunskap om och efterlevnad av "
+            "regelverket.",
+            "Verksamheten ska lämna de uppgifter om ägarkretsen som IVO har begärt.",
+        ),
+    ),
+    ReviewArea.EKONOMI: (
+        (
+            "Verksamheten har visat att den har ekonomiska förutsättningar att bedriva "
+            "verksamheten.",
+            "Ekonomin har granskats och bedöms vara stabil.",
+        ),
+        (
+            "Verksamheten har inte kunnat visa att den har ekonomiska förutsättningar att "
+            "bedriva verksamheten långsiktigt.",
+            "Verksamheten har skulder som kan påverka förmågan att bedriva en god och säker vård.",
+        ),
+        (
+            "Verksamheten ska redovisa en ekonomisk plan som visar hur verksamheten ska kunna "
+            "bedrivas långsiktigt.",
+            "Verksamheten ska redovisa hur skulderna ska hanteras så att vården inte påverkas.",
+        ),
+    ),
+    ReviewArea.BARNS_UPPLEVELSE: (
+        (
+            "De barn och unga som IVO talade med beskriver att de känner sig trygga och att "
+            "personalen finns till hands.",
+            "Barnen berättar att de blir lyssnade på och att de vet vem de kan vända sig till.",
+        ),
+        (
+            "Flera av de barn och unga som IVO talade med beskriver att de inte känner sig trygga "
+            "på boendet, särskilt kvällstid.",
+            "Barnen uppger att de inte vet hur de kan framföra klagomål och att deras synpunkter "
+            "inte tas till vara.",
+        ),
+        (
+            "Verksamheten ska utreda varför barnen inte känner sig trygga och redovisa vilka "
+            "åtgärder som vidtas.",
+            "Verksamheten ska säkerställa att barnen kan framföra synpunkter och klagomål och att "
+            "dessa tas om hand.",
+        ),
+    ),
+}
+FOLLOWED_UP_TEXTS = (
+    "Verksamheten har redovisat och genomfört åtgärder med anledning av beslutet {diarienummer}.",
+    "Verksamheten har inte åtgärdat alla brister som IVO påtalade i beslutet {diarienummer}.",
+)
+MET_TEXT = "Verksamheten har åtgärdat bristen som IVO påtalade i beslutet {diarienummer}. "
+NOT_MET_TEXT = "Bristen som IVO påtalade i beslutet {diarienummer} kvarstår. "
+SERIOUS_TEXT = " IVO bedömer bristen som allvarlig."
+FINE_TEXT = " Föreläggandet förenas med vite."
+FOLLOWS_UP_SUMMARY = "IVO har följt upp beslutet {diarienummer}. "
+
+# Why IVO inspected, for a decision that follows up none (DESIGN.md: mostly the yearly one).
+INSPECTION_REASONS = (
+    (InspectionReason.FREKVENSTILLSYN, 80),
+    (InspectionReason.KLAGOMAL, 8),
+    (InspectionReason.ANMALAN, 7),
+    (InspectionReason.INITIATIV, 5),
+)
+# The next inspection after a deficiency follows that decision up this often.
+FOLLOW_UP_SHARE = 0.85
+# IVO follows up the latest requirements of an active home soon after their day this often.
+LATE_FOLLOW_UP_SHARE = 0.6
+# A follow-up that finds deficiencies finds an earlier one again (a requirement not met) this often.
+NOT_MET_SHARE = 0.4
+BARNS_UPPLEVELSE_SHARE = 0.45
+CHILDREN_TALKED_WITH_SHARE = 0.85
+# A requirement's day, in days after the decision, by outcome.
+DUE_DAYS = {
+    Outcome.BRISTER: (30, 90),
+    Outcome.FORELAGGANDE: (60, 150),
+    Outcome.FORELAGGANDE_VITE: (45, 120),
+}
+REQUIREMENT_SHARE_BRISTER = 0.85  # a plain deficiency usually comes with a requirement
+FINE_RANGE = (100_000, 1_000_000, 50_000)  # vite in kronor: from, to, step
+# Outcomes whose deficiencies are serious (allvarlig brist) in every deficient area.
+SERIOUS_DEFICIENCY_OUTCOMES = (
+    Outcome.FORELAGGANDE_VITE,
+    Outcome.TILLFALLIGT_FORBUD,
+    Outcome.FORBUD,
+    Outcome.ATERKALLELSE,
+)
+# Interventions that end a history (tillfälligt förbud too, though it ends): each comes after
+# deficiencies and an injunction with vite that were not put right.
+STATUS_INTERVENTIONS = (Outcome.ATERKALLELSE, Outcome.FORBUD, Outcome.TILLFALLIGT_FORBUD)
+# Homes in Kalmar län and its neighbours for the social worker's path of issue 16 (a girl of 15,
+# no serious decision in three years, a requirement still to be met): this many, two in Kalmar.
+SHOWCASE_COUNTY = "08"
+SHOWCASE_COUNT = 4
+
 
 # Small pure helpers ----------------------------------------------------------------------------
 
@@ -348,9 +651,26 @@ def read_sis_homes(*, path: Path = SIS_CSV) -> list[SisHome]:
 class _Plan:
     facility_type: str
     ownership: str
-    scenario: str  # normal, overdue, new, nedlagd, aterkallad, forbud, sis
+    # normal, overdue, new, nedlagd, aterkallad, forbud, sis; forbud_upphavt (a prohibition a
+    # court overturned), tf_active and tf_ended (a temporary prohibition in force and ended),
+    # showcase (the social worker's path: SHOWCASE_COUNTY)
+    scenario: str
     municipality: Municipality
     sis_home: SisHome | None = None
+
+
+@dataclass
+class _Visit:
+    """One inspection in a facility's history, and what to decide on it."""
+
+    inspected_on: datetime.date
+    outcome: str
+    decided_on: datetime.date | None = None  # fixed (an intervention's day); else after ``lag``
+    follow_up: bool | None = None  # True: follows up the decision before; None: by chance
+    lag: tuple[int, int] = (14, 75)  # days from the inspection's last day to the decision
+    appeal: str | None = None  # fixed appeal status; else drawn
+    prohibition_months: int = 3  # a temporary prohibition's length
+    open_requirement: bool = False  # its requirements' days lie ahead
 
 
 class _Builder:
@@ -384,6 +704,12 @@ class _Builder:
         self.facility_names: set[str] = set()
         self.municipal_providers: dict[str, Provider] = {}
         self.regional_providers: dict[str, Provider] = {}
+        self.findings_by_decision: dict[int, list[Finding]] = {}  # by id() of the decision
+        # Which of an area's texts a decision used (AREA_TEXTS), by id() of the decision and
+        # area: a follow-up speaks of the same deficiency.
+        self.texts_used: dict[tuple[int, str], int] = {}
+        # Each facility's deficiencies so far (decision date, area), by id() of the facility.
+        self.deficiencies: dict[int, list[tuple[datetime.date, str]]] = defaultdict(list)
 
     # Numbers and names ---------------------------------------------------------------------
 
@@ -487,16 +813,25 @@ class _Builder:
         )
         rng.shuffle(ownerships)
         scenarios = self.scenarios(ownerships)
-        # The first 21 go round the län so that even a small demo covers all of them.
+        # The first 21 go round the län so that even a small demo covers all of them; the
+        # showcase homes go to Kalmar län and its neighbours.
         weights = [COUNTY_WEIGHTS.get(code, 100) for code in self.counties]
+        showcase_counties = (SHOWCASE_COUNTY, *with_neighbours(SHOWCASE_COUNTY))
+        showcases = round_robin = 0
         for index in range(count):
-            if index < len(self.counties):
-                county = self.counties[index]
+            facility_type = types[index]
+            if scenarios[index] == "showcase":
+                county = showcase_counties[showcases % len(showcase_counties)]
+                showcases += 1
+                facility_type = FacilityType.HVB
+            elif round_robin < len(self.counties):
+                county = self.counties[round_robin]
+                round_robin += 1
             else:
                 county = rng.choices(self.counties, weights=weights)[0]
             plans.append(
                 _Plan(
-                    facility_type=types[index],
+                    facility_type=facility_type,
                     ownership=ownerships[index],
                     scenario=scenarios[index],
                     municipality=rng.choice(self.by_county[county]),
@@ -518,6 +853,10 @@ class _Builder:
         rng.shuffle(rest)
         quotas = (
             ("forbud", max(1, round(count * 0.008))),
+            ("forbud_upphavt", max(1, round(count * 0.002))),
+            ("tf_active", max(1, round(count * 0.002))),
+            ("tf_ended", max(1, round(count * 0.002))),
+            ("showcase", SHOWCASE_COUNT),
             ("nedlagd", max(2, round(count * 0.07))),
             ("new", max(1, round(count * 0.03))),
         )
@@ -607,7 +946,14 @@ class _Builder:
         )
         if plan.scenario == "new":
             return random_date(self.rng, self.today - days(330), self.today - days(30))
-        if plan.scenario in ("aterkallad", "forbud", "overdue"):
+        if plan.scenario in (
+            "aterkallad",
+            "forbud",
+            "forbud_upphavt",
+            "tf_active",
+            "tf_ended",
+            "overdue",
+        ):
             latest = self.today - days(800)
         elif plan.scenario == "nedlagd":
             latest = years_before(self.today, 3)
@@ -627,7 +973,9 @@ class _Builder:
             "postal_town": municipality.name,
         }
 
-    def care_profile(self, facility_type: str) -> dict:
+    def care_profile(self, facility_type: str, *, showcase: bool = False) -> dict:
+        """Target groups, ages, gender, places and orientation; a showcase home takes girls (or
+        all) of 15 and is not protected (it shows in every search)."""
         rng = self.rng
         if facility_type == FacilityType.STODBOENDE:
             groups = rng.sample(
@@ -642,7 +990,8 @@ class _Builder:
             groups = rng.sample(
                 (TargetGroup.MISSBRUK, TargetGroup.NORMBRYTANDE, TargetGroup.PSYKISK_OHALSA,
                  TargetGroup.NPF, TargetGroup.ENSAMKOMMANDE, TargetGroup.HEDERSRELATERAT,
-                 TargetGroup.VALD_OVERGREPP, TargetGroup.SEXUELLT_BETEENDE, TargetGroup.SKYDD),
+                 TargetGroup.VALD_OVERGREPP, TargetGroup.SEXUELLT_BETEENDE,
+                 *(() if showcase else (TargetGroup.SKYDD,))),
                 rng.randint(1, 3),
             )  # fmt: skip
             age_from = rng.choice((0, 6, 10, 12, 13, 13, 14, 15, 16))
@@ -659,6 +1008,9 @@ class _Builder:
         gender = rng.choices((Gender.ALLA, Gender.POJKAR, Gender.FLICKOR), (50, 25, 25))[0]
         if TargetGroup.SKYDD in groups or TargetGroup.HEDERSRELATERAT in groups:
             gender = Gender.FLICKOR if rng.random() < 0.6 else Gender.ALLA
+        if showcase:
+            gender = rng.choice((Gender.FLICKOR, Gender.ALLA))
+            age_from, age_to = rng.choice((12, 13, 14, 15)), rng.choice((17, 18, 20))
         labels = [str(TargetGroup(group).label).lower() for group in sorted(groups)]
         return {
             "target_groups": sorted(groups),
@@ -689,7 +1041,7 @@ class _Builder:
             profile = self.sis_profile(plan.sis_home)
             name = f"SiS ungdomshem {plan.sis_home.name}"
         else:
-            profile = self.care_profile(plan.facility_type)
+            profile = self.care_profile(plan.facility_type, showcase=plan.scenario == "showcase")
             profile["start_date"] = self.start_date(plan)
             name = self.facility_name(plan.facility_type)
             if plan.scenario == "nedlagd":
@@ -737,14 +1089,16 @@ class _Builder:
         if granted >= self.window_start:
             # The permit decision belongs to the permit case and shares its diarienummer.
             areas = sorted(self.rng.sample(PERMIT_AREAS, 4))
-            self.decision(
+            decision = self.decision(
                 facility=facility,
                 diarienummer=permit.diarienummer,
                 kind=DecisionKind.TILLSTAND,
                 decided_on=granted,
                 outcome=Outcome.TILLSTAND_BEVILJAT,
                 areas=areas,
+                reason=InspectionReason.TILLSTANDSPROVNING,
             )
+            self.findings(decision, deficient=[], not_met=[], earlier=[])
         return permit
 
     def registration(self, facility: Facility) -> Registration:
@@ -797,23 +1151,32 @@ class _Builder:
         decided_on: datetime.date,
         outcome: str,
         areas: list[str],
+        follows: Decision | None = None,
+        reason: str = "",
+        children: int | None = None,
+        appeal: str | None = None,
+        prohibition_months: int = 3,
     ) -> Decision:
         age = (self.today - decided_on).days
         follow_up = FollowUp.INGEN
-        appeal = AppealStatus.EJ_OVERKLAGAT
+        drawn_appeal = AppealStatus.EJ_OVERKLAGAT
         if outcome == Outcome.BRISTER:
             follow_up = FollowUp.AVSLUTAD if age > 180 else FollowUp.PLANERAD
         elif outcome in (Outcome.FORELAGGANDE, Outcome.FORELAGGANDE_VITE, Outcome.SANKTIONSAVGIFT):
             follow_up = FollowUp.AVSLUTAD if age > 365 else FollowUp.PAGAR
         elif outcome in (Outcome.ATERKALLELSE, Outcome.FORBUD, Outcome.TILLFALLIGT_FORBUD):
             follow_up = FollowUp.PAGAR
-            appeal = AppealStatus.OVERKLAGAT if age < 300 else AppealStatus.FASTALLT
+            drawn_appeal = AppealStatus.OVERKLAGAT if age < 300 else AppealStatus.FASTALLT
         if outcome in (Outcome.FORELAGGANDE_VITE, Outcome.SANKTIONSAVGIFT):
             draw = self.rng.random()
             if draw < 0.35:
-                appeal = AppealStatus.OVERKLAGAT if age < 300 else AppealStatus.FASTALLT
+                drawn_appeal = AppealStatus.OVERKLAGAT if age < 300 else AppealStatus.FASTALLT
             elif draw < 0.45 and age >= 300:
-                appeal = AppealStatus.UPPHAVT
+                drawn_appeal = AppealStatus.UPPHAVT
+        summary = decision_summary(outcome=outcome, areas=areas)
+        if follows is not None:
+            summary = FOLLOWS_UP_SUMMARY.format(diarienummer=follows.diarienummer) + summary
+            follows.follow_up = FollowUp.AVSLUTAD  # this decision is the follow-up
         decision = Decision(
             diarienummer=diarienummer,
             facility=facility,
@@ -821,16 +1184,106 @@ class _Builder:
             decision_date=decided_on,
             outcome=outcome,
             review_areas=sorted(set(areas)),
-            summary=decision_summary(outcome=outcome, areas=areas),
+            summary=summary,
             legal_reference=legal_reference(outcome=outcome, decided_on=decided_on),
             follow_up=follow_up,
-            appeal_status=appeal,
+            appeal_status=appeal or drawn_appeal,
+            follows_up=follows,
+            inspection_reason=reason,
+            children_talked_with=children,
             prohibition_until=(
-                months_after(decided_on, 3) if outcome == Outcome.TILLFALLIGT_FORBUD else None
+                months_after(decided_on, prohibition_months)
+                if outcome == Outcome.TILLFALLIGT_FORBUD
+                else None
             ),
         )
         self.data.decisions.append(decision)
+        self.findings_by_decision[id(decision)] = []
         return decision
+
+    # Findings ------------------------------------------------------------------------------
+
+    def add_finding(self, decision: Decision, area: str, assessment: str, **values) -> Finding:
+        finding = Finding(decision=decision, area=area, assessment=assessment, **values)
+        self.data.findings.append(finding)
+        self.findings_by_decision[id(decision)].append(finding)
+        return finding
+
+    def deficient_areas(self, decision: Decision) -> list[str]:
+        """The areas (not the follow-up of earlier decisions) where ``decision`` found a
+        deficiency, in the order built."""
+        return [
+            finding.area
+            for finding in self.findings_by_decision[id(decision)]
+            if finding.assessment in DEFICIENT_ASSESSMENTS
+            and finding.area != ReviewArea.UPPFOLJNING_TIDIGARE_BESLUT
+        ]
+
+    def findings(
+        self,
+        decision: Decision,
+        *,
+        deficient: list[str],
+        not_met: list[str],
+        earlier: list[str],
+        open_requirement: bool = False,
+    ) -> None:
+        """One finding per area ``decision`` reviewed, consistent with its outcome: the areas in
+        ``deficient`` deficient (serious under a vite or an intervention), with a requirement,
+        its day and any vite where the outcome asks for one; every other area without a
+        deficiency. ``earlier``: the areas found deficient by the decision it follows up, of
+        which those in ``not_met`` are deficient again and the rest put right."""
+        rng = self.rng
+        outcome = decision.outcome
+        earlier_decision = decision.follows_up
+        followed = earlier_decision.diarienummer if earlier_decision is not None else ""
+        for area in decision.review_areas:
+            if area == ReviewArea.UPPFOLJNING_TIDIGARE_BESLUT:
+                text = FOLLOWED_UP_TEXTS[1 if not_met else 0].format(diarienummer=followed)
+                assessment = Assessment.BRIST if not_met else Assessment.INGEN_BRIST
+                self.add_finding(decision, area, assessment, observation=text)
+                continue
+            ok, found, required = AREA_TEXTS[area]
+            text = rng.randrange(len(found))
+            if area in earlier:  # the same deficiency, put right or not
+                text = self.texts_used.get((id(earlier_decision), area), text)
+            self.texts_used[id(decision), area] = text
+            if area not in deficient:
+                prefix = MET_TEXT.format(diarienummer=followed) if area in earlier else ""
+                observation = prefix + ok[text]
+                self.add_finding(decision, area, Assessment.INGEN_BRIST, observation=observation)
+                continue
+            serious = outcome in SERIOUS_DEFICIENCY_OUTCOMES or (
+                outcome == Outcome.FORELAGGANDE and rng.random() < 0.25
+            )
+            observation = (
+                (NOT_MET_TEXT.format(diarienummer=followed) if area in not_met else "")
+                + found[text]
+                + (SERIOUS_TEXT if serious else "")
+            )
+            values: dict = {}
+            if outcome in DUE_DAYS and (
+                open_requirement
+                or outcome != Outcome.BRISTER
+                or rng.random() < REQUIREMENT_SHARE_BRISTER
+            ):
+                due = decision.decision_date + days(rng.randint(*DUE_DAYS[outcome]))
+                if open_requirement:  # its day lies ahead
+                    due = max(due, self.today + days(rng.randint(21, 100)))
+                values = {"requirement": required[text], "due_date": due}
+                if outcome == Outcome.FORELAGGANDE_VITE:
+                    values["requirement"] += FINE_TEXT
+                    start, stop, step = FINE_RANGE
+                    values["fine_amount"] = rng.randrange(start, stop + 1, step)
+            self.add_finding(
+                decision,
+                area,
+                Assessment.ALLVARLIG_BRIST if serious else Assessment.BRIST,
+                observation=observation,
+                **values,
+            )
+
+    # Supervision ---------------------------------------------------------------------------
 
     def inspection_dates(
         self, *, start: datetime.date, horizon: datetime.date, yearly_gap: tuple[int, int]
@@ -854,25 +1307,59 @@ class _Builder:
             outcome = Outcome.INGA_BRISTER  # deficiencies are mostly remedied by the next visit
         return outcome
 
-    def supervise(self, facility: Facility, plan: _Plan) -> None:
-        """Six years of inspections, each with its decision (when already decided)."""
+    def interventions(self, plan: _Plan) -> list[_Visit]:
+        """The fixed end of a history that ends in an intervention, or shows a home with an open
+        requirement: the visits after the ordinary ones."""
+        rng, today = self.rng, self.today
+        scenario = plan.scenario
+        if scenario in ("aterkallad", "forbud"):
+            decided_on = today - days(rng.randint(40, 540))
+            outcome = Outcome.ATERKALLELSE if scenario == "aterkallad" else Outcome.FORBUD
+            return [_Visit(decided_on - days(rng.randint(20, 60)), outcome, decided_on, True)]
+        if scenario == "forbud_upphavt":  # a court overturned the prohibition: still active
+            decided_on = today - days(rng.randint(120, 240))
+            visit = _Visit(decided_on - days(rng.randint(20, 60)), Outcome.FORBUD, decided_on, True)
+            visit.appeal = AppealStatus.UPPHAVT
+            return [visit]
+        if scenario == "tf_active":  # a temporary prohibition holds today, appealed
+            decided_on = today - days(rng.randint(10, 50))
+            visit = _Visit(decided_on - days(rng.randint(7, 30)), Outcome.TILLFALLIGT_FORBUD)
+            visit.decided_on, visit.follow_up = decided_on, True
+            visit.appeal, visit.prohibition_months = AppealStatus.OVERKLAGAT, rng.choice((3, 6))
+            return [visit]
+        if scenario == "tf_ended":  # a temporary prohibition that ended; then a follow-up
+            decided_on = today - days(rng.randint(220, 330))
+            visit = _Visit(decided_on - days(rng.randint(7, 30)), Outcome.TILLFALLIGT_FORBUD)
+            visit.decided_on, visit.follow_up = decided_on, True
+            visit.appeal = rng.choice((AppealStatus.EJ_OVERKLAGAT, AppealStatus.FASTALLT))
+            ended = months_after(decided_on, visit.prohibition_months)
+            after = _Visit(
+                ended + days(rng.randint(10, 40)),
+                rng.choice((Outcome.FORELAGGANDE, Outcome.INGA_BRISTER)),
+                follow_up=True,
+                lag=(14, 40),
+            )
+            return [visit, after]
+        if scenario == "showcase":  # a recent deficiency whose requirement's day lies ahead
+            inspected_on = random_date(rng, today - days(100), today - days(45))
+            outcome = rng.choice((Outcome.BRISTER, Outcome.FORELAGGANDE))
+            return [_Visit(inspected_on, outcome, open_requirement=True, lag=(14, 30))]
+        return []
+
+    def visits(self, facility: Facility, plan: _Plan) -> list[_Visit]:
+        """Six years of inspections: the ordinary ones, then any fixed end (``interventions``)."""
         rng = self.rng
-        final_outcome: str | None = None
-        final_date: datetime.date | None = None
+        ending = self.interventions(plan)
         horizon = self.today - days(1)
         if facility.end_date is not None:
             horizon = facility.end_date - days(90)
         elif plan.scenario == "overdue":
             # The latest inspection lies 13–20 months back (3 kap. 19 § SoF: flagged overdue).
             horizon = self.today - days(rng.randint(395, 600))
-        elif plan.scenario in ("aterkallad", "forbud"):
-            final_date = self.today - days(rng.randint(40, 540))
-            final_outcome = (
-                Outcome.ATERKALLELSE
-                if plan.scenario == "aterkallad"
-                else rng.choice((Outcome.FORBUD, Outcome.TILLFALLIGT_FORBUD))
-            )
-            horizon = final_date - days(150)
+        elif plan.scenario == "showcase":
+            horizon = ending[0].inspected_on - days(rng.randint(120, 200))
+        elif ending:
+            horizon = ending[0].inspected_on - days(150)
         dates = self.inspection_dates(
             start=facility.start_date,
             horizon=horizon,
@@ -887,60 +1374,191 @@ class _Builder:
         if plan.scenario == "new" and rng.random() < 0.5:
             dates = []  # not yet due for its first inspection
 
-        outcomes: list[str] = []
+        visits: list[_Visit] = []
         previous = None
-        for _ in dates:
-            previous = self.ordinary_outcome(previous, mild=plan.scenario == "sis")
-            outcomes.append(previous)
-        if final_outcome is not None:
-            # Escalation: deficiencies, an injunction not complied with, then the intervention.
-            for position, outcome in zip(
-                (-2, -1), (Outcome.BRISTER, Outcome.FORELAGGANDE_VITE), strict=True
-            ):
-                if len(outcomes) >= -position:
-                    outcomes[position] = outcome
-            dates.append(final_date - days(rng.randint(20, 60)))
-            outcomes.append(final_outcome)
+        for inspected_on in dates:
+            previous = self.ordinary_outcome(previous, mild=plan.scenario in ("sis", "showcase"))
+            visits.append(_Visit(inspected_on, previous))
+        if ending and ending[0].outcome in STATUS_INTERVENTIONS:
+            # Escalation: deficiencies, an injunction with vite not complied with (it follows
+            # the deficiencies up), then the intervention (which follows the injunction up).
+            for position, outcome in ((-2, Outcome.BRISTER), (-1, Outcome.FORELAGGANDE_VITE)):
+                if len(visits) >= -position:
+                    visits[position].outcome = outcome
+            if visits:
+                visits[-1].follow_up = True
+        return visits + ending
 
-        for number, (inspected_on, outcome) in enumerate(zip(dates, outcomes, strict=True)):
-            last_day = inspected_on + days(rng.choice((0, 0, 1)))
-            diarienummer = self.diarienummer(case_class=CLASS_SUPERVISION, year=inspected_on.year)
-            self.data.inspections.append(
-                Inspection(
-                    facility=facility,
-                    diarienummer=diarienummer,
-                    start_date=inspected_on,
-                    end_date=last_day,
-                    announced=rng.random() < 0.6,
-                )
-            )
-            is_final = final_outcome is not None and number == len(dates) - 1
-            decided_on = final_date if is_final else last_day + days(rng.randint(14, 75))
-            if decided_on > self.today:
-                continue  # the case is still open
-            areas = rng.sample(CORE_AREAS, rng.randint(2, 4))
-            if plan.scenario == "sis":
-                areas.append(ReviewArea.BEGRANSNINGSATGARDER)
-            if number and outcomes[number - 1] != Outcome.INGA_BRISTER:
-                areas.append(ReviewArea.UPPFOLJNING_TIDIGARE_BESLUT)
-            self.decision(
+    def supervise(self, facility: Facility, plan: _Plan) -> None:
+        """Six years of inspections, each with its decision (when already decided) and its
+        findings; the next inspection after a deficiency mostly follows that decision up, and
+        IVO mostly follows up the latest requirements soon after their day."""
+        pending: Decision | None = None  # the latest decision with deficiencies not followed up
+        latest: datetime.date | None = None  # the latest inspection's last day, when decided
+        for visit in self.visits(facility, plan):
+            pending, latest = self.inspect(facility, plan, visit, pending)
+        if latest is not None and pending is not None:
+            visit = self.late_follow_up(facility, plan, pending, after=latest)
+            if visit is not None:
+                self.inspect(facility, plan, visit, pending)
+
+    def inspect(
+        self, facility: Facility, plan: _Plan, visit: _Visit, pending: Decision | None
+    ) -> tuple[Decision | None, datetime.date | None]:
+        """The inspection and, when already decided, its decision: the decision with
+        deficiencies still to follow up afterwards, and the inspection's last day (None while
+        its case is open)."""
+        rng = self.rng
+        last_day = visit.inspected_on + days(rng.choice((0, 0, 1)))
+        diarienummer = self.diarienummer(case_class=CLASS_SUPERVISION, year=visit.inspected_on.year)
+        self.data.inspections.append(
+            Inspection(
                 facility=facility,
                 diarienummer=diarienummer,
-                kind=DecisionKind.TILLSYN,
-                decided_on=decided_on,
-                outcome=outcome,
-                areas=areas,
+                start_date=visit.inspected_on,
+                end_date=last_day,
+                announced=rng.random() < 0.6,
             )
-
-        if final_outcome in (Outcome.ATERKALLELSE, Outcome.FORBUD):
+        )
+        decided_on = visit.decided_on or last_day + days(rng.randint(*visit.lag))
+        if decided_on > self.today:
+            return pending, None  # the case is still open
+        follows = None
+        if pending is not None and (
+            visit.follow_up or (visit.follow_up is None and rng.random() < FOLLOW_UP_SHARE)
+        ):
+            follows = pending
+        decision = self.supervision_decision(
+            facility=facility,
+            plan=plan,
+            visit=visit,
+            diarienummer=diarienummer,
+            decided_on=decided_on,
+            follows=follows,
+        )
+        if follows is not None:
+            pending = None
+        if self.deficient_areas(decision):
+            pending = decision
+        if decision.outcome in (Outcome.ATERKALLELSE, Outcome.FORBUD) and (
+            not decision.is_overturned
+        ):
             # What services._apply_status_rule would do with the latest decision (a temporary
             # prohibition leaves the stored status: register.supervision.current_status).
             facility.status = (
                 FacilityStatus.ATERKALLAD
-                if final_outcome == Outcome.ATERKALLELSE
+                if decision.outcome == Outcome.ATERKALLELSE
                 else FacilityStatus.FORBUD
             )
-            facility.status_date = final_date
+            facility.status_date = decided_on
+        return pending, last_day
+
+    def late_follow_up(
+        self, facility: Facility, plan: _Plan, pending: Decision, *, after: datetime.date
+    ) -> _Visit | None:
+        """A follow-up of the latest requirements a few weeks after their day, before the next
+        yearly inspection, for most active homes (the rest keep them overdue or open)."""
+        rng = self.rng
+        if plan.scenario not in ("normal", "new", "sis") or facility.end_date is not None:
+            return None
+        due = [f.due_date for f in self.findings_by_decision[id(pending)] if f.due_date]
+        if not due or rng.random() >= LATE_FOLLOW_UP_SHARE:
+            return None
+        inspected_on = max(due) + days(rng.randint(7, 45))
+        if inspected_on <= after or inspected_on > self.today - days(25):
+            return None
+        outcome = rng.choices(
+            (Outcome.INGA_BRISTER, Outcome.BRISTER, Outcome.FORELAGGANDE), (65, 25, 10)
+        )[0]
+        return _Visit(inspected_on, outcome, follow_up=True, lag=(10, 24))
+
+    def supervision_decision(
+        self,
+        *,
+        facility: Facility,
+        plan: _Plan,
+        visit: _Visit,
+        diarienummer: str,
+        decided_on: datetime.date,
+        follows: Decision | None,
+    ) -> Decision:
+        """A supervision decision with its findings: a follow-up reviews again the areas the
+        decision it follows up found deficient and finds each put right (met) or not (not
+        met, deficient again: a recurring deficiency), besides a few areas of its own."""
+        rng = self.rng
+        outcome = visit.outcome
+        deficient_outcome = outcome != Outcome.INGA_BRISTER
+        earlier = self.deficient_areas(follows) if follows is not None else []
+        not_met: list[str] = []
+        if (
+            earlier
+            and deficient_outcome
+            and (outcome in SERIOUS_DEFICIENCY_OUTCOMES or rng.random() < NOT_MET_SHARE)
+        ):
+            not_met = rng.sample(earlier, rng.randint(1, len(earlier)))
+        others = [area for area in CORE_AREAS if area not in earlier]
+        extra = rng.sample(
+            others, min(len(others), rng.randint(0, 2) if follows else rng.randint(2, 4))
+        )
+        if ReviewArea.BARNS_UPPLEVELSE not in earlier and rng.random() < BARNS_UPPLEVELSE_SHARE:
+            extra.insert(rng.randint(0, len(extra)), ReviewArea.BARNS_UPPLEVELSE)
+        if plan.scenario == "sis" and ReviewArea.BEGRANSNINGSATGARDER not in earlier:
+            extra.append(ReviewArea.BEGRANSNINGSATGARDER)
+        # A new deficiency mostly lies where the home had none lately: a recurring deficiency
+        # mostly comes from a requirement not met.
+        lately = years_before(decided_on, 3)
+        recent = [area for day, area in self.deficiencies[id(facility)] if day >= lately]
+        extra.sort(key=lambda area: area in recent)
+        new: list[str] = []
+        if deficient_outcome and not not_met:
+            if not extra:
+                not_met = earlier[:1]  # nothing else reviewed: the earlier deficiency remains
+            new = extra[: rng.choices((1, 2), (75, 25))[0]]
+        elif deficient_outcome and extra and rng.random() < 0.2:
+            new = extra[:1]
+        deficient = not_met + new
+        areas = [
+            *deficient,
+            *(area for area in earlier if area not in deficient),
+            *(area for area in extra if area not in deficient),
+        ]
+        if follows is not None:
+            areas.append(ReviewArea.UPPFOLJNING_TIDIGARE_BESLUT)
+        if follows is not None:
+            reason = InspectionReason.UPPFOLJNING
+        elif outcome in STATUS_INTERVENTIONS:
+            reason = rng.choice(
+                (InspectionReason.KLAGOMAL, InspectionReason.ANMALAN, InspectionReason.INITIATIV)
+            )
+        else:
+            reasons, weights = zip(*INSPECTION_REASONS, strict=True)
+            reason = rng.choices(reasons, weights=weights)[0]
+        children = None
+        talks = ReviewArea.BARNS_UPPLEVELSE in areas
+        if talks or rng.random() < CHILDREN_TALKED_WITH_SHARE:
+            children = rng.randint(2 if talks else 0, max(3, min(facility.places or 6, 8)))
+        decision = self.decision(
+            facility=facility,
+            diarienummer=diarienummer,
+            kind=DecisionKind.TILLSYN,
+            decided_on=decided_on,
+            outcome=outcome,
+            areas=areas,
+            follows=follows,
+            reason=reason,
+            children=children,
+            appeal=visit.appeal,
+            prohibition_months=visit.prohibition_months,
+        )
+        self.findings(
+            decision,
+            deficient=deficient,
+            not_met=not_met,
+            earlier=earlier,
+            open_requirement=visit.open_requirement,
+        )
+        self.deficiencies[id(facility)].extend((decided_on, area) for area in deficient)
+        return decision
 
     # The whole -----------------------------------------------------------------------------
 
@@ -1020,6 +1638,8 @@ def delete_demo_data() -> None:
         .values("provider_id")
     )
     _delete_rows_of_other_apps()
+    queryset = Finding.objects.filter(decision__facility__facility_id__startswith=DEMO_ID_PREFIX)
+    queryset._raw_delete(queryset.db)
     for model in (Decision, Inspection, Manager, Permit, Registration):
         queryset = model.objects.filter(facility__facility_id__startswith=DEMO_ID_PREFIX)
         queryset._raw_delete(queryset.db)
@@ -1027,6 +1647,11 @@ def delete_demo_data() -> None:
     queryset._raw_delete(queryset.db)
     queryset = Provider.objects.filter(pk__in=demo_provider_pks, facilities__isnull=True)
     queryset._raw_delete(queryset.db)
+    history[Finding].objects.filter(
+        decision_id__in=history[Decision]
+        .objects.filter(facility_id__in=demo_facility_pks)
+        .values("id")
+    ).delete()
     for model in (Decision, Inspection, Manager, Permit, Registration):
         history[model].objects.filter(facility_id__in=demo_facility_pks).delete()
     history[Provider].objects.filter(id__in=demo_provider_pks).exclude(
@@ -1049,6 +1674,8 @@ def _delete_rows_of_other_apps() -> None:
 def write_demo_data(data: DemoData) -> None:
     for model, objects in data.rows():
         services.register_bulk_create(model, objects, actor=None, reason=REASON)
+    # The derived columns that read findings (unresolved requirements), now that they exist.
+    services.refresh_latest([facility.pk for facility in data.facilities])
 
 
 @transaction.atomic

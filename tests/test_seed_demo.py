@@ -11,11 +11,26 @@ from django.utils import timezone
 from stdnum import luhn
 
 from register import demo, services, validation
-from register.codes import STATUS_FROM_OUTCOME, AppealStatus, FacilityStatus, Outcome, Ownership
+from register.codes import (
+    DEFICIENT_ASSESSMENTS,
+    STATUS_FROM_OUTCOME,
+    TEMPORARY_PROHIBITION_MAX_MONTHS,
+    AppealStatus,
+    Assessment,
+    FacilityStatus,
+    InspectionReason,
+    Outcome,
+    Ownership,
+    RequirementState,
+    ReviewArea,
+)
+from register.counties import with_neighbours
+from register.fields import holds_code
 from register.models import (
     County,
     Decision,
     Facility,
+    Finding,
     Inspection,
     Manager,
     Municipality,
@@ -23,13 +38,19 @@ from register.models import (
     Provider,
     Registration,
 )
-from register.selectors import FacilitySearch, facilities_with_marking, facility_search
+from register.selectors import (
+    FacilitySearch,
+    facilities_with_marking,
+    facility_search,
+    supervision_by_facility,
+)
+from register.supervision import current_status, temporary_prohibition_decision
 from tests.factories import FacilityFactory
 
 pytestmark = pytest.mark.django_db
 
 SMALL = 80
-REGISTER_MODELS = (Provider, Facility, Permit, Registration, Manager, Inspection, Decision)
+REGISTER_MODELS = (Provider, Facility, Permit, Registration, Manager, Inspection, Decision, Finding)
 PHONE = re.compile(r"^070-174 06 (\d\d)$")
 
 
@@ -58,6 +79,7 @@ def seeded():
 
 def test_seed_demo__prints_counts_and_logins(seeded):
     assert re.search(r"^Demodata klara på \d+,\d s: 80 verksamheter, \d+ huvudmän", seeded)
+    assert re.search(r"\d+ beslut, \d+ iakttagelser\.$", seeded, re.MULTILINE)
     assert "ivo.admin / demo-ivo-admin-2026" in seeded
     assert "ivo.registrator / demo-registrator-2026" in seeded
 
@@ -374,7 +396,8 @@ def test_seed_demo__demo_users_can_log_in_and_the_registrator_cannot_delete(seed
     assert registrator.account.role == "ivo_registrator"
     # Their permissions are their roles' (access/roles.py), nothing granted beside them.
     assert not registrator.groups.exists() and not registrator.user_permissions.exists()
-    for model in REGISTER_MODELS:
+    # (Finding's permissions belong to the back office's findings inline: not the demo's.)
+    for model in (m for m in REGISTER_MODELS if m is not Finding):
         name = model._meta.model_name
         for action in ("add", "change", "view"):
             assert registrator.has_perm(f"register.{action}_{name}")
@@ -420,3 +443,202 @@ def test_seed_demo__provider_addresses_stable_across_reseeds():
     seed()
 
     assert sorted(Provider.objects.values_list("organisation_number", "public_id")) == first
+
+
+# What supervision found (issue 16): findings, requirements and their states -------------------
+
+
+def supervision_of_all() -> dict[int, object]:
+    return supervision_by_facility(list(Facility.objects.all()), today=timezone.localdate())
+
+
+def test_seed_demo__every_requirement_state_and_supervision_fact_is_shown(seeded):
+    today = timezone.localdate()
+    supervision = supervision_of_all()
+    states = {
+        requirement.state
+        for facts in supervision.values()
+        for entry in facts.decisions
+        for requirement in entry.requirements.values()
+    }
+    assert states == set(RequirementState.values)
+    assert any(facts.recent_recurring for facts in supervision.values())
+
+    in_force = [facts.temporary_prohibition for facts in supervision.values()]
+    in_force = [decision for decision in in_force if decision is not None]
+    assert in_force
+    for decision in in_force:
+        assert decision.decision_date < today < decision.prohibition_until
+        assert decision.prohibition_until <= validation.months_after(
+            decision.decision_date, TEMPORARY_PROHIBITION_MAX_MONTHS
+        )
+        assert current_status(decision.facility, today) == FacilityStatus.TILLFALLIGT_FORBUD
+    ended = [facts.ended_temporary_prohibition for facts in supervision.values()]
+    ended = [decision for decision in ended if decision is not None]
+    assert ended
+    for decision in ended:
+        assert decision.prohibition_until < today
+        assert current_status(decision.facility, today) == FacilityStatus.AKTIV
+        # A follow-up after it ended.
+        assert decision.follow_ups.filter(decision_date__gt=decision.prohibition_until).exists()
+
+    prohibitions = Decision.objects.filter(outcome__in=(Outcome.FORBUD, Outcome.TILLFALLIGT_FORBUD))
+    assert prohibitions.filter(appeal_status=AppealStatus.OVERKLAGAT).exists()
+    overturned = prohibitions.filter(appeal_status=AppealStatus.UPPHAVT)
+    assert overturned.exists()
+    for decision in overturned:  # a decision a court overturned changes no status
+        assert current_status(decision.facility, today) == FacilityStatus.AKTIV
+
+
+def test_seed_demo__findings_consistent_with_each_decision_s_outcome(seeded):
+    decisions = Decision.objects.prefetch_related("findings")
+    fined_outcomes = set()
+    brister_with_requirement = 0
+    for decision in decisions:
+        findings = list(decision.findings.all())
+        assert sorted(f.area for f in findings) == sorted(decision.review_areas), decision
+        deficient = [f for f in findings if f.assessment in DEFICIENT_ASSESSMENTS]
+        if decision.outcome in (Outcome.INGA_BRISTER, Outcome.TILLSTAND_BEVILJAT):
+            assert not deficient, decision
+        else:
+            assert deficient, decision
+        for finding in findings:
+            if finding.fine_amount is not None:
+                fined_outcomes.add(decision.outcome)
+            if finding.assessment == Assessment.INGEN_BRIST:
+                assert not finding.requirement and finding.due_date is None
+            if finding.requirement:
+                assert finding.requirement.startswith("Verksamheten ska ")
+                assert finding.due_date > decision.decision_date
+        areas = [f for f in deficient if f.area != ReviewArea.UPPFOLJNING_TIDIGARE_BESLUT]
+        if decision.outcome in (Outcome.FORELAGGANDE, Outcome.FORELAGGANDE_VITE):
+            assert areas and all(f.requirement and f.due_date for f in areas), decision
+        if decision.outcome == Outcome.FORELAGGANDE_VITE:
+            for finding in areas:
+                assert finding.assessment == Assessment.ALLVARLIG_BRIST
+                assert 100_000 <= finding.fine_amount <= 1_000_000
+        if decision.outcome == Outcome.BRISTER and any(f.requirement for f in areas):
+            brister_with_requirement += 1
+    assert fined_outcomes == {Outcome.FORELAGGANDE_VITE}
+    assert brister_with_requirement > 0.6 * decisions.filter(outcome=Outcome.BRISTER).count()
+
+
+def test_seed_demo__follow_ups_review_again_what_the_earlier_decision_found(seeded):
+    follow_ups = Decision.objects.filter(follows_up__isnull=False).select_related("follows_up")
+    assert follow_ups.exists()
+    for decision in follow_ups.prefetch_related("findings", "follows_up__findings"):
+        earlier = decision.follows_up
+        assert earlier.facility_id == decision.facility_id
+        assert earlier.decision_date < decision.decision_date
+        assert decision.inspection_reason == InspectionReason.UPPFOLJNING
+        assert ReviewArea.UPPFOLJNING_TIDIGARE_BESLUT in decision.review_areas
+        assert earlier.diarienummer in decision.summary
+        found_before = {f.area for f in earlier.findings.all() if f.assessment != "ingen_brist"}
+        found_before.discard(ReviewArea.UPPFOLJNING_TIDIGARE_BESLUT)
+        assert found_before <= set(decision.review_areas), decision
+
+
+def test_seed_demo__inspection_reasons_children_and_barns_upplevelse(seeded):
+    supervision = Decision.objects.filter(kind="tillsyn")
+    reasons = list(supervision.values_list("inspection_reason", flat=True))
+    assert "" not in reasons
+    assert set(reasons) >= {
+        InspectionReason.FREKVENSTILLSYN,
+        InspectionReason.KLAGOMAL,
+        InspectionReason.ANMALAN,
+        InspectionReason.UPPFOLJNING,
+    }
+    assert max(set(reasons), key=reasons.count) == InspectionReason.FREKVENSTILLSYN
+    assert set(
+        Decision.objects.filter(kind="tillstand").values_list("inspection_reason", flat=True)
+    ) == {InspectionReason.TILLSTANDSPROVNING}
+    assert supervision.filter(children_talked_with__isnull=False).count() > 0.7 * len(reasons)
+    assert Finding.objects.filter(area=ReviewArea.BARNS_UPPLEVELSE).exists()
+    # IVO heard the children wherever it judged their experience.
+    assert not supervision.filter(
+        review_areas__contains=holds_code(ReviewArea.BARNS_UPPLEVELSE),
+        children_talked_with__lt=2,
+    ).exists()
+
+
+def test_seed_demo__every_finding_text_is_public_text(seeded):
+    texts = Finding.objects.values_list("observation", "requirement")
+    assert texts
+    names = set(Manager.objects.values_list("name", flat=True))
+    for observation, requirement in texts:
+        assert observation
+        for text in (observation, requirement):
+            assert validation.public_text(text) == text
+            assert not any(name in text for name in names)
+
+
+def test_seed_demo__derived_columns_written_after_the_findings(seeded):
+    """refresh_latest ran over the seeded facilities once their findings existed: the stored
+    columns give what register.supervision derives."""
+    supervision = supervision_of_all()
+    unresolved = 0
+    for facility in Facility.objects.all():
+        facts = supervision[facility.pk]
+        assert facility.unresolved_requirements == len(facts.unresolved_requirements), facility
+        unresolved += facility.unresolved_requirements
+        temporary = temporary_prohibition_decision(entry.decision for entry in facts.decisions)
+        assert facility.temporary_prohibition_until == (
+            temporary.prohibition_until if temporary else None
+        )
+    assert unresolved > 0
+
+
+def test_seed_demo__the_social_worker_s_path_has_a_home_with_an_open_requirement(seeded):
+    """Kalmar län and its neighbours, a girl of 15, no serious decision in three years: a home
+    whose requirement is still to be met, and by when."""
+    today = timezone.localdate()
+    hits = list(
+        facility_search(
+            FacilitySearch(
+                counties=with_neighbours("08"),
+                child_age=15,
+                gender="flickor",
+                no_serious_decision_years=3,
+            )
+        )
+    )
+    supervision = supervision_by_facility(hits, today=today)
+    with_open = [hit for hit in hits if supervision[hit.pk].open_requirements]
+    assert len(with_open) >= 3
+    for hit in with_open:
+        assert hit.municipality.county_id in with_neighbours("08")
+        assert not hit.is_protected and not hit.inspection_overdue
+        for requirement in supervision[hit.pk].open_requirements:
+            assert requirement.finding.requirement.startswith("Verksamheten ska ")
+            assert requirement.finding.due_date >= today
+    assert any(hit.municipality.county_id == "08" for hit in with_open)
+
+
+def test_build_demo_data__findings_and_follow_ups_the_same_for_the_same_seed():
+    arguments = {
+        "municipalities": list(Municipality.objects.all()),
+        "sis_homes": demo.read_sis_homes(),
+        "today": datetime.date(2026, 3, 1),
+        "facility_count": 60,
+        "seed": 2026,
+    }
+
+    def rows(data):
+        return [
+            (
+                finding.decision.diarienummer,
+                finding.area,
+                finding.assessment,
+                finding.observation,
+                finding.requirement,
+                finding.due_date,
+                finding.fine_amount,
+            )
+            for finding in data.findings
+        ] + [
+            (decision.diarienummer, decision.follows_up and decision.follows_up.diarienummer)
+            for decision in data.decisions
+        ]
+
+    first = rows(demo.build_demo_data(**arguments))
+    assert first and rows(demo.build_demo_data(**arguments)) == first

@@ -17,8 +17,9 @@ def _seconds(value: float) -> str:
 
 class Command(BaseCommand):
     help = (
-        "Fyller databasen med fiktiva demodata (verksamheter, huvudmän, beslut) och skapar "
-        "demoinloggningarna. Vägrar om databasen innehåller riktiga registeruppgifter."
+        "Fyller databasen med fiktiva demodata (verksamheter, huvudmän, beslut med iakttagelser "
+        "och krav) och skapar demoinloggningarna. Vägrar om databasen innehåller riktiga "
+        "registeruppgifter."
     )
 
     def add_arguments(self, parser):
@@ -61,7 +62,7 @@ class Command(BaseCommand):
                 f"{len(data.facilities)} verksamheter, {len(data.providers)} huvudmän, "
                 f"{len(data.permits)} tillstånd, {len(data.registrations)} anmälningar, "
                 f"{len(data.managers)} föreståndare, {len(data.inspections)} inspektioner, "
-                f"{len(data.decisions)} beslut."
+                f"{len(data.decisions)} beslut, {len(data.findings)} iakttagelser."
             )
         )
         if not with_logins:
