@@ -396,18 +396,18 @@ def test_seed_demo__demo_users_can_log_in_and_the_registrator_cannot_delete(seed
     assert registrator.account.role == "ivo_registrator"
     # Their permissions are their roles' (access/roles.py), nothing granted beside them.
     assert not registrator.groups.exists() and not registrator.user_permissions.exists()
-    # (Finding's permissions belong to the back office's findings inline: not the demo's.)
-    for model in (m for m in REGISTER_MODELS if m is not Finding):
+    for model in REGISTER_MODELS:
         name = model._meta.model_name
         for action in ("add", "change", "view"):
             assert registrator.has_perm(f"register.{action}_{name}")
-        assert not registrator.has_perm(f"register.delete_{name}")
+        # A finding is part of its decision: removing an area is an edit (access/roles.py).
+        assert registrator.has_perm(f"register.delete_{name}") == (model is Finding)
     assert registrator.has_perm("register.view_county")
     assert registrator.has_perm("register.view_municipality")
     assert not registrator.has_perm("register.change_municipality")
-    assert not any(
-        perm.startswith("register.delete_") for perm in registrator.get_all_permissions()
-    )
+    assert {
+        perm for perm in registrator.get_all_permissions() if perm.startswith("register.delete_")
+    } == {"register.delete_finding"}
 
     # The demo logins work as printed: password and the code of the demo TOTP key.
     assert staff_sign_in(client, "ivo.registrator", "demo-registrator-2026").status_code == 302
