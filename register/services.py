@@ -8,7 +8,7 @@ actor and a reason. Imports, the admin, the demo data and later the staff pages 
 
 import contextlib
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
@@ -861,6 +861,44 @@ def _write_history(
     )
 
 
+def _follow_up_waves(plan: BulkPlan[Decision]) -> Iterator[BulkPlan[Decision]]:
+    """The plan in parts to write one after the other: a decision that follows up one the same
+    plan creates comes in a later part, so the followed decision's id is known when the row and
+    its history row are written. A generator: each part's links are set when it is asked for,
+    after the part before it was written. The plan itself when no row follows up a new one."""
+    follows_up = Decision._meta.get_field("follows_up")
+
+    def followed(instance: Decision) -> Decision | None:
+        return follows_up.get_cached_value(instance) if follows_up.is_cached(instance) else None
+
+    depth: dict[Any, int] = {}
+
+    def depth_of(key: Any) -> int:
+        if key not in depth:
+            depth[key] = 0  # the imports refuse a loop; this never recurses for ever all the same
+            earlier = followed(plan.instances[key])
+            if (
+                earlier is not None
+                and plan.results.get(earlier.diarienummer) == "created"
+                and plan.instances.get(earlier.diarienummer) is earlier
+            ):
+                depth[key] = depth_of(earlier.diarienummer) + 1
+        return depth[key]
+
+    for key in plan.keys:
+        depth_of(key)
+    if not any(depth.values()):
+        yield plan
+        return
+    for level in range(max(depth.values()) + 1):
+        keys = [key for key in plan.keys if depth[key] == level]
+        for key in keys:
+            instance = plan.instances[key]
+            if (earlier := followed(instance)) is not None:
+                instance.follows_up_id = earlier.pk
+        yield dataclasses.replace(plan, keys=keys)
+
+
 def decisions_bulk_write(
     *,
     inspections: BulkPlan[Inspection],
@@ -895,7 +933,8 @@ def decisions_bulk_write(
             for hook in BULK_WRITE_HOOKS:
                 once.enter_context(hook(connection, tables, when))
             register_bulk_write(inspections, actor=actor, reason=reason, when=when)
-            register_bulk_write(decisions, actor=actor, reason=reason, when=when)
+            for wave in _follow_up_waves(decisions):
+                register_bulk_write(wave, actor=actor, reason=reason, when=when)
         errors: dict[str, ValidationError] = {}
         position = {key: index for index, key in enumerate(decisions.keys)}
         deciding = sorted(
