@@ -33,10 +33,12 @@ from django.utils.translation import gettext as _
 from register import services, validation
 from register.codes import (
     STATUS_FROM_OUTCOME,
+    AppealStatus,
     DecisionKind,
     FacilityStatus,
     FacilityType,
     Gender,
+    InspectionReason,
     Outcome,
     Ownership,
     ReviewArea,
@@ -92,6 +94,12 @@ DECISION_COLUMNS: dict[str, bool] = {
     "inspektionsdatum": False,
     "inspektion_anmald": False,
     "sammanfattning": False,
+    "lagrum": False,
+    "overklagande": False,
+    "foljer_upp_dnr": False,
+    "inspektion_anledning": False,
+    "samtal_med_barn": False,
+    "forbud_till": False,
 }
 
 # Cells that spreadsheets turn into numbers, dropping the leading zero: padded back.
@@ -144,6 +152,12 @@ _DECISION_FIELD_COLUMNS = {
     "outcome": "utfall",
     "review_areas": "granskade_omraden",
     "summary": "sammanfattning",
+    "legal_reference": "lagrum",
+    "appeal_status": "overklagande",
+    "follows_up": "foljer_upp_dnr",
+    "inspection_reason": "inspektion_anledning",
+    "children_talked_with": "samtal_med_barn",
+    "prohibition_until": "forbud_till",
 }
 _INSPECTION_FIELD_COLUMNS = {
     "diarienummer": "diarienummer",
@@ -1046,6 +1060,18 @@ class _DecisionRow:
     diarienummer: str
     decision: dict[str, Any]
     inspection: dict[str, Any] | None
+    # The diarienummer of a decision on an earlier row that this one follows up: linked once
+    # the plan holds it (_link_follow_ups_in_file); a new one is written before this one.
+    follows_up_in_file: str | None = None
+
+
+@dataclass(frozen=True)
+class _FollowedDecision:
+    """What a decision that is followed up must agree with: its facility and its date."""
+
+    facility_id: str | None  # verksamhetsid
+    decision_date: datetime.date | None
+    instance: Decision | None  # the register's; None for one on an earlier row of the file
 
 
 def import_decisions(
@@ -1070,8 +1096,13 @@ def _parse_decision_rows(table: Table, errors: list[RowError]) -> list[_Decision
         f.facility_id.upper(): f
         for f in Facility.objects.filter(facility_id__in=wanted_ids).select_related("provider")
     }
+    followed_in_register = _followed_decisions_in_register(table)
+    first_row_of_dnr: dict[str, int] = {}
+    for row in table.rows:
+        first_row_of_dnr.setdefault(row.cells.get("diarienummer", "").strip(), row.number)
     parsed: list[_DecisionRow] = []
     dnr_seen: dict[str, int] = {}
+    earlier_in_file: dict[str, _FollowedDecision] = {}
     for row in table.rows:
         cells = Cells(row, errors)
         dnr = cells.parse("diarienummer", validation.diarienummer, required=True)
@@ -1111,18 +1142,156 @@ def _parse_decision_rows(table: Table, errors: list[RowError]) -> list[_Decision
             "kind": kind,
             "decision_date": decision_date,
             "outcome": outcome,
+            "prohibition_until": _parse_prohibition_until(cells, outcome, decision_date),
         }
         if cells.has("granskade_omraden"):
             decision["review_areas"] = (
                 cells.parse("granskade_omraden", lambda v: validation.code_list(v, ReviewArea))
                 or []
             )
-        if cells.has("sammanfattning"):
-            decision["summary"] = cells.parse("sammanfattning", validation.public_text) or ""
+        for column, (model_field, parser, empty) in _OPTIONAL_DECISION_CELLS.items():
+            if cells.has(column):  # an absent column leaves the register's value as it is
+                value = cells.parse(column, parser)
+                decision[model_field] = empty if value is None else value
+        follows_up_in_file = None
+        if cells.has("foljer_upp_dnr"):
+            followed = _parse_followed_decision(
+                cells,
+                dnr,
+                facility.facility_id if facility else None,
+                decision_date,
+                followed_in_register,
+                earlier_in_file,
+                first_row_of_dnr,
+            )
+            if isinstance(followed, str):
+                follows_up_in_file = followed
+            else:
+                decision["follows_up"] = followed
         inspection = parse_inspection(cells, facility, decision_date)
+        if dnr is not None and dnr not in earlier_in_file:
+            earlier_in_file[dnr] = _FollowedDecision(
+                facility.facility_id if facility else None, decision_date, None
+            )
         if not cells.failed:
-            parsed.append(_DecisionRow(row.number, dnr, decision, inspection))
+            parsed.append(_DecisionRow(row.number, dnr, decision, inspection, follows_up_in_file))
     return parsed
+
+
+# Optional decision column → (model field, parser, value of an empty cell).
+_OPTIONAL_DECISION_CELLS: dict[str, tuple[str, Callable[[str], Any], Any]] = {
+    "sammanfattning": ("summary", validation.public_text, ""),
+    "lagrum": ("legal_reference", at_most_chars(200), ""),
+    "overklagande": (
+        "appeal_status",
+        lambda v: validation.code(v, AppealStatus),
+        AppealStatus.EJ_OVERKLAGAT,
+    ),
+    "inspektion_anledning": (
+        "inspection_reason",
+        lambda v: validation.code(v, InspectionReason),
+        "",
+    ),
+    "samtal_med_barn": (
+        "children_talked_with",
+        lambda v: validation.whole_number(v, minimum=0),
+        None,
+    ),
+}
+
+
+def _parse_prohibition_until(
+    cells: Cells, outcome: str | None, decision_date: datetime.date | None
+) -> datetime.date | None:
+    """A temporary prohibition's last day: required for one, and for nothing else (13 kap. 10 §
+    SoL (2001:453)). Set whether the column is there or not: the outcome decides it."""
+    last_day = cells.parse("forbud_till", validation.iso_date)
+    if outcome != Outcome.TILLFALLIGT_FORBUD:
+        if last_day is not None:
+            cells.error("forbud_till", _("anges bara när utfallet är tillfalligt_forbud"))
+        return None
+    if last_day is None:
+        if not cells.raw("forbud_till"):
+            cells.error(
+                "forbud_till",
+                _("förbudets sista dag krävs när utfallet är tillfalligt_forbud"),
+            )
+        return None
+    if decision_date is not None:
+        try:
+            validation.temporary_prohibition_end(decision_date, last_day)
+        except ValidationError as error:
+            for message in error.messages:
+                cells.error("forbud_till", message)
+    return last_day
+
+
+def _followed_decisions_in_register(table: Table) -> dict[str, Decision]:
+    """The register's decisions that the file's rows say they follow up: one query."""
+    wanted = {row.cells.get("foljer_upp_dnr", "").strip() for row in table.rows} - {""}
+    if not wanted:
+        return {}
+    return {
+        decision.diarienummer: decision
+        for decision in Decision.objects.filter(diarienummer__in=wanted).select_related("facility")
+    }
+
+
+def _parse_followed_decision(
+    cells: Cells,
+    dnr: str | None,
+    facility_id: str | None,
+    decision_date: datetime.date | None,
+    in_register: Mapping[str, Decision],
+    earlier_in_file: Mapping[str, _FollowedDecision],
+    first_row_of_dnr: Mapping[str, int],
+) -> Decision | str | None:
+    """``foljer_upp_dnr``: an earlier decision of the same facility, in the register or on an
+    earlier row of the file (whose values are checked then: they are the ones written). The
+    register's decision, the diarienummer of one in the file (linked to the plan's record of it
+    by _link_follow_ups_in_file), or None (an empty cell, or an error)."""
+    target = cells.parse("foljer_upp_dnr", validation.diarienummer)
+    if target is None:
+        return None
+    if target == dnr:
+        cells.error("foljer_upp_dnr", _("ett beslut kan inte följa upp sig självt"))
+        return None
+    later_row = first_row_of_dnr.get(target, 0)
+    if later_row > cells.row.number:
+        cells.error(
+            "foljer_upp_dnr",
+            _(
+                "beslutet %(dnr)s står senare i filen (rad %(row)s); ett beslut som följs upp "
+                "ska stå före beslutet som följer upp det"
+            )
+            % {"dnr": target, "row": later_row},
+        )
+        return None
+    followed = earlier_in_file.get(target)
+    if followed is None and target in in_register:
+        registered = in_register[target]
+        followed = _FollowedDecision(
+            registered.facility.facility_id, registered.decision_date, registered
+        )
+    if followed is None:
+        cells.error(
+            "foljer_upp_dnr",
+            _("okänt beslut %(dnr)s: det finns varken i registret eller på en tidigare rad i filen")
+            % {"dnr": target},
+        )
+        return None
+    if facility_id is not None and followed.facility_id not in (None, facility_id):
+        cells.error(
+            "foljer_upp_dnr",
+            _("beslutet %(diarienummer)s gäller en annan verksamhet") % {"diarienummer": target},
+        )
+    earlier_date = followed.decision_date
+    if decision_date is not None and earlier_date is not None and earlier_date > decision_date:
+        cells.error(
+            "foljer_upp_dnr",
+            _("beslutet %(diarienummer)s är senare än detta beslut") % {"diarienummer": target},
+        )
+    return followed.instance if followed.instance is not None else target
 
 
 def check_outcome_fits(cells: Cells, kind: str, outcome: str, facility: Facility | None) -> None:
@@ -1199,9 +1368,28 @@ def _read_decision_plans(
         Decision,
         key_field="diarienummer",
         rows=[(r.diarienummer, r.decision) for r in rows],
-        exclude_from_validation=("facility",),
+        # Both resolved from the register by the parser (and follows_up checked there against
+        # the file too); the model's clean() still checks follows_up on the instance it holds.
+        exclude_from_validation=("facility", "follows_up"),
     )
+    _link_follow_ups_in_file(rows, decisions)
     return inspections, decisions
+
+
+def _link_follow_ups_in_file(rows: list[_DecisionRow], plan: services.BulkPlan[Decision]) -> None:
+    """A decision that follows up one on an earlier row points at the plan's record of it; when
+    that one is new, ``services.decisions_bulk_write`` writes it first, so the link has its id."""
+    for row in rows:
+        if row.follows_up_in_file is None:
+            continue
+        instance = plan.instances[row.diarienummer]
+        followed = plan.instances[row.follows_up_in_file]
+        if followed.pk is not None and instance.follows_up_id == followed.pk:
+            continue
+        instance.follows_up = followed
+        if plan.results[row.diarienummer] != "created":
+            plan.results[row.diarienummer] = "updated"
+            plan.changed_fields.add("follows_up")
 
 
 def _record_decision_plan(
