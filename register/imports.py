@@ -1,14 +1,16 @@
-"""The two register imports of ``../shared/formats/register-import.md``: facilities and decisions.
+"""The register imports of ``../shared/formats/register-import.md``: facilities, decisions and
+the findings of decisions.
 
 A file is checked against the limits before it is read (``read_table``), then read as a stream
 (CSV in UTF-8 with ``;`` or ``,``, or the first sheet of an XLSX), every row is checked, and only
 a file without a single error is written — through ``register.services``, in one transaction, so
-the rules and the history are the same as for an edit in the back office. Decisions are checked
-against the register before the write transaction begins and written in bulk
-(``services.register_bulk_plan``, ``services.decisions_bulk_write``), so the write lock is held
-for the writes alone. Every error is reported as ``rad N, kolumn X: orsak`` with the row number a
-spreadsheet shows (the header is row 1). Records are keyed by ``verksamhetsid`` and
-``diarienummer``, so a second import of the same file finds nothing to change.
+the rules and the history are the same as for an edit in the back office. Decisions and findings
+are checked against the register before the write transaction begins and written in bulk
+(``services.register_bulk_plan``, ``services.decisions_bulk_write``; ``findings_bulk_plan``,
+``findings_bulk_write``), so the write lock is held for the writes alone. Every error is
+reported as ``rad N, kolumn X: orsak`` with the row number a spreadsheet shows (the header is
+row 1). Records are keyed by ``verksamhetsid`` and ``diarienummer`` (a finding by its decision's
+and its area), so a second import of the same file finds nothing to change.
 """
 
 import csv
@@ -34,6 +36,7 @@ from register import services, validation
 from register.codes import (
     STATUS_FROM_OUTCOME,
     AppealStatus,
+    Assessment,
     DecisionKind,
     FacilityStatus,
     FacilityType,
@@ -102,6 +105,16 @@ DECISION_COLUMNS: dict[str, bool] = {
     "forbud_till": False,
 }
 
+FINDING_COLUMNS: dict[str, bool] = {
+    "diarienummer": True,
+    "omrade": True,
+    "bedomning": True,
+    "iakttagelse": False,
+    "krav": False,
+    "senast": False,
+    "vite_kronor": False,
+}
+
 # Cells that spreadsheets turn into numbers, dropping the leading zero: padded back.
 _ZERO_PADDED_COLUMNS = {"kommunkod": 4, "postnummer": 5}
 # Numbers whose leading zero cannot be guessed back: a number cell there is an error.
@@ -159,6 +172,15 @@ _DECISION_FIELD_COLUMNS = {
     "children_talked_with": "samtal_med_barn",
     "prohibition_until": "forbud_till",
 }
+_FINDING_FIELD_COLUMNS = {
+    "decision": "diarienummer",
+    "area": "omrade",
+    "assessment": "bedomning",
+    "observation": "iakttagelse",
+    "requirement": "krav",
+    "due_date": "senast",
+    "fine_amount": "vite_kronor",
+}
 _INSPECTION_FIELD_COLUMNS = {
     "diarienummer": "diarienummer",
     "start_date": "inspektionsdatum",
@@ -210,19 +232,23 @@ class ImportReport:
 
     @property
     def changed(self) -> bool:
-        return any(c["created"] or c["updated"] for c in self.counts.values())
+        return any(c["created"] or c["updated"] or c["removed"] for c in self.counts.values())
 
     def summary_lines(self) -> list[str]:
-        return [
-            _("%(kind)s: %(created)s nya, %(updated)s ändrade, %(unchanged)s oförändrade")
-            % {
+        lines = []
+        for kind, c in self.counts.items():
+            line = _(
+                "%(kind)s: %(created)s nya, %(updated)s ändrade, %(unchanged)s oförändrade"
+            ) % {
                 "kind": kind,
                 "created": c["created"],
                 "updated": c["updated"],
                 "unchanged": c["unchanged"],
             }
-            for kind, c in self.counts.items()
-        ]
+            if c["removed"]:  # findings a file no longer gives (kept in the history)
+                line += _(", %(removed)s borttagna") % {"removed": c["removed"]}
+            lines.append(line)
+        return lines
 
 
 class _DryRun(Exception):
@@ -1442,3 +1468,213 @@ def _write_decisions(
         record_model_error(
             errors, numbers[diarienummer], error, _DECISION_FIELD_COLUMNS, "diarienummer"
         )
+
+
+# Findings -------------------------------------------------------------------------------------
+
+# The largest vite a PositiveIntegerField holds on every database.
+_MAX_KRONOR = 2_147_483_647
+
+
+@dataclass
+class _FindingRow:
+    number: int
+    diarienummer: str
+    finding: dict[str, Any]
+
+
+@dataclass
+class _FindingsPlanned:
+    rows: list[_FindingRow]
+    plan: services.FindingsPlan
+    decision_ids: dict[str, int]  # diarienummer → decision id
+
+
+def import_findings(
+    path: str | Path, *, actor: services.Actor = None, dry_run: bool = False
+) -> ImportReport:
+    """Import a findings file (register-import.md): the file's findings become the findings of
+    each decision it names (the others removed, kept in the history); other decisions' findings
+    stay as they are. Raises ImportFailed with every error."""
+    return run_import(
+        path,
+        command="import_findings",
+        columns=FINDING_COLUMNS,
+        parse=_parse_finding_rows,
+        plan=_plan_findings,
+        write=_write_findings,
+        actor=actor,
+        dry_run=dry_run,
+    )
+
+
+def _decisions_by_diarienummer(numbers: set[str]) -> dict[str, Decision]:
+    wanted = sorted(numbers)
+    decisions: dict[str, Decision] = {}
+    for start in range(0, len(wanted), 5000):  # within every database's limit of parameters
+        for decision in Decision.objects.filter(diarienummer__in=wanted[start : start + 5000]):
+            decisions[decision.diarienummer] = decision
+    return decisions
+
+
+def _kronor(value: str) -> int:
+    """Whole kronor above 0; spaces between the thousands (``50 000``) are allowed."""
+    digits = value.replace(" ", "").replace("\u00a0", "")
+    if not re.fullmatch(r"[0-9]+", digits) or int(digits) == 0:
+        raise ValidationError(_("ska vara ett helt antal kronor större än 0, t.ex. 50000"))
+    if int(digits) > _MAX_KRONOR:
+        raise ValidationError(_("får vara högst %(max)s kronor") % {"max": _MAX_KRONOR})
+    return int(digits)
+
+
+def _parse_finding_rows(table: Table, errors: list[RowError]) -> list[_FindingRow]:
+    decisions = _decisions_by_diarienummer(
+        {row.cells.get("diarienummer", "").strip() for row in table.rows} - {""}
+    )
+    parsed: list[_FindingRow] = []
+    area_seen: dict[tuple[str, str], int] = {}
+    for row in table.rows:
+        cells = Cells(row, errors)
+        dnr = cells.parse("diarienummer", validation.diarienummer, required=True)
+        decision = None
+        if dnr is not None:
+            decision = decisions.get(dnr)
+            if decision is None:
+                cells.error(
+                    "diarienummer",
+                    _(
+                        "okänt beslut %(dnr)s: det finns inte i registret; importera beslutet "
+                        "först (import_decisions)"
+                    )
+                    % {"dnr": dnr},
+                )
+        area = cells.parse("omrade", lambda v: validation.code(v, ReviewArea), required=True)
+        if dnr is not None and area is not None:
+            if (dnr, area) in area_seen:
+                cells.error(
+                    "omrade",
+                    _("området %(area)s finns redan för beslutet %(dnr)s på rad %(row)s")
+                    % {"area": area, "dnr": dnr, "row": area_seen[(dnr, area)]},
+                )
+            else:
+                area_seen[(dnr, area)] = row.number
+        assessment = cells.parse(
+            "bedomning", lambda v: validation.code(v, Assessment), required=True
+        )
+        observation = cells.parse("iakttagelse", validation.public_text) or ""
+        requirement = cells.parse("krav", validation.public_text) or ""
+        if cells.raw("krav") and assessment == Assessment.INGEN_BRIST:
+            cells.error(
+                "krav",
+                _("ett krav kan bara ställas vid brist eller allvarlig_brist, inte vid %(code)s")
+                % {"code": Assessment.INGEN_BRIST.value},
+            )
+        due_date = cells.parse("senast", validation.iso_date)
+        if due_date is not None:
+            if not cells.raw("krav"):
+                cells.error("senast", _("anges bara tillsammans med ett krav (kolumnen krav)"))
+            elif decision is not None and due_date < decision.decision_date:
+                cells.error(
+                    "senast",
+                    _("datumet %(date)s ligger före beslutsdatum %(decided)s")
+                    % {
+                        "date": due_date.isoformat(),
+                        "decided": decision.decision_date.isoformat(),
+                    },
+                )
+        fine_amount = cells.parse("vite_kronor", _kronor)
+        if (
+            fine_amount is not None
+            and decision is not None
+            and decision.outcome != Outcome.FORELAGGANDE_VITE
+        ):
+            cells.error(
+                "vite_kronor",
+                _(
+                    "vite anges bara när beslutets utfall är forelaggande_vite; beslutet "
+                    "%(dnr)s har utfallet %(outcome)s"
+                )
+                % {"dnr": dnr, "outcome": decision.outcome},
+            )
+        if not cells.failed:
+            parsed.append(
+                _FindingRow(
+                    row.number,
+                    dnr,
+                    {
+                        "area": area,
+                        "assessment": assessment,
+                        "observation": observation,
+                        "requirement": requirement,
+                        "due_date": due_date,
+                        "fine_amount": fine_amount,
+                    },
+                )
+            )
+    return parsed
+
+
+def _plan_findings(
+    rows: list[_FindingRow], report: ImportReport, errors: list[RowError]
+) -> _FindingsPlanned:
+    """Every row checked against the register as ``findings_replace`` would check it, before
+    the write transaction."""
+    planned = _read_findings_plan(rows, errors)
+    _record_findings_plan(planned, report, errors)
+    return planned
+
+
+def _read_findings_plan(rows: list[_FindingRow], errors: list[RowError]) -> _FindingsPlanned:
+    decisions = _decisions_by_diarienummer({row.diarienummer for row in rows})
+    wanted: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        if row.diarienummer not in decisions:  # removed since the file was checked
+            errors.append(
+                RowError(
+                    row.number,
+                    "diarienummer",
+                    _("okänt beslut %(dnr)s: det finns inte i registret")
+                    % {"dnr": row.diarienummer},
+                )
+            )
+            continue
+        wanted.setdefault(row.diarienummer, []).append(row.finding)
+    plan = services.findings_bulk_plan(
+        findings=[(decisions[dnr], findings) for dnr, findings in wanted.items()]
+    )
+    ids = {dnr: decision.pk for dnr, decision in decisions.items()}
+    return _FindingsPlanned(rows, plan, ids)
+
+
+def _record_findings_plan(
+    planned: _FindingsPlanned, report: ImportReport, errors: list[RowError]
+) -> None:
+    report.counts.clear()
+    kind = _("iakttagelser")
+    results = planned.plan.findings.results
+    for row in planned.rows:
+        key = (planned.decision_ids.get(row.diarienummer), row.finding["area"])
+        if key in planned.plan.errors:
+            record_model_error(
+                errors, row.number, planned.plan.errors[key], _FINDING_FIELD_COLUMNS, "omrade"
+            )
+        elif key in results:
+            report.count(kind, results[key])
+    for _finding in planned.plan.removed:
+        report.count(kind, "removed")
+
+
+def _write_findings(
+    planned: _FindingsPlanned,
+    report: ImportReport,
+    errors: list[RowError],
+    actor: services.Actor,
+    reason: str,
+) -> None:
+    def read_again() -> services.FindingsPlan:
+        # Someone wrote to the register since the plan was read: read it again, in the lock.
+        again = _read_findings_plan(planned.rows, errors)
+        _record_findings_plan(again, report, errors)
+        return again.plan
+
+    services.findings_bulk_write(plan=planned.plan, actor=actor, reason=reason, replan=read_again)
