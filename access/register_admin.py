@@ -27,6 +27,7 @@ from register.models import (
     County,
     Decision,
     Facility,
+    Finding,
     Inspection,
     Manager,
     Municipality,
@@ -47,6 +48,8 @@ _SAVE: dict[type[models.Model], Callable[..., models.Model]] = {
     Manager: lambda obj, **kw: services.manager_save(manager=obj, **kw),
     Inspection: lambda obj, **kw: services.inspection_save(inspection=obj, **kw),
     Decision: lambda obj, **kw: services.decision_save(decision=obj, **kw),
+    # Edited inline on its decision (FindingInline), never on a page of its own.
+    Finding: lambda obj, **kw: services.finding_save(finding=obj, **kw),
 }
 
 
@@ -185,6 +188,20 @@ class RegisterAdmin(SimpleHistoryAdmin):
         if change and form is not None and not form.has_changed():
             return
         _SAVE[type(obj)](obj, actor=request.user, reason=str(self.change_reason))
+
+    def save_formset(self, request, form, formset, change):
+        """Inline rows (a decision's findings) saved and deleted through the services too."""
+        reason = str(self.change_reason)
+        instances = formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            services.register_object_delete(
+                instance=obj,
+                actor=request.user,
+                reason=str(_("Borttagen i registerförvaltningen")),
+            )
+        for obj in instances:
+            _SAVE[type(obj)](obj, actor=request.user, reason=reason)
+        formset.save_m2m()
 
     def delete_model(self, request, obj):
         services.register_object_delete(
@@ -347,11 +364,76 @@ class InspectionAdmin(_FacilityRelatedAdmin):
     date_hierarchy = "start_date"
 
 
+class FindingInline(admin.StackedInline):
+    """What IVO found in each area the decision reviewed, and what the provider must do: part of
+    the decision, so whoever may add or change the decision may edit its findings (a role has no
+    permissions of its own on findings, access/roles.py). Saved through the services by
+    ``RegisterAdmin.save_formset``."""
+
+    model = Finding
+    extra = 0
+    fields = [
+        ("area", "assessment"),
+        "observation",
+        "requirement",
+        ("due_date", "fine_amount"),
+    ]
+
+    def _may_edit_decision(self, request, obj) -> bool:
+        action = "change" if obj is not None else "add"
+        return request.user.has_perm(f"register.{action}_decision")
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("register.view_decision")
+
+    def has_add_permission(self, request, obj=None):
+        return self._may_edit_decision(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._may_edit_decision(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._may_edit_decision(request, obj)
+
+
 @admin.register(Decision)
 class DecisionAdmin(_FacilityRelatedAdmin):
     list_display = ["diarienummer", "facility", "kind", "decision_date", "marking", "appeal_status"]
-    list_filter = ["kind", "outcome", "appeal_status", "follow_up", "decision_date"]
+    list_filter = [
+        "kind",
+        "outcome",
+        "appeal_status",
+        "inspection_reason",
+        "follow_up",
+        "decision_date",
+    ]
     date_hierarchy = "decision_date"
+    autocomplete_fields = ["facility", "follows_up"]
+    inlines = [FindingInline]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "diarienummer",
+                    "facility",
+                    "kind",
+                    "decision_date",
+                    "outcome",
+                    "prohibition_until",
+                ]
+            },
+        ),
+        (
+            _("Inspektion och granskning"),
+            {"fields": ["inspection_reason", "children_talked_with", "review_areas", "summary"]},
+        ),
+        (
+            _("Lagrum, överklagande och uppföljning"),
+            {"fields": ["legal_reference", "appeal_status", "follows_up", "follow_up"]},
+        ),
+        (_("Registrerat"), {"fields": ["created_at", "updated_at"]}),
+    ]
 
     @admin.display(description=_("utfall"), ordering="outcome")
     def marking(self, decision: Decision) -> str:

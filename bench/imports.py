@@ -69,7 +69,7 @@ workbook = Workbook(write_only=True)
 sheet = workbook.create_sheet()
 sheet.append(list(DECISION_COLUMNS))
 for row in rows:
-    sheet.append([row[column] for column in DECISION_COLUMNS])
+    sheet.append([row.get(column, "") for column in DECISION_COLUMNS])
 workbook.save(sys.argv[3])
 """
 

@@ -1,14 +1,16 @@
-"""The two register imports of ``../shared/formats/register-import.md``: facilities and decisions.
+"""The register imports of ``../shared/formats/register-import.md``: facilities, decisions and
+the findings of decisions.
 
 A file is checked against the limits before it is read (``read_table``), then read as a stream
 (CSV in UTF-8 with ``;`` or ``,``, or the first sheet of an XLSX), every row is checked, and only
 a file without a single error is written — through ``register.services``, in one transaction, so
-the rules and the history are the same as for an edit in the back office. Decisions are checked
-against the register before the write transaction begins and written in bulk
-(``services.register_bulk_plan``, ``services.decisions_bulk_write``), so the write lock is held
-for the writes alone. Every error is reported as ``rad N, kolumn X: orsak`` with the row number a
-spreadsheet shows (the header is row 1). Records are keyed by ``verksamhetsid`` and
-``diarienummer``, so a second import of the same file finds nothing to change.
+the rules and the history are the same as for an edit in the back office. Decisions and findings
+are checked against the register before the write transaction begins and written in bulk
+(``services.register_bulk_plan``, ``services.decisions_bulk_write``; ``findings_bulk_plan``,
+``findings_bulk_write``), so the write lock is held for the writes alone. Every error is
+reported as ``rad N, kolumn X: orsak`` with the row number a spreadsheet shows (the header is
+row 1). Records are keyed by ``verksamhetsid`` and ``diarienummer`` (a finding by its decision's
+and its area), so a second import of the same file finds nothing to change.
 """
 
 import csv
@@ -33,10 +35,13 @@ from django.utils.translation import gettext as _
 from register import services, validation
 from register.codes import (
     STATUS_FROM_OUTCOME,
+    AppealStatus,
+    Assessment,
     DecisionKind,
     FacilityStatus,
     FacilityType,
     Gender,
+    InspectionReason,
     Outcome,
     Ownership,
     ReviewArea,
@@ -92,6 +97,22 @@ DECISION_COLUMNS: dict[str, bool] = {
     "inspektionsdatum": False,
     "inspektion_anmald": False,
     "sammanfattning": False,
+    "lagrum": False,
+    "overklagande": False,
+    "foljer_upp_dnr": False,
+    "inspektion_anledning": False,
+    "samtal_med_barn": False,
+    "forbud_till": False,
+}
+
+FINDING_COLUMNS: dict[str, bool] = {
+    "diarienummer": True,
+    "omrade": True,
+    "bedomning": True,
+    "iakttagelse": False,
+    "krav": False,
+    "senast": False,
+    "vite_kronor": False,
 }
 
 # Cells that spreadsheets turn into numbers, dropping the leading zero: padded back.
@@ -144,6 +165,21 @@ _DECISION_FIELD_COLUMNS = {
     "outcome": "utfall",
     "review_areas": "granskade_omraden",
     "summary": "sammanfattning",
+    "legal_reference": "lagrum",
+    "appeal_status": "overklagande",
+    "follows_up": "foljer_upp_dnr",
+    "inspection_reason": "inspektion_anledning",
+    "children_talked_with": "samtal_med_barn",
+    "prohibition_until": "forbud_till",
+}
+_FINDING_FIELD_COLUMNS = {
+    "decision": "diarienummer",
+    "area": "omrade",
+    "assessment": "bedomning",
+    "observation": "iakttagelse",
+    "requirement": "krav",
+    "due_date": "senast",
+    "fine_amount": "vite_kronor",
 }
 _INSPECTION_FIELD_COLUMNS = {
     "diarienummer": "diarienummer",
@@ -196,19 +232,23 @@ class ImportReport:
 
     @property
     def changed(self) -> bool:
-        return any(c["created"] or c["updated"] for c in self.counts.values())
+        return any(c["created"] or c["updated"] or c["removed"] for c in self.counts.values())
 
     def summary_lines(self) -> list[str]:
-        return [
-            _("%(kind)s: %(created)s nya, %(updated)s ändrade, %(unchanged)s oförändrade")
-            % {
+        lines = []
+        for kind, c in self.counts.items():
+            line = _(
+                "%(kind)s: %(created)s nya, %(updated)s ändrade, %(unchanged)s oförändrade"
+            ) % {
                 "kind": kind,
                 "created": c["created"],
                 "updated": c["updated"],
                 "unchanged": c["unchanged"],
             }
-            for kind, c in self.counts.items()
-        ]
+            if c["removed"]:  # findings a file no longer gives (kept in the history)
+                line += _(", %(removed)s borttagna") % {"removed": c["removed"]}
+            lines.append(line)
+        return lines
 
 
 class _DryRun(Exception):
@@ -1046,6 +1086,18 @@ class _DecisionRow:
     diarienummer: str
     decision: dict[str, Any]
     inspection: dict[str, Any] | None
+    # The diarienummer of a decision on an earlier row that this one follows up: linked once
+    # the plan holds it (_link_follow_ups_in_file); a new one is written before this one.
+    follows_up_in_file: str | None = None
+
+
+@dataclass(frozen=True)
+class _FollowedDecision:
+    """What a decision that is followed up must agree with: its facility and its date."""
+
+    facility_id: str | None  # verksamhetsid
+    decision_date: datetime.date | None
+    instance: Decision | None  # the register's; None for one on an earlier row of the file
 
 
 def import_decisions(
@@ -1070,8 +1122,13 @@ def _parse_decision_rows(table: Table, errors: list[RowError]) -> list[_Decision
         f.facility_id.upper(): f
         for f in Facility.objects.filter(facility_id__in=wanted_ids).select_related("provider")
     }
+    followed_in_register = _followed_decisions_in_register(table)
+    first_row_of_dnr: dict[str, int] = {}
+    for row in table.rows:
+        first_row_of_dnr.setdefault(row.cells.get("diarienummer", "").strip(), row.number)
     parsed: list[_DecisionRow] = []
     dnr_seen: dict[str, int] = {}
+    earlier_in_file: dict[str, _FollowedDecision] = {}
     for row in table.rows:
         cells = Cells(row, errors)
         dnr = cells.parse("diarienummer", validation.diarienummer, required=True)
@@ -1111,18 +1168,156 @@ def _parse_decision_rows(table: Table, errors: list[RowError]) -> list[_Decision
             "kind": kind,
             "decision_date": decision_date,
             "outcome": outcome,
+            "prohibition_until": _parse_prohibition_until(cells, outcome, decision_date),
         }
         if cells.has("granskade_omraden"):
             decision["review_areas"] = (
                 cells.parse("granskade_omraden", lambda v: validation.code_list(v, ReviewArea))
                 or []
             )
-        if cells.has("sammanfattning"):
-            decision["summary"] = cells.parse("sammanfattning", validation.public_text) or ""
+        for column, (model_field, parser, empty) in _OPTIONAL_DECISION_CELLS.items():
+            if cells.has(column):  # an absent column leaves the register's value as it is
+                value = cells.parse(column, parser)
+                decision[model_field] = empty if value is None else value
+        follows_up_in_file = None
+        if cells.has("foljer_upp_dnr"):
+            followed = _parse_followed_decision(
+                cells,
+                dnr,
+                facility.facility_id if facility else None,
+                decision_date,
+                followed_in_register,
+                earlier_in_file,
+                first_row_of_dnr,
+            )
+            if isinstance(followed, str):
+                follows_up_in_file = followed
+            else:
+                decision["follows_up"] = followed
         inspection = parse_inspection(cells, facility, decision_date)
+        if dnr is not None and dnr not in earlier_in_file:
+            earlier_in_file[dnr] = _FollowedDecision(
+                facility.facility_id if facility else None, decision_date, None
+            )
         if not cells.failed:
-            parsed.append(_DecisionRow(row.number, dnr, decision, inspection))
+            parsed.append(_DecisionRow(row.number, dnr, decision, inspection, follows_up_in_file))
     return parsed
+
+
+# Optional decision column → (model field, parser, value of an empty cell).
+_OPTIONAL_DECISION_CELLS: dict[str, tuple[str, Callable[[str], Any], Any]] = {
+    "sammanfattning": ("summary", validation.public_text, ""),
+    "lagrum": ("legal_reference", at_most_chars(200), ""),
+    "overklagande": (
+        "appeal_status",
+        lambda v: validation.code(v, AppealStatus),
+        AppealStatus.EJ_OVERKLAGAT,
+    ),
+    "inspektion_anledning": (
+        "inspection_reason",
+        lambda v: validation.code(v, InspectionReason),
+        "",
+    ),
+    "samtal_med_barn": (
+        "children_talked_with",
+        lambda v: validation.whole_number(v, minimum=0),
+        None,
+    ),
+}
+
+
+def _parse_prohibition_until(
+    cells: Cells, outcome: str | None, decision_date: datetime.date | None
+) -> datetime.date | None:
+    """A temporary prohibition's last day: required for one, and for nothing else (13 kap. 10 §
+    SoL (2001:453)). Set whether the column is there or not: the outcome decides it."""
+    last_day = cells.parse("forbud_till", validation.iso_date)
+    if outcome != Outcome.TILLFALLIGT_FORBUD:
+        if last_day is not None:
+            cells.error("forbud_till", _("anges bara när utfallet är tillfalligt_forbud"))
+        return None
+    if last_day is None:
+        if not cells.raw("forbud_till"):
+            cells.error(
+                "forbud_till",
+                _("förbudets sista dag krävs när utfallet är tillfalligt_forbud"),
+            )
+        return None
+    if decision_date is not None:
+        try:
+            validation.temporary_prohibition_end(decision_date, last_day)
+        except ValidationError as error:
+            for message in error.messages:
+                cells.error("forbud_till", message)
+    return last_day
+
+
+def _followed_decisions_in_register(table: Table) -> dict[str, Decision]:
+    """The register's decisions that the file's rows say they follow up: one query."""
+    wanted = {row.cells.get("foljer_upp_dnr", "").strip() for row in table.rows} - {""}
+    if not wanted:
+        return {}
+    return {
+        decision.diarienummer: decision
+        for decision in Decision.objects.filter(diarienummer__in=wanted).select_related("facility")
+    }
+
+
+def _parse_followed_decision(
+    cells: Cells,
+    dnr: str | None,
+    facility_id: str | None,
+    decision_date: datetime.date | None,
+    in_register: Mapping[str, Decision],
+    earlier_in_file: Mapping[str, _FollowedDecision],
+    first_row_of_dnr: Mapping[str, int],
+) -> Decision | str | None:
+    """``foljer_upp_dnr``: an earlier decision of the same facility, in the register or on an
+    earlier row of the file (whose values are checked then: they are the ones written). The
+    register's decision, the diarienummer of one in the file (linked to the plan's record of it
+    by _link_follow_ups_in_file), or None (an empty cell, or an error)."""
+    target = cells.parse("foljer_upp_dnr", validation.diarienummer)
+    if target is None:
+        return None
+    if target == dnr:
+        cells.error("foljer_upp_dnr", _("ett beslut kan inte följa upp sig självt"))
+        return None
+    later_row = first_row_of_dnr.get(target, 0)
+    if later_row > cells.row.number:
+        cells.error(
+            "foljer_upp_dnr",
+            _(
+                "beslutet %(dnr)s står senare i filen (rad %(row)s); ett beslut som följs upp "
+                "ska stå före beslutet som följer upp det"
+            )
+            % {"dnr": target, "row": later_row},
+        )
+        return None
+    followed = earlier_in_file.get(target)
+    if followed is None and target in in_register:
+        registered = in_register[target]
+        followed = _FollowedDecision(
+            registered.facility.facility_id, registered.decision_date, registered
+        )
+    if followed is None:
+        cells.error(
+            "foljer_upp_dnr",
+            _("okänt beslut %(dnr)s: det finns varken i registret eller på en tidigare rad i filen")
+            % {"dnr": target},
+        )
+        return None
+    if facility_id is not None and followed.facility_id not in (None, facility_id):
+        cells.error(
+            "foljer_upp_dnr",
+            _("beslutet %(diarienummer)s gäller en annan verksamhet") % {"diarienummer": target},
+        )
+    earlier_date = followed.decision_date
+    if decision_date is not None and earlier_date is not None and earlier_date > decision_date:
+        cells.error(
+            "foljer_upp_dnr",
+            _("beslutet %(diarienummer)s är senare än detta beslut") % {"diarienummer": target},
+        )
+    return followed.instance if followed.instance is not None else target
 
 
 def check_outcome_fits(cells: Cells, kind: str, outcome: str, facility: Facility | None) -> None:
@@ -1199,9 +1394,28 @@ def _read_decision_plans(
         Decision,
         key_field="diarienummer",
         rows=[(r.diarienummer, r.decision) for r in rows],
-        exclude_from_validation=("facility",),
+        # Both resolved from the register by the parser (and follows_up checked there against
+        # the file too); the model's clean() still checks follows_up on the instance it holds.
+        exclude_from_validation=("facility", "follows_up"),
     )
+    _link_follow_ups_in_file(rows, decisions)
     return inspections, decisions
+
+
+def _link_follow_ups_in_file(rows: list[_DecisionRow], plan: services.BulkPlan[Decision]) -> None:
+    """A decision that follows up one on an earlier row points at the plan's record of it; when
+    that one is new, ``services.decisions_bulk_write`` writes it first, so the link has its id."""
+    for row in rows:
+        if row.follows_up_in_file is None:
+            continue
+        instance = plan.instances[row.diarienummer]
+        followed = plan.instances[row.follows_up_in_file]
+        if followed.pk is not None and instance.follows_up_id == followed.pk:
+            continue
+        instance.follows_up = followed
+        if plan.results[row.diarienummer] != "created":
+            plan.results[row.diarienummer] = "updated"
+            plan.changed_fields.add("follows_up")
 
 
 def _record_decision_plan(
@@ -1254,3 +1468,213 @@ def _write_decisions(
         record_model_error(
             errors, numbers[diarienummer], error, _DECISION_FIELD_COLUMNS, "diarienummer"
         )
+
+
+# Findings -------------------------------------------------------------------------------------
+
+# The largest vite a PositiveIntegerField holds on every database.
+_MAX_KRONOR = 2_147_483_647
+
+
+@dataclass
+class _FindingRow:
+    number: int
+    diarienummer: str
+    finding: dict[str, Any]
+
+
+@dataclass
+class _FindingsPlanned:
+    rows: list[_FindingRow]
+    plan: services.FindingsPlan
+    decision_ids: dict[str, int]  # diarienummer → decision id
+
+
+def import_findings(
+    path: str | Path, *, actor: services.Actor = None, dry_run: bool = False
+) -> ImportReport:
+    """Import a findings file (register-import.md): the file's findings become the findings of
+    each decision it names (the others removed, kept in the history); other decisions' findings
+    stay as they are. Raises ImportFailed with every error."""
+    return run_import(
+        path,
+        command="import_findings",
+        columns=FINDING_COLUMNS,
+        parse=_parse_finding_rows,
+        plan=_plan_findings,
+        write=_write_findings,
+        actor=actor,
+        dry_run=dry_run,
+    )
+
+
+def _decisions_by_diarienummer(numbers: set[str]) -> dict[str, Decision]:
+    wanted = sorted(numbers)
+    decisions: dict[str, Decision] = {}
+    for start in range(0, len(wanted), 5000):  # within every database's limit of parameters
+        for decision in Decision.objects.filter(diarienummer__in=wanted[start : start + 5000]):
+            decisions[decision.diarienummer] = decision
+    return decisions
+
+
+def _kronor(value: str) -> int:
+    """Whole kronor above 0; spaces between the thousands (``50 000``) are allowed."""
+    digits = value.replace(" ", "").replace("\u00a0", "")
+    if not re.fullmatch(r"[0-9]+", digits) or int(digits) == 0:
+        raise ValidationError(_("ska vara ett helt antal kronor större än 0, t.ex. 50000"))
+    if int(digits) > _MAX_KRONOR:
+        raise ValidationError(_("får vara högst %(max)s kronor") % {"max": _MAX_KRONOR})
+    return int(digits)
+
+
+def _parse_finding_rows(table: Table, errors: list[RowError]) -> list[_FindingRow]:
+    decisions = _decisions_by_diarienummer(
+        {row.cells.get("diarienummer", "").strip() for row in table.rows} - {""}
+    )
+    parsed: list[_FindingRow] = []
+    area_seen: dict[tuple[str, str], int] = {}
+    for row in table.rows:
+        cells = Cells(row, errors)
+        dnr = cells.parse("diarienummer", validation.diarienummer, required=True)
+        decision = None
+        if dnr is not None:
+            decision = decisions.get(dnr)
+            if decision is None:
+                cells.error(
+                    "diarienummer",
+                    _(
+                        "okänt beslut %(dnr)s: det finns inte i registret; importera beslutet "
+                        "först (import_decisions)"
+                    )
+                    % {"dnr": dnr},
+                )
+        area = cells.parse("omrade", lambda v: validation.code(v, ReviewArea), required=True)
+        if dnr is not None and area is not None:
+            if (dnr, area) in area_seen:
+                cells.error(
+                    "omrade",
+                    _("området %(area)s finns redan för beslutet %(dnr)s på rad %(row)s")
+                    % {"area": area, "dnr": dnr, "row": area_seen[(dnr, area)]},
+                )
+            else:
+                area_seen[(dnr, area)] = row.number
+        assessment = cells.parse(
+            "bedomning", lambda v: validation.code(v, Assessment), required=True
+        )
+        observation = cells.parse("iakttagelse", validation.public_text) or ""
+        requirement = cells.parse("krav", validation.public_text) or ""
+        if cells.raw("krav") and assessment == Assessment.INGEN_BRIST:
+            cells.error(
+                "krav",
+                _("ett krav kan bara ställas vid brist eller allvarlig_brist, inte vid %(code)s")
+                % {"code": Assessment.INGEN_BRIST.value},
+            )
+        due_date = cells.parse("senast", validation.iso_date)
+        if due_date is not None:
+            if not cells.raw("krav"):
+                cells.error("senast", _("anges bara tillsammans med ett krav (kolumnen krav)"))
+            elif decision is not None and due_date < decision.decision_date:
+                cells.error(
+                    "senast",
+                    _("datumet %(date)s ligger före beslutsdatum %(decided)s")
+                    % {
+                        "date": due_date.isoformat(),
+                        "decided": decision.decision_date.isoformat(),
+                    },
+                )
+        fine_amount = cells.parse("vite_kronor", _kronor)
+        if (
+            fine_amount is not None
+            and decision is not None
+            and decision.outcome != Outcome.FORELAGGANDE_VITE
+        ):
+            cells.error(
+                "vite_kronor",
+                _(
+                    "vite anges bara när beslutets utfall är forelaggande_vite; beslutet "
+                    "%(dnr)s har utfallet %(outcome)s"
+                )
+                % {"dnr": dnr, "outcome": decision.outcome},
+            )
+        if not cells.failed:
+            parsed.append(
+                _FindingRow(
+                    row.number,
+                    dnr,
+                    {
+                        "area": area,
+                        "assessment": assessment,
+                        "observation": observation,
+                        "requirement": requirement,
+                        "due_date": due_date,
+                        "fine_amount": fine_amount,
+                    },
+                )
+            )
+    return parsed
+
+
+def _plan_findings(
+    rows: list[_FindingRow], report: ImportReport, errors: list[RowError]
+) -> _FindingsPlanned:
+    """Every row checked against the register as ``findings_replace`` would check it, before
+    the write transaction."""
+    planned = _read_findings_plan(rows, errors)
+    _record_findings_plan(planned, report, errors)
+    return planned
+
+
+def _read_findings_plan(rows: list[_FindingRow], errors: list[RowError]) -> _FindingsPlanned:
+    decisions = _decisions_by_diarienummer({row.diarienummer for row in rows})
+    wanted: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        if row.diarienummer not in decisions:  # removed since the file was checked
+            errors.append(
+                RowError(
+                    row.number,
+                    "diarienummer",
+                    _("okänt beslut %(dnr)s: det finns inte i registret")
+                    % {"dnr": row.diarienummer},
+                )
+            )
+            continue
+        wanted.setdefault(row.diarienummer, []).append(row.finding)
+    plan = services.findings_bulk_plan(
+        findings=[(decisions[dnr], findings) for dnr, findings in wanted.items()]
+    )
+    ids = {dnr: decision.pk for dnr, decision in decisions.items()}
+    return _FindingsPlanned(rows, plan, ids)
+
+
+def _record_findings_plan(
+    planned: _FindingsPlanned, report: ImportReport, errors: list[RowError]
+) -> None:
+    report.counts.clear()
+    kind = _("iakttagelser")
+    results = planned.plan.findings.results
+    for row in planned.rows:
+        key = (planned.decision_ids.get(row.diarienummer), row.finding["area"])
+        if key in planned.plan.errors:
+            record_model_error(
+                errors, row.number, planned.plan.errors[key], _FINDING_FIELD_COLUMNS, "omrade"
+            )
+        elif key in results:
+            report.count(kind, results[key])
+    for _finding in planned.plan.removed:
+        report.count(kind, "removed")
+
+
+def _write_findings(
+    planned: _FindingsPlanned,
+    report: ImportReport,
+    errors: list[RowError],
+    actor: services.Actor,
+    reason: str,
+) -> None:
+    def read_again() -> services.FindingsPlan:
+        # Someone wrote to the register since the plan was read: read it again, in the lock.
+        again = _read_findings_plan(planned.rows, errors)
+        _record_findings_plan(again, report, errors)
+        return again.plan
+
+    services.findings_bulk_write(plan=planned.plan, actor=actor, reason=reason, replan=read_again)

@@ -8,7 +8,7 @@ actor and a reason. Imports, the admin, the demo data and later the staff pages 
 
 import contextlib
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
@@ -538,7 +538,7 @@ class BulkPlan(Generic[RegisterModel]):
     version it was read at, so the writer can tell whether anyone wrote since."""
 
     model: type[RegisterModel]
-    key_field: str
+    key_field: str | tuple[str, ...]  # several: a unique key of several fields (a finding's)
     keys: list[Any] = dataclasses.field(default_factory=list)  # in the order of the rows
     instances: dict[Any, RegisterModel] = dataclasses.field(default_factory=dict)
     results: dict[Any, Result] = dataclasses.field(default_factory=dict)
@@ -548,6 +548,11 @@ class BulkPlan(Generic[RegisterModel]):
     )  # moved to another facility
     errors: dict[Any, ValidationError] = dataclasses.field(default_factory=dict)
     version: str | None = None
+
+    def key_of(self, instance: RegisterModel) -> Any:
+        if isinstance(self.key_field, str):
+            return getattr(instance, self.key_field)
+        return tuple(getattr(instance, name) for name in self.key_field)
 
     def with_result(self, result: Result) -> list[RegisterModel]:
         return [self.instances[key] for key in self.keys if self.results.get(key) == result]
@@ -691,17 +696,9 @@ def register_bulk_write(plan: BulkPlan, *, actor: Actor, reason: str, when=None)
             ],
         )
         # The new primary keys, read back by the plan's key (unique).
-        key_field = model._meta.get_field(plan.key_field)
-        keys = [getattr(instance, plan.key_field) for instance in created]
-        ids: dict[Any, int] = {}
-        for start in range(0, len(keys), _KEYS_PER_QUERY):
-            ids.update(
-                model._default_manager.filter(
-                    **{f"{key_field.name}__in": keys[start : start + _KEYS_PER_QUERY]}
-                ).values_list(key_field.name, "pk")
-            )
+        ids = _ids_by_key(model, plan.key_field, [plan.key_of(i) for i in created])
         for instance in created:
-            instance.pk = ids[getattr(instance, plan.key_field)]
+            instance.pk = ids[plan.key_of(instance)]
             instance._state.adding = False
             instance._state.db = connection.alias
     updated = plan.with_result("updated")
@@ -739,6 +736,31 @@ def register_bulk_write(plan: BulkPlan, *, actor: Actor, reason: str, when=None)
                 reason=reason,
                 when=when,
             )
+
+
+def _ids_by_key(
+    model: type[models.Model], key_field: str | tuple[str, ...], keys: list[Any]
+) -> dict[Any, int]:
+    """The primary keys of records by their unique key: one field, or several (a finding's
+    decision and area), read in chunks by the first."""
+    fields = (key_field,) if isinstance(key_field, str) else key_field
+    ids: dict[Any, int] = {}
+    for start in range(0, len(keys), _KEYS_PER_QUERY):
+        chunk = keys[start : start + _KEYS_PER_QUERY]
+        if len(fields) == 1:
+            ids.update(
+                model._default_manager.filter(**{f"{fields[0]}__in": chunk}).values_list(
+                    fields[0], "pk"
+                )
+            )
+            continue
+        wanted = set(chunk)
+        for *key, pk in model._default_manager.filter(
+            **{f"{fields[0]}__in": {key[0] for key in chunk}}
+        ).values_list(*fields, "pk"):
+            if tuple(key) in wanted:
+                ids[tuple(key)] = pk
+    return ids
 
 
 def _preparer(model_field: models.Field, connection) -> Callable[[Any], Any]:
@@ -861,6 +883,44 @@ def _write_history(
     )
 
 
+def _follow_up_waves(plan: BulkPlan[Decision]) -> Iterator[BulkPlan[Decision]]:
+    """The plan in parts to write one after the other: a decision that follows up one the same
+    plan creates comes in a later part, so the followed decision's id is known when the row and
+    its history row are written. A generator: each part's links are set when it is asked for,
+    after the part before it was written. The plan itself when no row follows up a new one."""
+    follows_up = Decision._meta.get_field("follows_up")
+
+    def followed(instance: Decision) -> Decision | None:
+        return follows_up.get_cached_value(instance) if follows_up.is_cached(instance) else None
+
+    depth: dict[Any, int] = {}
+
+    def depth_of(key: Any) -> int:
+        if key not in depth:
+            depth[key] = 0  # the imports refuse a loop; this never recurses for ever all the same
+            earlier = followed(plan.instances[key])
+            if (
+                earlier is not None
+                and plan.results.get(earlier.diarienummer) == "created"
+                and plan.instances.get(earlier.diarienummer) is earlier
+            ):
+                depth[key] = depth_of(earlier.diarienummer) + 1
+        return depth[key]
+
+    for key in plan.keys:
+        depth_of(key)
+    if not any(depth.values()):
+        yield plan
+        return
+    for level in range(max(depth.values()) + 1):
+        keys = [key for key in plan.keys if depth[key] == level]
+        for key in keys:
+            instance = plan.instances[key]
+            if (earlier := followed(instance)) is not None:
+                instance.follows_up_id = earlier.pk
+        yield dataclasses.replace(plan, keys=keys)
+
+
 def decisions_bulk_write(
     *,
     inspections: BulkPlan[Inspection],
@@ -895,7 +955,8 @@ def decisions_bulk_write(
             for hook in BULK_WRITE_HOOKS:
                 once.enter_context(hook(connection, tables, when))
             register_bulk_write(inspections, actor=actor, reason=reason, when=when)
-            register_bulk_write(decisions, actor=actor, reason=reason, when=when)
+            for wave in _follow_up_waves(decisions):
+                register_bulk_write(wave, actor=actor, reason=reason, when=when)
         errors: dict[str, ValidationError] = {}
         position = {key: index for index, key in enumerate(decisions.keys)}
         deciding = sorted(
@@ -917,3 +978,143 @@ def decisions_bulk_write(
         if errors:
             transaction.set_rollback(True)
         return errors
+
+
+# Findings in bulk (import_findings): findings_replace for every decision a file names, checked
+# before the write transaction and written in it at once. ------------------------------------
+
+
+@dataclass
+class FindingsPlan:
+    """What ``findings_replace`` would do for each decision of ``findings_bulk_plan``'s input:
+    the findings to create, update and leave (keyed by decision id and area), the ones to remove,
+    and the result for each decision, by its id."""
+
+    findings: BulkPlan[Finding]
+    removed: list[Finding]
+    results: dict[int, Result]
+    facility_ids: set[int]  # of the decisions whose findings change
+
+    @property
+    def errors(self) -> dict[Any, ValidationError]:
+        return self.findings.errors
+
+
+def findings_bulk_plan(
+    *,
+    findings: Sequence[tuple[Decision, Sequence[Mapping[str, Any]]]],
+    validate_constraints: bool = False,
+) -> FindingsPlan:
+    """Read the findings of the decisions named, apply the wanted ones as ``findings_replace``
+    would and validate every new or changed one (``Finding.clean``: public text, due date, vite),
+    without the queries ``full_clean`` makes per row for the check constraints unless
+    ``validate_constraints`` (the import checks those rules itself; the database holds them).
+    Reads only: call it outside the write transaction. An area given twice for one decision is
+    an error of that decision and area."""
+    from register.selectors import data_version
+
+    plan: BulkPlan[Finding] = BulkPlan(model=Finding, key_field=("decision_id", "area"))
+    plan.version = data_version()
+    decisions = {decision.pk: decision for decision, _wanted in findings}
+    existing: dict[int, dict[str, Finding]] = {pk: {} for pk in decisions}
+    ids = list(decisions)
+    for start in range(0, len(ids), _KEYS_PER_QUERY):
+        for finding in Finding.objects.filter(decision_id__in=ids[start : start + _KEYS_PER_QUERY]):
+            finding.decision = decisions[finding.decision_id]  # clean() reads it: no query
+            existing[finding.decision_id][finding.area] = finding
+    removed: list[Finding] = []
+    results: dict[int, Result] = {}
+    facility_ids: set[int] = set()
+    for decision, wanted in findings:
+        before = existing[decision.pk]
+        areas = [values["area"] for values in wanted]
+        changed = False
+        for area, finding in before.items():
+            if area not in areas:
+                removed.append(finding)
+                changed = True
+        for values in wanted:
+            key = (decision.pk, values["area"])
+            if key in plan.instances:
+                plan.errors[key] = ValidationError(
+                    _("ett område får bara förekomma en gång per beslut")
+                )
+                continue
+            plan.keys.append(key)
+            finding = before.get(values["area"])
+            result: Result
+            if finding is None:
+                finding = Finding(decision=decision, **values)
+                result = "created"
+            else:
+                names = [name for name, value in values.items() if getattr(finding, name) != value]
+                if not names:
+                    plan.instances[key] = finding
+                    plan.results[key] = "unchanged"
+                    continue
+                for name in names:
+                    setattr(finding, name, values[name])
+                plan.changed_fields.update(names)
+                result = "updated"
+            try:
+                _validate_for_bulk(finding, exclude=["decision"], constraints=validate_constraints)
+            except ValidationError as error:
+                plan.errors[key] = error
+            plan.instances[key] = finding
+            plan.results[key] = result
+            changed = True
+        results[decision.pk] = ("created" if not before else "updated") if changed else "unchanged"
+        if changed:
+            facility_ids.add(decision.facility_id)
+    return FindingsPlan(plan, removed, results, facility_ids)
+
+
+def findings_bulk_write(
+    *,
+    plan: FindingsPlan,
+    actor: Actor = None,
+    reason: str = "",
+    replan: Callable[[], FindingsPlan] | None = None,
+) -> dict[Any, ValidationError]:
+    """Write a findings plan as ``findings_replace`` would for each of its decisions, in one
+    transaction: removed findings with a ``-`` history row each (the finding as it was), new and
+    changed ones as ``register_bulk_write`` writes them, then each touched facility's derived
+    columns once (``refresh_latest``). When the register changed since the plan was read,
+    ``replan`` reads it again inside the transaction. Returns the plan's errors (by decision id
+    and area); with any, nothing is written."""
+    with transaction.atomic():
+        if replan is not None and register_bulk_plan_is_stale(plan.findings):
+            plan = replan()
+            if plan.errors:
+                transaction.set_rollback(True)
+                return plan.errors
+        when = timezone.now()
+        table = Finding._meta.db_table
+        connection = connections[router.db_for_write(Finding)]
+        with contextlib.ExitStack() as once:
+            once.enter_context(data_version.bumped_once_sqlite(connection, (table,)))
+            for hook in BULK_WRITE_HOOKS:
+                once.enter_context(hook(connection, (table,), when))
+            if plan.removed:
+                _write_history(
+                    connection,
+                    Finding,
+                    plan.removed,
+                    history_type="-",
+                    actor=actor,
+                    reason=reason,
+                    when=when,
+                )
+                quote = connection.ops.quote_name
+                ids = [finding.pk for finding in plan.removed]
+                with connection.cursor() as cursor:
+                    for start in range(0, len(ids), BULK_BATCH_SIZE):
+                        chunk = ids[start : start + BULK_BATCH_SIZE]
+                        cursor.execute(
+                            f"DELETE FROM {quote(table)} WHERE {quote(Finding._meta.pk.column)} "
+                            f"IN ({', '.join(['%s'] * len(chunk))})",
+                            chunk,
+                        )
+            register_bulk_write(plan.findings, actor=actor, reason=reason, when=when)
+        refresh_latest(plan.facility_ids)
+        return {}

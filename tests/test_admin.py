@@ -5,7 +5,7 @@ from django.contrib import admin
 
 from access import register_admin
 from register.codes import FacilityStatus
-from register.models import Decision, Facility, Provider
+from register.models import Decision, Facility, Finding, Provider
 from tests.factories import DecisionFactory, FacilityFactory, ProviderFactory
 
 pytestmark = pytest.mark.django_db
@@ -34,6 +34,15 @@ def staff_client(client, django_user_model):
     return client
 
 
+# The decision form's inline of findings, empty: a browser always posts its management form.
+NO_FINDINGS = {
+    "findings-TOTAL_FORMS": "0",
+    "findings-INITIAL_FORMS": "0",
+    "findings-MIN_NUM_FORMS": "0",
+    "findings-MAX_NUM_FORMS": "1000",
+}
+
+
 def form_data(response) -> dict:
     """The values an admin change form shows, as the browser would post them back."""
     data = {}
@@ -52,11 +61,13 @@ def form_data(response) -> dict:
 
 
 def test_every_register_model_in_the_admin_saves_through_a_service():
-    register_models = {
-        model
+    register_admins = [
+        (model, model_admin)
         for model, model_admin in admin.site._registry.items()
         if isinstance(model_admin, register_admin.RegisterAdmin)
-    }
+    ]
+    register_models = {model for model, _admin in register_admins}
+    register_models |= {inline.model for _model, a in register_admins for inline in a.inlines}
     assert register_models == set(register_admin._SAVE)
 
 
@@ -145,6 +156,7 @@ def test_admin_decision_with_revocation__changes_facility_status_as_an_import_wo
         "outcome": "aterkallelse",
         "follow_up": "ingen",
         "appeal_status": "ej_overklagat",
+        **NO_FINDINGS,
     }
     response = staff_client.post("/admin/register/decision/add/", data)
 
@@ -178,6 +190,7 @@ def test_admin_decision_in_the_future__refused(staff_client):
         "outcome": "forbud",
         "follow_up": "ingen",
         "appeal_status": "ej_overklagat",
+        **NO_FINDINGS,
     }
     response = staff_client.post("/admin/register/decision/add/", data)
     assert response.status_code == 200
@@ -195,3 +208,140 @@ def test_admin_delete__leaves_a_deletion_row_in_history(staff_client):
 
 def test_admin_reference_data__read_only(staff_client):
     assert staff_client.get("/admin/register/municipality/add/").status_code == 403
+
+
+# Findings, edited inline on their decision (issue 16) -------------------------------------------
+
+
+def decision_form_with_findings(response, findings: list[dict[str, str]]) -> dict:
+    """The decision's change form as shown, with ``findings`` as new rows of the inline."""
+    data = form_data(response)
+    (inline,) = response.context["inline_admin_formsets"]
+    formset = inline.formset
+    prefix = formset.prefix
+    management = formset.management_form
+    for name in management.fields:
+        data[f"{prefix}-{name}"] = management[name].value()
+    initial = formset.initial_form_count()
+    data[f"{prefix}-TOTAL_FORMS"] = initial + len(findings)
+    for form in formset.forms[:initial]:
+        for bound_field in form:
+            value = bound_field.value()
+            data[bound_field.html_name] = "" if value is None else value
+    for offset, finding in enumerate(findings):
+        for name, value in finding.items():
+            data[f"{prefix}-{initial + offset}-{name}"] = value
+    return data
+
+
+@pytest.fixture
+def registrator_client(client):
+    from access.roles import Role
+    from tests.factories import make_user, sign_in
+
+    user = make_user(Role.IVO_REGISTRATOR)
+    sign_in(client, user)
+    client.user = user
+    return client
+
+
+def test_admin_decision__registrator_adds_a_finding_with_a_requirement_inline__through_services(
+    registrator_client,
+):
+    decision = DecisionFactory(outcome="forelaggande", decision_date=datetime.date(2024, 3, 1))
+    url = f"/admin/register/decision/{decision.pk}/change/"
+    page = registrator_client.get(url)
+    assert "Iakttagelser och krav" in page.content.decode()
+    data = decision_form_with_findings(
+        page,
+        [
+            {
+                "area": "dokumentation",
+                "assessment": "brist",
+                "observation": "Genomförandeplaner saknas för två ungdomar.",
+                "requirement": "Verksamheten ska upprätta genomförandeplaner för alla ungdomar.",
+                "due_date": "2024-05-31",
+            }
+        ],
+    )
+
+    response = registrator_client.post(url, data)
+
+    assert response.status_code == 302, response.context["inline_admin_formsets"][0].formset.errors
+    finding = Finding.objects.get(decision=decision)
+    assert (finding.area, finding.assessment, finding.due_date) == (
+        "dokumentation",
+        "brist",
+        datetime.date(2024, 5, 31),
+    )
+    history = finding.history.get()
+    assert (history.history_type, history.history_user) == ("+", registrator_client.user)
+    assert history.history_change_reason == "Ändrad i registerförvaltningen"
+    # finding_save refreshed the facility's derived count.
+    assert Facility.objects.get(pk=decision.facility_id).unresolved_requirements == 1
+
+
+def test_admin_decision__requirement_with_no_deficiency_inline__swedish_error_nothing_written(
+    registrator_client,
+):
+    decision = DecisionFactory(outcome="inga_brister", summary="Före.")
+    url = f"/admin/register/decision/{decision.pk}/change/"
+    data = decision_form_with_findings(
+        registrator_client.get(url),
+        [
+            {
+                "area": "trygghet_sakerhet",
+                "assessment": "ingen_brist",
+                "requirement": "Verksamheten ska se över sina rutiner.",
+            }
+        ],
+    )
+    data["summary"] = "Ändrad samtidigt."
+    history_rows = (Decision.history.count(), Finding.history.count())
+
+    response = registrator_client.post(url, data)
+
+    assert response.status_code == 200
+    (inline,) = response.context["inline_admin_formsets"]
+    assert inline.formset.errors == [
+        {"__all__": ["Ett krav kan bara ställas där IVO funnit en brist."]}
+    ]
+    assert "Ett krav kan bara ställas där IVO funnit en brist." in response.content.decode()
+    assert Finding.objects.count() == 0
+    assert Decision.objects.get(pk=decision.pk).summary == "Före."
+    assert (Decision.history.count(), Finding.history.count()) == history_rows
+
+
+def test_admin_decision__finding_deleted_inline__through_services_with_history(
+    registrator_client,
+):
+    from tests.factories import FindingFactory
+
+    finding = FindingFactory(area="lokaler")
+    url = f"/admin/register/decision/{finding.decision_id}/change/"
+    data = decision_form_with_findings(registrator_client.get(url), [])
+    data["findings-0-DELETE"] = "on"
+
+    response = registrator_client.post(url, data)
+
+    assert response.status_code == 302
+    assert not Finding.objects.exists()
+    deleted = Finding.history.get(history_type="-")
+    assert deleted.history_user == registrator_client.user
+
+
+def test_admin_decision__new_fields_on_the_form(staff_client):
+    decision = DecisionFactory()
+    form = (
+        staff_client.get(f"/admin/register/decision/{decision.pk}/change/")
+        .context["adminform"]
+        .form
+    )
+    assert {
+        "legal_reference",
+        "appeal_status",
+        "follows_up",
+        "inspection_reason",
+        "children_talked_with",
+        "prohibition_until",
+    } <= set(form.fields)

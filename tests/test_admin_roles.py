@@ -10,6 +10,7 @@ from access.roles import ROLE_MODEL_PERMISSIONS, Role
 from api import services as api_services
 from register.models import County, Decision, Manager, Municipality
 from tests.factories import DecisionFactory, InspectionFactory, make_user, sign_in
+from tests.test_admin import NO_FINDINGS
 
 pytestmark = pytest.mark.django_db
 
@@ -155,6 +156,7 @@ def test_case_officer_created_by_the_command__records_a_decision_through_the_adm
             "outcome": "aterkallelse",
             "follow_up": "ingen",
             "appeal_status": "ej_overklagat",
+            **NO_FINDINGS,
         },
     )
 

@@ -794,3 +794,295 @@ def test_import_facilities__xlsx_phone_as_number__refused_not_silently_stripped(
         "rad 2, kolumn forestandare_telefon: cellen är formaterad som tal och kan ha tappat en "
         "inledande nolla; formatera kolumnen som text och skriv in värdet igen"
     ]
+
+
+# Issue 16: the decision columns of supervision --------------------------------------------------
+
+SUPERVISION_HEADER = DECISION_HEADER.rstrip("\n") + (
+    ";lagrum;overklagande;foljer_upp_dnr;inspektion_anledning;samtal_med_barn;forbud_till\n"
+)
+
+
+def supervision_row(**cells: str) -> str:
+    values = {
+        "lagrum": "",
+        "overklagande": "",
+        "foljer_upp_dnr": "",
+        "inspektion_anledning": "",
+        "samtal_med_barn": "",
+        "forbud_till": "",
+    }
+    extra = {key: cells.pop(key) for key in list(cells) if key in values}
+    values.update(extra)
+    return decision_row(**cells) + ";" + ";".join(values.values())
+
+
+# The format file's example decision (DECISION_EXAMPLE) as a row of SUPERVISION_HEADER.
+AS_EXAMPLE = {
+    "granskade_omraden": "trygghet_sakerhet|dokumentation",
+    "inspektionsdatum": "2022-09-14|2022-09-15",
+    "inspektion_anmald": "nej",
+    "sammanfattning": "IVO fann brister i dokumentationen.",
+}
+
+FOLLOW_UP = {
+    "diarienummer": "3.2.2-200/2023",
+    "beslutsdatum": "2023-05-10",
+    "inspektionsdatum": "2023-04-20",
+    "foljer_upp_dnr": "3.2.2-13748/2022",
+}
+
+
+def test_import_decisions__supervision_columns__stored(example, tmp_path):
+    row = supervision_row(
+        **FOLLOW_UP,
+        utfall="tillfalligt_forbud",
+        lagrum=" 26 kap. 1 § socialtjänstlagen (2025:400) ",
+        overklagande="Overklagat",
+        inspektion_anledning=" UPPFOLJNING ",
+        samtal_med_barn="3",
+        forbud_till="2023-11-10",
+    )
+
+    out, _ = run("import_decisions", write(tmp_path, f"{SUPERVISION_HEADER}{row}\n"))
+
+    assert "beslut: 1 nya, 0 ändrade, 0 oförändrade" in out
+    decision = Decision.objects.get(diarienummer="3.2.2-200/2023")
+    assert decision.legal_reference == "26 kap. 1 § socialtjänstlagen (2025:400)"
+    assert decision.appeal_status == "overklagat"
+    assert decision.follows_up == Decision.objects.get(diarienummer="3.2.2-13748/2022")
+    assert decision.inspection_reason == "uppfoljning"
+    assert decision.children_talked_with == 3
+    assert decision.prohibition_until == datetime.date(2023, 11, 10)
+    assert decision.history.get().follows_up_id == decision.follows_up_id
+
+
+def test_import_decisions__old_file_without_the_new_columns__keeps_what_they_hold(
+    example, tmp_path
+):
+    text = SUPERVISION_HEADER + supervision_row(
+        **AS_EXAMPLE,
+        lagrum="3 kap. 3 § socialtjänstlagen (2001:453)",
+        overklagande="fastallt",
+        inspektion_anledning="frekvenstillsyn",
+        samtal_med_barn="0",
+    )
+    run("import_decisions", write(tmp_path, text + "\n", "ny.csv"))
+    before = snapshot()
+
+    out, _ = run("import_decisions", write(tmp_path, DECISION_EXAMPLE, "gammal.csv"))
+
+    assert "beslut: 0 nya, 0 ändrade, 1 oförändrade" in out
+    assert snapshot() == before
+    decision = Decision.objects.get()
+    assert (
+        decision.legal_reference,
+        decision.appeal_status,
+        decision.inspection_reason,
+        decision.children_talked_with,
+    ) == ("3 kap. 3 § socialtjänstlagen (2001:453)", "fastallt", "frekvenstillsyn", 0)
+
+
+def test_import_decisions__follow_up_of_a_decision_new_in_the_same_file__linked_in_order(
+    tmp_path,
+):
+    """Three new decisions, each following up the one before: each is written after the one it
+    follows up, so the link and its history row hold the id (services._follow_up_waves)."""
+    run("import_facilities", write(tmp_path, FACILITY_EXAMPLE, "verksamheter.csv"))
+    rows = [
+        supervision_row(diarienummer="3.2.2-1/2022", beslutsdatum="2022-03-01"),
+        supervision_row(
+            diarienummer="3.2.2-2/2022",
+            beslutsdatum="2022-06-01",
+            inspektionsdatum="2022-05-01",
+            foljer_upp_dnr="3.2.2-1/2022",
+        ),
+        supervision_row(
+            diarienummer="3.2.2-3/2022",
+            beslutsdatum="2022-06-01",  # the same day: not later, so it may follow it up
+            inspektionsdatum="2022-05-01",
+            foljer_upp_dnr="3.2.2-2/2022",
+        ),
+    ]
+    rows[0] = rows[0].replace(";2022-09-14;", ";2022-02-01;")
+    path = write(tmp_path, SUPERVISION_HEADER + "\n".join(rows) + "\n")
+
+    run("import_decisions", path)
+
+    links = dict(Decision.objects.values_list("diarienummer", "follows_up__diarienummer"))
+    assert links == {
+        "3.2.2-1/2022": None,
+        "3.2.2-2/2022": "3.2.2-1/2022",
+        "3.2.2-3/2022": "3.2.2-2/2022",
+    }
+    history = dict(Decision.history.values_list("diarienummer", "follows_up__diarienummer"))
+    assert history == links
+    before = snapshot()
+    out, _ = run("import_decisions", path)
+    assert "beslut: 0 nya, 0 ändrade, 3 oförändrade" in out
+    assert snapshot() == before
+
+
+def test_import_decisions__existing_decision_now_follows_up_a_new_one__updated(example, tmp_path):
+    rows = [
+        supervision_row(diarienummer="3.2.2-1/2022", beslutsdatum="2022-03-01").replace(
+            ";2022-09-14;", ";2022-02-01;"
+        ),
+        supervision_row(**AS_EXAMPLE, foljer_upp_dnr="3.2.2-1/2022"),
+    ]
+
+    out, _ = run("import_decisions", write(tmp_path, SUPERVISION_HEADER + "\n".join(rows) + "\n"))
+
+    assert "beslut: 1 nya, 1 ändrade, 0 oförändrade" in out
+    decision = Decision.objects.get(diarienummer="3.2.2-13748/2022")
+    assert decision.follows_up.diarienummer == "3.2.2-1/2022"
+    newest, earlier = decision.history.order_by("-history_id")[:2]
+    assert [c.field for c in newest.diff_against(earlier).changes] == ["follows_up"]
+
+
+OTHER_FACILITY = FACILITY_EXAMPLE.splitlines()[1].replace("K0880-001", "K0880-002")
+
+
+@pytest.mark.parametrize(
+    "cells,error",
+    [
+        (
+            {"samtal_med_barn": "fyra"},
+            "rad 2, kolumn samtal_med_barn: fyra är inget heltal",
+        ),
+        (
+            {"samtal_med_barn": "-1"},
+            "rad 2, kolumn samtal_med_barn: -1 är inget heltal",
+        ),
+        (
+            {"inspektion_anledning": "tillsyn"},
+            "rad 2, kolumn inspektion_anledning: okänd kod tillsyn; tillåtna: frekvenstillsyn, "
+            "klagomal, anmalan, initiativ, uppfoljning, tillstandsprovning",
+        ),
+        (
+            {"overklagande": "ja"},
+            "rad 2, kolumn overklagande: okänd kod ja; tillåtna: ej_overklagat, overklagat, "
+            "fastallt, upphavt",
+        ),
+        (
+            {"utfall": "tillfalligt_forbud"},
+            "rad 2, kolumn forbud_till: förbudets sista dag krävs när utfallet är "
+            "tillfalligt_forbud",
+        ),
+        (
+            {"utfall": "tillfalligt_forbud", "forbud_till": "2023-05-04"},
+            "rad 2, kolumn forbud_till: ett tillfälligt förbud får gälla högst sex månader, "
+            "alltså längst till 2023-05-03",
+        ),
+        (
+            {"utfall": "tillfalligt_forbud", "forbud_till": "2022-11-03"},
+            "rad 2, kolumn forbud_till: förbudets sista dag ska ligga efter beslutsdatum "
+            "2022-11-03",
+        ),
+        (
+            {"utfall": "tillfalligt_forbud", "forbud_till": "2023-02-30"},
+            "rad 2, kolumn forbud_till: 2023-02-30 är inget giltigt datum i formen ÅÅÅÅ-MM-DD",
+        ),
+        (
+            {"utfall": "forbud", "forbud_till": "2023-01-03"},
+            "rad 2, kolumn forbud_till: anges bara när utfallet är tillfalligt_forbud",
+        ),
+        (
+            {"foljer_upp_dnr": "3.2.2-999/2021"},
+            "rad 2, kolumn foljer_upp_dnr: okänt beslut 3.2.2-999/2021: det finns varken i "
+            "registret eller på en tidigare rad i filen",
+        ),
+        (
+            {"foljer_upp_dnr": "3.2.2-13748/2022"},
+            "rad 2, kolumn foljer_upp_dnr: ett beslut kan inte följa upp sig självt",
+        ),
+        (
+            {"foljer_upp_dnr": "3.2.2-1/2022", "verksamhetsid": "K0880-002"},
+            "rad 2, kolumn foljer_upp_dnr: beslutet 3.2.2-1/2022 gäller en annan verksamhet",
+        ),
+        (
+            {"foljer_upp_dnr": "3.2.2-1/2022", "beslutsdatum": "2022-09-30"},
+            "rad 2, kolumn foljer_upp_dnr: beslutet 3.2.2-1/2022 är senare än detta beslut",
+        ),
+    ],
+    ids=[
+        "children-not-a-number",
+        "children-negative",
+        "unknown-inspection-reason",
+        "unknown-appeal-status",
+        "temporary-prohibition-without-last-day",
+        "temporary-prohibition-over-six-months",
+        "temporary-prohibition-ending-on-decision-day",
+        "temporary-prohibition-bad-date",
+        "last-day-for-another-outcome",
+        "followed-decision-unknown",
+        "follows-up-itself",
+        "followed-decision-of-another-facility",
+        "followed-decision-later",
+    ],
+)
+def test_import_decisions__bad_supervision_cell__exact_error_and_nothing_written(
+    tmp_path, cells, error
+):
+    facilities = f"{FACILITY_EXAMPLE}{OTHER_FACILITY}\n"
+    run("import_facilities", write(tmp_path, facilities, "verksamheter.csv"))
+    earlier = supervision_row(diarienummer="3.2.2-1/2022", beslutsdatum="2022-10-01")
+    run("import_decisions", write(tmp_path, f"{SUPERVISION_HEADER}{earlier}\n", "tidigare.csv"))
+    before = snapshot()
+
+    errors, message = run_failing(
+        "import_decisions", write(tmp_path, f"{SUPERVISION_HEADER}{supervision_row(**cells)}\n")
+    )
+
+    assert errors == [error]
+    assert message == "Importen avbröts: 1 fel. Inget sparades."
+    assert snapshot() == before
+
+
+def test_import_decisions__followed_decision_later_in_the_file__refused(example, tmp_path):
+    rows = [
+        supervision_row(foljer_upp_dnr="3.2.2-1/2022"),
+        supervision_row(diarienummer="3.2.2-1/2022", beslutsdatum="2022-03-01").replace(
+            ";2022-09-14;", ";2022-02-01;"
+        ),
+    ]
+    before = snapshot()
+
+    errors, _ = run_failing(
+        "import_decisions", write(tmp_path, SUPERVISION_HEADER + "\n".join(rows) + "\n")
+    )
+
+    assert errors == [
+        "rad 2, kolumn foljer_upp_dnr: beslutet 3.2.2-1/2022 står senare i filen (rad 3); ett "
+        "beslut som följs upp ska stå före beslutet som följer upp det"
+    ]
+    assert snapshot() == before
+
+
+def test_import_decisions__followed_decision_earlier_in_the_file_of_another_facility__refused(
+    tmp_path,
+):
+    facilities = f"{FACILITY_EXAMPLE}{OTHER_FACILITY}\n"
+    run("import_facilities", write(tmp_path, facilities, "verksamheter.csv"))
+    rows = [
+        supervision_row(diarienummer="3.2.2-1/2022", verksamhetsid="K0880-002"),
+        supervision_row(diarienummer="3.2.2-2/2022", foljer_upp_dnr="3.2.2-1/2022"),
+    ]
+    before = snapshot()
+
+    errors, _ = run_failing(
+        "import_decisions", write(tmp_path, SUPERVISION_HEADER + "\n".join(rows) + "\n")
+    )
+
+    assert errors == [
+        "rad 3, kolumn foljer_upp_dnr: beslutet 3.2.2-1/2022 gäller en annan verksamhet"
+    ]
+    assert snapshot() == before
+
+
+def test_import_facilities__temporary_prohibition_status__accepted(tmp_path):
+    text = FACILITY_EXAMPLE.replace(";aktiv;", ";Tillfalligt_forbud;")
+
+    run("import_facilities", write(tmp_path, text))
+
+    assert Facility.objects.get().status == FacilityStatus.TILLFALLIGT_FORBUD

@@ -1,4 +1,4 @@
-"""What the two import commands share: arguments, the error listing and the exit status."""
+"""What the import commands share: arguments, the error listing and the exit status."""
 
 from collections.abc import Callable
 from pathlib import Path
