@@ -557,7 +557,9 @@ def _counties(codes_given: list[str], include_neighbours: bool) -> tuple[str, ..
     openapi_extra={"parameters": [IfNoneMatch]},
 )
 def facility(request, facility_id: str):
-    """En verksamhet med beslut och inspektioner, nyast först. `ETag` och `If-None-Match`."""
+    """En verksamhet med beslut och inspektioner, nyast först, och en sammanfattning av
+    tillsynen (`supervision`): öppna och försenade krav, återkommande brister och senaste
+    inspektionens anledning. `ETag` och `If-None-Match`."""
     today = timezone.localdate()
     include_protected = may_see_protected_homes(request.user)
 
@@ -734,7 +736,10 @@ def decisions(
     limit: int = Limit,
     offset: int = Offset,
 ):
-    """Beslut, nyast först: datum, granskade områden, utfall, diarienummer och märkning."""
+    """Beslut, nyast först: datum, granskade områden, utfall, diarienummer och märkning, lagrum,
+    överklagande, vilket beslut det följer upp, inspektionens anledning, hur många barn IVO
+    talade med, ett tillfälligt förbuds sista dag, och iakttagelser och krav per område med
+    kravens läge i dag."""
     queryset = _of_homes_shown(Decision.objects.all(), request)
     if facility_id:
         queryset = queryset.filter(facility__facility_id=facility_id.upper())
