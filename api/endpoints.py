@@ -485,8 +485,9 @@ def facilities(
         None,
         ge=1,
         le=100,
-        description="Inget allvarligt beslut (märkningen röd: vite, förbud, återkallelse, "
-        "sanktionsavgift) de senaste så här många åren; beslut som domstolen upphävt räknas inte.",
+        description="Inget allvarligt beslut (märkningen röd: föreläggande med vite, tillfälligt "
+        "förbud, förbud, återkallelse, sanktionsavgift) de senaste så här många åren; beslut som "
+        "domstolen upphävt räknas inte.",
     ),
     no_open_requirement: bool = Query(
         False, description="Bara verksamheter utan krav som är öppna eller försenade."

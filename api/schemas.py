@@ -233,9 +233,9 @@ class Finding(DecisionFinding):
     """A finding with its decision: the findings list."""
 
     diarienummer: str = Field(examples=["3.2.2-13748/2022"], description="Beslutets diarienummer.")
-    facility_id: str = Field(examples=["K0880-001"])
-    decision_date: datetime.date
-    updated_at: datetime.datetime
+    facility_id: str = Field(examples=["K0880-001"], description="Verksamhetens id.")
+    decision_date: datetime.date = Field(description="Beslutets datum.")
+    updated_at: datetime.datetime = Field(description="När iakttagelsen senast ändrades.")
 
 
 class FindingPage(Schema):
