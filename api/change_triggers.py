@@ -1,6 +1,6 @@
 """The changes feed's triggers (api/changes.py), installed by migration 0003 (0002 installed the
-first ones) and put back after every migrate on SQLite, which drops a table's triggers when a
-migration rebuilds the table.
+first ones, 0004 the findings') and put back after every migrate on SQLite, which drops a
+table's triggers when a migration rebuilds the table.
 
 A trigger on each register table records every created, changed or removed row in
 api_changeevent, in the writing transaction, whatever wrote it (services, admin, bulk loads, raw
@@ -334,9 +334,95 @@ def drop_statements(vendor: str) -> list[str]:
     return statements
 
 
+# Findings (iakttagelser och krav, migration 0004). A finding is part of its decision: the API
+# gives it with the decision, so it has no resource of its own in the feed. Its creation, change
+# or removal marks its decision changed and, as a decision's change does, the decision's
+# facility (whose page carries the findings and the requirements' states) and that facility's
+# provider, the provider only if the home is shown to outsiders. Each event is marked protected
+# from the decision's facility, as the decision's own events are.
+FINDING_TABLE = "register_finding"
+FINDING_TRIGGER_MIGRATION = "0004_finding_change_triggers"
+
+
+def _finding_events(decision_ids: str, *, txid: str, now: str, key_of_provider: str) -> str:
+    """The statements of a finding's trigger: ``decision_ids`` is an SQL list of the decisions
+    it belonged to before and after the write."""
+    facilities = f"SELECT d.facility_id FROM register_decision d WHERE d.id IN ({decision_ids})"
+    return (
+        f"INSERT INTO api_changeevent {COLUMNS} "
+        f"SELECT {txid}, 'decision', d.diarienummer, 'changed', {now}, {sql_protected('f')} "
+        "FROM register_decision d JOIN register_facility f ON f.id = d.facility_id "
+        f"WHERE d.id IN ({decision_ids}) ORDER BY d.id;"
+        f"INSERT INTO api_changeevent {COLUMNS} "
+        f"SELECT {txid}, 'facility', f.facility_id, 'changed', {now}, {sql_protected('f')} "
+        f"FROM register_facility f WHERE f.id IN ({facilities}) ORDER BY f.id;"
+        f"INSERT INTO api_changeevent {COLUMNS} "
+        f"SELECT {txid}, 'provider', {key_of_provider}, 'changed', {now}, "
+        f"{sql_provider_hidden('p.id')} FROM register_provider p WHERE p.id IN "
+        f"(SELECT f.provider_id FROM register_facility f WHERE f.id IN ({facilities}) "
+        f"AND NOT {sql_protected('f')}) ORDER BY p.id;"
+    )
+
+
+def finding_trigger_statements(vendor: str) -> list[str]:
+    if vendor == "postgresql":
+        events = _finding_events(
+            "SELECT unnest(decision_ids)",
+            txid="txid",
+            now="clock_timestamp()",
+            key_of_provider="p.public_id::text",
+        )
+        return [
+            f"""
+CREATE OR REPLACE FUNCTION api_record_finding_change() RETURNS trigger AS $$
+DECLARE
+    txid bigint := pg_current_xact_id()::text::bigint;
+    decision_ids bigint[] := ARRAY[]::bigint[];
+BEGIN
+    IF TG_OP <> 'INSERT' THEN decision_ids := decision_ids || OLD.decision_id; END IF;
+    IF TG_OP <> 'DELETE' THEN decision_ids := decision_ids || NEW.decision_id; END IF;
+    {events}
+    RETURN NULL;
+END
+$$ LANGUAGE plpgsql;
+""",
+            f"CREATE OR REPLACE TRIGGER api_change_finding "
+            f"AFTER INSERT OR UPDATE OR DELETE ON {FINDING_TABLE} FOR EACH ROW "
+            "EXECUTE FUNCTION api_record_finding_change();",
+        ]
+    if vendor == "sqlite":
+        provider_key = sqlite_key("p", "provider", "public_id")
+        statements = []
+        for operation, rows in (
+            ("insert", "NEW.decision_id"),
+            ("update", "OLD.decision_id, NEW.decision_id"),
+            ("delete", "OLD.decision_id"),
+        ):
+            events = _finding_events(rows, txid="0", now=SQLITE_NOW, key_of_provider=provider_key)
+            statements.append(
+                f"CREATE TRIGGER IF NOT EXISTS api_change_finding_{operation} "
+                f"AFTER {operation.upper()} ON {FINDING_TABLE} BEGIN {events} END;"
+            )
+        return statements
+    raise NotImplementedError(f"The changes feed has no triggers for {vendor}.")
+
+
+def finding_drop_statements(vendor: str) -> list[str]:
+    if vendor == "postgresql":
+        return [
+            f"DROP TRIGGER IF EXISTS api_change_finding ON {FINDING_TABLE};",
+            "DROP FUNCTION IF EXISTS api_record_finding_change();",
+        ]
+    return [
+        f"DROP TRIGGER IF EXISTS api_change_finding_{operation};"
+        for operation in ("insert", "update", "delete")
+    ]
+
+
 def restore_sqlite_triggers(sender=None, using="default", **kwargs) -> None:
     """Connected to ``post_migrate``: every trigger of the feed present on an SQLite register
-    where migration 0003 installed them (not on the access log's database)."""
+    where migration 0003 installed them, and the findings' where 0004 did (not on the access
+    log's database)."""
     from django.db import connections
 
     connection = connections[using]
@@ -355,6 +441,14 @@ def restore_sqlite_triggers(sender=None, using="default", **kwargs) -> None:
         if cursor.fetchone() is None:
             return
         for statement in sqlite_triggers():
+            cursor.execute(statement)
+        cursor.execute(
+            "SELECT 1 FROM django_migrations WHERE app = 'api' AND name = %s",
+            [FINDING_TRIGGER_MIGRATION],
+        )
+        if cursor.fetchone() is None:
+            return
+        for statement in finding_trigger_statements("sqlite"):
             cursor.execute(statement)
 
 

@@ -11,7 +11,7 @@ import hashlib
 import logging
 from dataclasses import asdict
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import unquote_plus
 from uuid import UUID
 
@@ -25,6 +25,7 @@ from ninja import NinjaAPI, Query
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.docs import Swagger
+from pydantic import StringConstraints
 
 from access import log
 from access.disclosure import (
@@ -41,7 +42,7 @@ from api import schemas
 from api.auth import BearerToken, ClientRateThrottle, query_deadline
 from api.jsonrender import Renderer, json_response
 from api.models import ApiClient, ChangeEvent
-from api.opendata import DECISION_COLUMNS, INSPECTION_COLUMNS
+from api.opendata import DECISION_COLUMNS, FINDING_COLUMNS, INSPECTION_COLUMNS
 from api.problems import (
     PROBLEM_TYPES,
     ApiProblem,
@@ -50,15 +51,18 @@ from api.problems import (
     validation_problem,
 )
 from register import codes, selectors, validation
+from register.counties import with_neighbours
 from register.models import (
     County,
     Decision,
     Facility,
+    Finding,
     Inspection,
     Municipality,
     Provider,
     protected_condition,
 )
+from register.supervision import Requirement, Supervision, supervision_of
 
 logger = logging.getLogger(__name__)
 
@@ -94,12 +98,14 @@ koder finns på `/api/v1/problem-types`. 401: `token-saknas`, `ogiltig-token`, `
 `Retry-After`. 503: `tidsgrans` när en fråga tar mer än en sekund.
 
 **Ändringar.** `/api/v1/changes?since=<markör>` listar varje skapad, ändrad eller borttagen
-verksamhet, huvudman, beslut och inspektion i ordning, med nästa markör. Börja utan markör och
-spara `next_cursor`; ingen ändring missas eller räknas två gånger. Flödet med nyckel och flödet
-utan nyckel numreras var för sig: använd markören från det flöde du läser. Enskilda resurser har
-`ETag`; skicka `If-None-Match` för 304.
+verksamhet, huvudman, beslut och inspektion i ordning, med nästa markör. En iakttagelse eller
+ett krav som skapas, ändras eller tas bort anges som en ändring av sitt beslut (och dess
+verksamhet och huvudman). Börja utan markör och spara `next_cursor`; ingen ändring missas
+eller räknas två gånger. Flödet med nyckel och flödet utan nyckel numreras var för sig: använd
+markören från det flöde du läser. Enskilda resurser har `ETag`; skicka `If-None-Match` för 304.
 
-**Tider** är RFC 3339. `inspection_overdue` beräknas mot dagens datum.
+**Tider** är RFC 3339. `inspection_overdue`, `status` (ett tillfälligt förbud gäller till och
+med sin sista dag) och kravens läge (`requirement_state`) beräknas mot dagens datum.
 """
 
 
@@ -298,7 +304,11 @@ def _public_facility(facility: Facility) -> dict:
         "facility_id": facility.facility_id,
         "name": facility.name,
         "facility_type": facility.facility_type,
-        "status": facility.status,
+        # The status today (a temporary prohibition holds until its last day).
+        "status": facility.current_status,
+        "temporary_prohibition_until": facility.temporary_prohibition_until
+        if facility.current_status == codes.FacilityStatus.TILLFALLIGT_FORBUD
+        else None,
         "status_date": facility.status_date,
         "municipality": {"code": municipality.code, "name": municipality.name},
         "county": {"code": municipality.county.code, "name": municipality.county.name},
@@ -315,6 +325,7 @@ def _public_facility(facility: Facility) -> dict:
         if facility.latest_outcome
         else None,
         "last_inspection_date": facility.last_inspection_date,
+        "unresolved_requirements": facility.unresolved_requirements,
         "inspection_overdue": bool(facility.inspection_overdue),
         "protected": facility.is_protected,
         "updated_at": facility.updated_at,
@@ -333,15 +344,41 @@ def _provider_ref(provider) -> dict:
 
 
 DECISION_FIELDS = (*DECISION_COLUMNS, "updated_at")
+# The decision's own columns (the diarienummer it follows up is its follows_up's).
+DECISION_MODEL_FIELDS = tuple(f for f in DECISION_FIELDS if f != "follows_up_diarienummer")
+# The finding's own columns (its requirement's state is derived).
+FINDING_MODEL_FIELDS = tuple(f for f in FINDING_COLUMNS if f != "requirement_state")
 INSPECTION_FIELDS = (*INSPECTION_COLUMNS, "updated_at")
+_AREA_ORDER = {area: index for index, area in enumerate(codes.ReviewArea.values)}
 
 
-def decision_item(row: dict) -> dict:
+def decision_item(row: dict, findings: list[dict]) -> dict:
+    """A decision's public facts with its findings (``finding_item``s, in the code list's order
+    of areas)."""
     item = {field: row[field] for field in DECISION_FIELDS}
     item["facility_id"] = row["facility_code"]
     item["review_areas"] = list(row["review_areas"])
+    item["inspection_reason"] = row["inspection_reason"] or None
     item["marking"] = _marking(row["outcome"], row["appeal_status"])
+    item["findings"] = sorted(findings, key=lambda finding: _AREA_ORDER[finding["area"]])
     return item
+
+
+def finding_item(row: dict) -> dict:
+    """One finding as a decision carries it: what IVO found in the area, the requirement, its
+    day, the vite and the requirement's state today."""
+    return {field: row[field] for field in FINDING_COLUMNS}
+
+
+def _findings_of(decision_ids: list[int], today: datetime.date) -> dict[int, list[dict]]:
+    """The findings of a page of decisions, with their requirements' states: one query."""
+    found: dict[int, list[dict]] = {pk: [] for pk in decision_ids}
+    rows = selectors.findings_with_state(
+        Finding.objects.filter(decision_id__in=decision_ids), today=today
+    ).values(*FINDING_COLUMNS, "decision_id")
+    for row in rows:
+        found[row["decision_id"]].append(finding_item(row))
+    return found
 
 
 def inspection_item(row: dict) -> dict:
@@ -429,12 +466,36 @@ def facilities(
     target_group: list[codes.TargetGroup] = Query([], description="Alla ska tas emot."),
     child_age: int | None = Query(None, ge=0, le=21),
     gender: Literal["flickor", "pojkar"] | None = Query(None, description="Barnets kön."),
-    county: str | None = Query(None, pattern=r"^\d{2}$", examples=["08"]),
+    county: list[Annotated[str, StringConstraints(pattern=r"^\d{2}$")]] = Query(
+        [],
+        description="Länskoder (SCB, två siffror); verksamheter i något av dem.",
+        examples=[["08"]],
+    ),
+    include_neighbours: bool = Query(
+        False,
+        description="Ta också med grannlänen till varje angivet län (län med gemensam "
+        "landgräns; Gotland har Stockholms och Kalmar län som grannar).",
+    ),
     municipality: str | None = Query(None, pattern=r"^\d{4}$", examples=["0880"]),
     ownership: list[codes.Ownership] = Query([]),
     status: list[codes.FacilityStatus] = Query([], description="Utan val: bara aktiva."),
     min_places: int | None = Query(None, ge=0, le=10000),
     latest_outcome: list[codes.Outcome] = Query([]),
+    no_serious_decision_years: int | None = Query(
+        None,
+        ge=1,
+        le=100,
+        description="Inget allvarligt beslut (märkningen röd: föreläggande med vite, tillfälligt "
+        "förbud, förbud, återkallelse, sanktionsavgift) de senaste så här många åren; beslut som "
+        "domstolen upphävt räknas inte.",
+    ),
+    no_open_requirement: bool = Query(
+        False, description="Bara verksamheter utan krav som är öppna eller försenade."
+    ),
+    no_overdue_inspection: bool = Query(
+        False,
+        description="Bara verksamheter som inte saknar inspektion sedan mer än 12 månader.",
+    ),
     sort: Literal["name", "municipality", "latest_decision"] = "name",
     limit: int = Limit,
     offset: int = Offset,
@@ -447,12 +508,15 @@ def facilities(
         target_groups=tuple(target_group),
         child_age=child_age,
         gender=gender or "",
-        counties=(county,) if county else (),
+        counties=_counties(county, include_neighbours),
         municipality=municipality or "",
         ownerships=tuple(ownership),
         statuses=tuple(status) or (codes.FacilityStatus.AKTIV,),
         min_places=min_places,
         latest_outcomes=tuple(latest_outcome),
+        no_serious_decision_years=no_serious_decision_years,
+        no_unresolved_requirement=no_open_requirement,
+        no_overdue_inspection=no_overdue_inspection,
         ordering=sort,
         include_protected=may_see_protected_homes(request.user),
     )
@@ -476,6 +540,16 @@ def facilities(
     return json_response({"total": total, "limit": limit, "offset": offset, "items": items})
 
 
+def _counties(codes_given: list[str], include_neighbours: bool) -> tuple[str, ...]:
+    """The län searched: those given, and with ``include_neighbours`` each one's neighbours;
+    sorted, each once (one key for the kept pages whatever the order they were given in)."""
+    found = set(codes_given)
+    if include_neighbours:
+        for code in codes_given:
+            found.update(with_neighbours(code))
+    return tuple(sorted(found))
+
+
 @_get(
     "/facilities/{facility_id}",
     schemas.FacilityDetail,
@@ -484,7 +558,9 @@ def facilities(
     openapi_extra={"parameters": [IfNoneMatch]},
 )
 def facility(request, facility_id: str):
-    """En verksamhet med beslut och inspektioner, nyast först. `ETag` och `If-None-Match`."""
+    """En verksamhet med beslut och inspektioner, nyast först, och en sammanfattning av
+    tillsynen (`supervision`): öppna och försenade krav, återkommande brister och senaste
+    inspektionens anledning. `ETag` och `If-None-Match`."""
     today = timezone.localdate()
     include_protected = may_see_protected_homes(request.user)
 
@@ -493,13 +569,34 @@ def facility(request, facility_id: str):
             facility_id, include_protected=include_protected, today=today
         )
         public = _public_facility(found)
+        supervision = supervision_of(found.decisions.all(), today=today)
+        diarienummer = {
+            entry.decision.pk: entry.decision.diarienummer for entry in supervision.decisions
+        }
         public.update(
             orientation=found.orientation,
             summary=found.summary,
             manager=None,
+            supervision=_supervision_summary(supervision),
             decisions=[
-                decision_item({**_fields(d, DECISION_FIELDS), "facility_code": found.facility_id})
-                for d in found.decisions.all()
+                decision_item(
+                    {
+                        **_fields(entry.decision, DECISION_MODEL_FIELDS),
+                        # The decision it follows up is one of the same facility's.
+                        "follows_up_diarienummer": diarienummer.get(entry.decision.follows_up_id),
+                        "facility_code": found.facility_id,
+                    },
+                    [
+                        {
+                            **_fields(finding, FINDING_MODEL_FIELDS),
+                            "requirement_state": entry.requirements[finding.pk].state
+                            if finding.pk in entry.requirements
+                            else None,
+                        }
+                        for finding in entry.findings
+                    ],
+                )
+                for entry in supervision.decisions
             ],
             inspections=[
                 inspection_item(
@@ -533,6 +630,46 @@ def facility(request, facility_id: str):
 
 def _fields(instance, names) -> dict:
     return {name: getattr(instance, name) for name in names}
+
+
+def _requirement(requirement: Requirement) -> dict:
+    return {
+        "diarienummer": requirement.decision.diarienummer,
+        "decision_date": requirement.decision.decision_date,
+        "area": requirement.finding.area,
+        "requirement": requirement.finding.requirement,
+        "due_date": requirement.finding.due_date,
+        "state": requirement.state,
+    }
+
+
+def _supervision_summary(supervision: Supervision) -> dict:
+    """The facility's verdict from register.supervision: open and overdue requirements,
+    recurring deficiencies, and the latest inspection's reason and children talked with."""
+    inspected = next(
+        (
+            entry.decision
+            for entry in supervision.decisions
+            if entry.decision.inspection_reason or entry.decision.children_talked_with is not None
+        ),
+        None,
+    )
+    return {
+        "open_requirements": [_requirement(r) for r in supervision.open_requirements],
+        "overdue_requirements": [_requirement(r) for r in supervision.overdue_requirements],
+        "recurring_deficiencies": [
+            {"area": recurring.area, "decisions": [d.diarienummer for d in recurring.decisions]}
+            for recurring in supervision.recent_recurring
+        ],
+        "latest_inspection": {
+            "diarienummer": inspected.diarienummer,
+            "decision_date": inspected.decision_date,
+            "inspection_reason": inspected.inspection_reason or None,
+            "children_talked_with": inspected.children_talked_with,
+        }
+        if inspected
+        else None,
+    }
 
 
 @_get("/providers", schemas.ProviderPage, tags=["Huvudmän"])
@@ -600,7 +737,10 @@ def decisions(
     limit: int = Limit,
     offset: int = Offset,
 ):
-    """Beslut, nyast först: datum, granskade områden, utfall, diarienummer och märkning."""
+    """Beslut, nyast först: datum, granskade områden, utfall, diarienummer och märkning, lagrum,
+    överklagande, vilket beslut det följer upp, inspektionens anledning, hur många barn IVO
+    talade med, ett tillfälligt förbuds sista dag, och iakttagelser och krav per område med
+    kravens läge i dag."""
     queryset = _of_homes_shown(Decision.objects.all(), request)
     if facility_id:
         queryset = queryset.filter(facility__facility_id=facility_id.upper())
@@ -613,12 +753,73 @@ def decisions(
     if outcome:
         queryset = queryset.filter(outcome__in=outcome)
     queryset = queryset.order_by("-decision_date", "-id").values(
-        *DECISION_FIELDS, "facility_code", "facility_protected"
+        "id",
+        *DECISION_MODEL_FIELDS,
+        "facility_code",
+        "facility_protected",
+        follows_up_diarienummer=F("follows_up__diarienummer"),
     )
     total, rows = _page(queryset, limit, offset)
+    findings = _findings_of([row["id"] for row in rows], timezone.localdate()) if rows else {}
     log.record(request, AccessEvent.Action.API_READ, object_type="decision")
     record_protected_views(request, {(r["facility_code"], r["facility_protected"]) for r in rows})
-    items = [decision_item(row) for row in rows]
+    items = [decision_item(row, findings[row["id"]]) for row in rows]
+    return json_response({"total": total, "limit": limit, "offset": offset, "items": items})
+
+
+@_get("/findings", schemas.FindingPage, tags=["Beslut"])
+def findings(
+    request,
+    facility_id: str | None = Query(None, max_length=32, description="Verksamhetens id."),
+    diarienummer: str | None = Query(None, max_length=40, description="Beslutets diarienummer."),
+    area: list[codes.ReviewArea] = Query([], description="Granskade områden (något av dem)."),
+    assessment: list[codes.Assessment] = Query([], description="Bedömningar (någon av dem)."),
+    requirement_state: list[codes.RequirementState] = Query(
+        [], description="Kravens läge i dag (något av dem); bara iakttagelser med krav."
+    ),
+    limit: int = Limit,
+    offset: int = Offset,
+):
+    """Iakttagelser och krav, ett per beslut och granskat område, nyast beslut först: IVO:s
+    bedömning, vad IVO såg, vad verksamheten ska göra och senast när, vite, och kravets läge i
+    dag."""
+    queryset = Finding.objects.all()
+    if not may_see_protected_homes(request.user):
+        queryset = queryset.exclude(protected_condition("decision__facility__"))
+    if facility_id:
+        queryset = queryset.filter(decision__facility__facility_id=facility_id.upper())
+    if diarienummer:
+        queryset = queryset.filter(decision__diarienummer=diarienummer)
+    if area:
+        queryset = queryset.filter(area__in=area)
+    if assessment:
+        queryset = queryset.filter(assessment__in=assessment)
+    queryset = selectors.findings_with_state(queryset, today=timezone.localdate())
+    if requirement_state:
+        queryset = queryset.filter(requirement_state__in=requirement_state)
+    queryset = queryset.order_by("-decision__decision_date", "-decision_id", "id").values(
+        *FINDING_COLUMNS,
+        "updated_at",
+        diarienummer=F("decision__diarienummer"),
+        decision_date=F("decision__decision_date"),
+        facility_code=F("decision__facility__facility_id"),
+        facility_protected=ExpressionWrapper(
+            protected_condition("decision__facility__"), output_field=BooleanField()
+        ),
+    )
+    total, rows = _page(queryset, limit, offset)
+    log.record(request, AccessEvent.Action.API_READ, object_type="finding")
+    record_protected_views(request, {(r["facility_code"], r["facility_protected"]) for r in rows})
+    items = [
+        {
+            "diarienummer": row["diarienummer"],
+            "facility_id": row["facility_code"],
+            "decision_date": row["decision_date"],
+            **finding_item(row),
+            "updated_at": row["updated_at"],
+        }
+        for row in rows
+    ]
     return json_response({"total": total, "limit": limit, "offset": offset, "items": items})
 
 
@@ -683,6 +884,9 @@ CODE_LISTS = {
     "appeal_status": codes.AppealStatus,
     "follow_up": codes.FollowUp,
     "review_area": codes.ReviewArea,
+    "inspection_reason": codes.InspectionReason,
+    "assessment": codes.Assessment,
+    "requirement_state": codes.RequirementState,
     "target_group": codes.TargetGroup,
     "gender": codes.Gender,
     "permit_status": codes.PermitStatus,

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db.models import F, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -25,8 +26,8 @@ from access.decorators import public
 from access.disclosure import public_provider_columns
 from access.models import AccessEvent
 from api.jsonrender import dumps
-from register.models import Decision, Facility, Inspection, protected_condition
-from register.selectors import facilities_with_marking
+from register.models import Decision, Facility, Finding, Inspection, protected_condition
+from register.selectors import facilities_with_marking, findings_with_state
 from register.spreadsheets import csv_cell, xlsx_cell
 
 CHUNK = 2000
@@ -52,9 +53,28 @@ def _facility_rows() -> QuerySet:
 def _decision_rows() -> QuerySet:
     return (
         Decision.objects.exclude(protected_condition("facility__"))
-        .annotate(facility_code=F("facility__facility_id"))
+        .annotate(
+            facility_code=F("facility__facility_id"),
+            follows_up_diarienummer=F("follows_up__diarienummer"),
+        )
         .order_by("diarienummer")
         .values(*DATASETS["beslut"].columns)
+    )
+
+
+def _finding_rows() -> QuerySet:
+    """Each finding with its decision's diarienummer and its requirement's state today."""
+    return (
+        findings_with_state(
+            Finding.objects.exclude(protected_condition("decision__facility__")),
+            today=timezone.localdate(),
+        )
+        .annotate(
+            diarienummer=F("decision__diarienummer"),
+            facility_code=F("decision__facility__facility_id"),
+        )
+        .order_by("decision__diarienummer", "id")
+        .values(*DATASETS["iakttagelser"].columns)
     )
 
 
@@ -78,6 +98,20 @@ DECISION_COLUMNS = (
     "legal_reference",
     "follow_up",
     "appeal_status",
+    "follows_up_diarienummer",
+    "inspection_reason",
+    "children_talked_with",
+    "prohibition_until",
+)
+# What IVO found and required in each area a decision reviewed, and the requirement's state.
+FINDING_COLUMNS = (
+    "area",
+    "assessment",
+    "observation",
+    "requirement",
+    "due_date",
+    "fine_amount",
+    "requirement_state",
 )
 INSPECTION_COLUMNS = ("diarienummer", "start_date", "end_date", "announced")
 
@@ -145,10 +179,23 @@ DATASETS: dict[str, Dataset] = {
             gettext_lazy("IVO:s beslut om HVB, stödboenden och särskilda ungdomshem"),
             gettext_lazy(
                 "Beslut i tillsyn och tillståndsprövning: diarienummer, datum, granskade "
-                "områden, utfall, offentlig sammanfattning och om beslutet överklagats."
+                "områden, utfall, offentlig sammanfattning, lagrum, om beslutet överklagats, "
+                "vilket tidigare beslut det följer upp, varför inspektionen gjordes, hur många "
+                "barn IVO talade med och ett tillfälligt förbuds sista dag."
             ),
             ("diarienummer", "facility_code", *DECISION_COLUMNS[1:]),
             _decision_rows,
+        ),
+        Dataset(
+            "iakttagelser",
+            gettext_lazy("IVO:s iakttagelser och krav i besluten"),
+            gettext_lazy(
+                "Per beslut och granskat område: IVO:s bedömning (ingen brist, brist, allvarlig "
+                "brist), vad IVO såg, vad verksamheten ska göra och senast när, vite i kronor, "
+                "och kravets läge i dag (ska vara åtgärdat, försenat, åtgärdat, inte åtgärdat)."
+            ),
+            ("diarienummer", "facility_code", *FINDING_COLUMNS),
+            _finding_rows,
         ),
         Dataset(
             "inspektioner",

@@ -102,7 +102,15 @@ class Facility(Schema):
     facility_id: str = Field(examples=["K0880-001"])
     name: str = Field(examples=["Ängsgården"])
     facility_type: str = Field(examples=["hvb"])
-    status: str = Field(examples=["aktiv"])
+    status: str = Field(
+        examples=["aktiv"],
+        description="Status i dag (kodlistan facility_status): tillfalligt_forbud medan ett "
+        "tillfälligt förbud gäller, sedan den status verksamheten hade före förbudet.",
+    )
+    temporary_prohibition_until: datetime.date | None = Field(
+        description="Sista dagen för det tillfälliga förbud som gäller i dag; null när inget "
+        "gäller."
+    )
     status_date: datetime.date | None
     municipality: Place
     county: Place
@@ -117,6 +125,11 @@ class Facility(Schema):
     latest_decision: LatestDecision | None
     marking: Marking | None
     last_inspection_date: datetime.date | None
+    unresolved_requirements: int = Field(
+        examples=[2],
+        description="Antal krav som ännu inte följts upp (öppna eller försenade), i beslut som "
+        "ingen domstol har upphävt.",
+    )
     inspection_overdue: bool = Field(
         description="Ingen inspektion på över 12 månader (3 kap. 19 § SoF), beräknat i dag."
     )
@@ -136,6 +149,39 @@ class FacilityPage(Schema):
     items: list[Facility]
 
 
+REQUIREMENT_STATE = (
+    "Kravets läge i dag (kodlistan requirement_state), härlett och aldrig satt för hand: open "
+    "(dagen har inte kommit), overdue (dagen har passerat och inget senare beslut har följt upp "
+    "det), met (ett beslut som följer upp detta fann ingen brist i samma område), not_met (det "
+    "fann en brist där igen). null när IVO inte ställde något krav."
+)
+
+
+class DecisionFinding(Schema):
+    """What IVO found in one area the decision reviewed and, where it found a deficiency, what
+    the provider must do, by when, and any vite. Public text."""
+
+    area: str = Field(
+        examples=["trygghet_sakerhet"], description="Granskat område (kodlistan review_area)."
+    )
+    assessment: str = Field(
+        examples=["brist"],
+        description="IVO:s bedömning i området (kodlistan assessment): ingen_brist, brist eller "
+        "allvarlig_brist.",
+    )
+    observation: str = Field(description="Vad IVO såg (offentlig text).")
+    requirement: str = Field(
+        description="Vad verksamheten ska göra; tom när IVO inte ställde något krav."
+    )
+    due_date: datetime.date | None = Field(
+        description="Dagen då kravet ska vara uppfyllt eller redovisat."
+    )
+    fine_amount: int | None = Field(
+        examples=[50000], description="Vite i kronor, vid ett föreläggande med vite."
+    )
+    requirement_state: str | None = Field(examples=["open"], description=REQUIREMENT_STATE)
+
+
 class Decision(Schema):
     diarienummer: str = Field(examples=["3.2.2-13748/2022"])
     facility_id: str = Field(examples=["K0880-001"])
@@ -144,10 +190,35 @@ class Decision(Schema):
     outcome: str = Field(examples=["brister"])
     review_areas: list[str] = Field(examples=[["trygghet_sakerhet"]])
     summary: str
-    legal_reference: str
+    legal_reference: str = Field(
+        examples=["26 kap. 1 § socialtjänstlagen (2025:400)"],
+        description="Lagrum med lagens SFS-nummer: äldre beslut hänvisar till SoL (2001:453).",
+    )
     follow_up: str = Field(examples=["ingen"])
-    appeal_status: str = Field(examples=["ej_overklagat"])
+    appeal_status: str = Field(
+        examples=["ej_overklagat"],
+        description="Om beslutet överklagats och hur det slutade (kodlistan appeal_status). Ett "
+        "beslut som domstolen upphävt (upphavt) ändrar ingen status.",
+    )
+    follows_up_diarienummer: str | None = Field(
+        examples=["3.2.2-1201/2023"],
+        description="Diarienumret för det tidigare beslut om samma verksamhet som detta beslut "
+        "följer upp.",
+    )
+    inspection_reason: str | None = Field(
+        examples=["frekvenstillsyn"],
+        description="Varför inspektionen bakom beslutet gjordes (kodlistan inspection_reason).",
+    )
+    children_talked_with: int | None = Field(
+        examples=[4], description="Hur många barn och unga IVO talade med."
+    )
+    prohibition_until: datetime.date | None = Field(
+        description="Sista dagen för ett tillfälligt förbud (utfallet tillfalligt_forbud)."
+    )
     marking: Marking
+    findings: list[DecisionFinding] = Field(
+        description="Iakttagelser och krav, ett per granskat område."
+    )
     updated_at: datetime.datetime
 
 
@@ -156,6 +227,22 @@ class DecisionPage(Schema):
     limit: int
     offset: int
     items: list[Decision]
+
+
+class Finding(DecisionFinding):
+    """A finding with its decision: the findings list."""
+
+    diarienummer: str = Field(examples=["3.2.2-13748/2022"], description="Beslutets diarienummer.")
+    facility_id: str = Field(examples=["K0880-001"], description="Verksamhetens id.")
+    decision_date: datetime.date = Field(description="Beslutets datum.")
+    updated_at: datetime.datetime = Field(description="När iakttagelsen senast ändrades.")
+
+
+class FindingPage(Schema):
+    total: int
+    limit: int
+    offset: int
+    items: list[Finding]
 
 
 class Inspection(Schema):
@@ -193,11 +280,60 @@ class Address(Schema):
     postal_town: str
 
 
+class Requirement(Schema):
+    """A requirement (krav) of a decision, with its state today."""
+
+    diarienummer: str = Field(examples=["3.2.2-13748/2022"], description="Beslutets diarienummer.")
+    decision_date: datetime.date
+    area: str = Field(examples=["trygghet_sakerhet"], description="Område (kodlistan review_area).")
+    requirement: str = Field(description="Vad verksamheten ska göra.")
+    due_date: datetime.date | None = Field(description="Senast detta datum.")
+    state: str = Field(examples=["overdue"], description=REQUIREMENT_STATE)
+
+
+class RecurringDeficiency(Schema):
+    area: str = Field(examples=["dokumentation"], description="Område (kodlistan review_area).")
+    decisions: list[str] = Field(
+        examples=[["3.2.2-1201/2023", "3.2.2-13748/2025"]],
+        description="Diarienumren för besluten som fann brist i området, äldst först.",
+    )
+
+
+class LatestInspection(Schema):
+    diarienummer: str = Field(examples=["3.2.2-13748/2022"], description="Beslutets diarienummer.")
+    decision_date: datetime.date
+    inspection_reason: str | None = Field(
+        examples=["frekvenstillsyn"], description="Kodlistan inspection_reason."
+    )
+    children_talked_with: int | None = Field(examples=[4])
+
+
+class Supervision(Schema):
+    """What supervision found, derived from the decisions and their findings (never stored)."""
+
+    open_requirements: list[Requirement] = Field(
+        description="Krav vars dag inte har kommit och som inte följts upp, tidigast först. "
+        "Krav i beslut som domstolen upphävt räknas inte."
+    )
+    overdue_requirements: list[Requirement] = Field(
+        description="Krav vars dag har passerat utan att ett senare beslut följt upp dem."
+    )
+    recurring_deficiencies: list[RecurringDeficiency] = Field(
+        description="Återkommande brister: samma område med brist i två beslut inom tre år, "
+        "där den senaste är högst tre år gammal."
+    )
+    latest_inspection: LatestInspection | None = Field(
+        description="Det senaste beslut som anger inspektionens anledning eller hur många barn "
+        "IVO talade med."
+    )
+
+
 class FacilityDetail(Facility):
     orientation: str
     summary: str
     manager: Manager | None
     address: Address | None
+    supervision: Supervision
     decisions: list[Decision]
     inspections: list[Inspection]
 

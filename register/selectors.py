@@ -16,22 +16,26 @@ from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
+    CharField,
     Exists,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
 from django.utils import timezone
 
 from register.codes import (
+    DEFICIENT_ASSESSMENTS,
     OUTCOME_SEVERITY,
     TYPES_WITH_YEARLY_INSPECTION,
     AppealStatus,
     FacilityStatus,
     Gender,
+    RequirementState,
     Severity,
 )
 from register.fields import holds_code
@@ -434,3 +438,37 @@ def providers_for(*, include_protected: bool) -> QuerySet[Provider]:
     """The providers a viewer may learn of: without ``include_protected``, none whose every home
     is protected."""
     return Provider.objects.all() if include_protected else Provider.objects.shown_to_outsiders()
+
+
+# Findings (API, open data) ---------------------------------------------------------------------
+
+
+def findings_with_state(
+    queryset: QuerySet[Finding] | None = None, *, today: datetime.date | None = None
+) -> QuerySet[Finding]:
+    """Findings annotated with ``requirement_state``: register.supervision.requirement_state in
+    SQL (None for a finding without a requirement), so a list can filter and page on it in one
+    query. The latest decision that follows up the finding's decision with a finding in the same
+    area settles it: not met where that found a deficiency again, else met; without one it is
+    overdue once its day has passed, open before. tests/test_api_findings.py holds it to the
+    Python's answers."""
+    queryset = Finding.objects.all() if queryset is None else queryset
+    today = today or timezone.localdate()
+    settling = (
+        Finding.objects.filter(decision__follows_up=OuterRef("decision"), area=OuterRef("area"))
+        .order_by("-decision__decision_date", "-decision_id")
+        .values("assessment")[:1]
+    )
+    return queryset.alias(settled_assessment=Subquery(settling)).annotate(
+        requirement_state=Case(
+            When(requirement="", then=Value(None)),
+            When(
+                settled_assessment__in=DEFICIENT_ASSESSMENTS,
+                then=Value(RequirementState.NOT_MET),
+            ),
+            When(settled_assessment__isnull=False, then=Value(RequirementState.MET)),
+            When(due_date__lt=today, then=Value(RequirementState.OVERDUE)),
+            default=Value(RequirementState.OPEN),
+            output_field=CharField(),
+        )
+    )

@@ -45,7 +45,7 @@ def all_pages(http, path: str, params: dict | None = None, **headers) -> list[di
             return items
 
 
-ALL_STATUSES = {"status": ["aktiv", "nedlagd", "aterkallad", "forbud"]}
+ALL_STATUSES = {"status": ["aktiv", "nedlagd", "aterkallad", "forbud", "tillfalligt_forbud"]}
 
 
 class Mirror:

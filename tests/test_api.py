@@ -142,7 +142,18 @@ def test_facilities__paging_with_limit_and_offset(client, homes):
         ("offset=-1", "offset", "Värdet måste vara minst 0."),
         ("child_age=tolv", "child_age", "Ange ett heltal."),
         ("child_age=22", "child_age", "Värdet får vara högst 21."),
-        ("county=8", "county", "Värdet har fel form."),
+        ("county=8", "county.0", "Värdet har fel form."),
+        ("county=08&county=1", "county.1", "Värdet har fel form."),
+        ("include_neighbours=ja", "include_neighbours", "Ange true eller false."),
+        ("no_serious_decision_years=0", "no_serious_decision_years", "Värdet måste vara minst 1."),
+        (
+            "no_serious_decision_years=101",
+            "no_serious_decision_years",
+            "Värdet får vara högst 100.",
+        ),
+        ("no_serious_decision_years=tre", "no_serious_decision_years", "Ange ett heltal."),
+        ("no_open_requirement=kanske", "no_open_requirement", "Ange true eller false."),
+        ("no_overdue_inspection=2", "no_overdue_inspection", "Ange true eller false."),
     ],
 )
 def test_facilities__bad_parameter__problem_in_swedish(client, homes, query, parameter, detail):

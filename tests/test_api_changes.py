@@ -20,7 +20,13 @@ from register import services
 from register.codes import Outcome
 from register.models import Decision, Facility, Inspection, Provider
 from tests.api_support import Mirror, server_state
-from tests.factories import DecisionFactory, FacilityFactory, InspectionFactory, ProviderFactory
+from tests.factories import (
+    DecisionFactory,
+    FacilityFactory,
+    FindingFactory,
+    InspectionFactory,
+    ProviderFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -82,7 +88,8 @@ def _remove_committed(first_event_id: int) -> None:
     """Deletes what the writers committed, history and feed included (raw SQL: the register's
     services would write more history)."""
     with connection.cursor() as cursor:
-        for table in ("decision", "inspection", "manager", "permit", "registration", "facility"):
+        tables = ("finding", "decision", "inspection", "manager", "permit", "registration")
+        for table in (*tables, "facility"):
             cursor.execute(f"DELETE FROM register_historical{table}")
             cursor.execute(f"DELETE FROM register_{table}")
         cursor.execute("DELETE FROM register_historicalprovider")
@@ -231,3 +238,130 @@ def _set_places(facility_id: str, places: int) -> None:
     facility = Facility.objects.get(facility_id=facility_id)
     facility.places = places
     services.facility_save(facility=facility)
+
+
+# Findings (migration 0004): a finding's write marks its decision changed, and its facility and
+# provider as a decision's does, protected as its decision's facility is.
+
+
+def _events_after(last: int) -> list[tuple]:
+    return list(
+        ChangeEvent.objects.filter(id__gt=last)
+        .order_by("id")
+        .values_list("resource", "resource_id", "operation", "protected")
+    )
+
+
+def _last_event() -> int:
+    return ChangeEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+@pytest.mark.parametrize("protected", [False, True], ids=["offentligt", "skyddat"])
+def test_finding_written_by_raw_sql__its_decision_facility_and_provider_changed(protected):
+    """Raw SQL, around the services (which also refresh the facility): the triggers alone."""
+    home = FacilityFactory(facility_id="FEED-F", target_groups=["skydd"] if protected else ["npf"])
+    FacilityFactory(provider=home.provider)  # the provider has a public home either way
+    decision = DecisionFactory(facility=home, diarienummer="3.2.2-801/2025")
+    finding = FindingFactory(decision=decision, observation="Före.")
+    provider = str(home.provider.public_id)
+    # A protected home's change marks no provider (it would tell an outsider of the home).
+    expected = [
+        ("decision", "3.2.2-801/2025", "changed", protected),
+        ("facility", "FEED-F", "changed", protected),
+        *([] if protected else [("provider", provider, "changed", False)]),
+    ]
+
+    for statement, values in (
+        (
+            "INSERT INTO register_finding (decision_id, area, assessment, observation, "
+            "requirement, due_date, fine_amount, created_at, updated_at) "
+            "VALUES (%s, 'lokaler', 'ingen_brist', '', '', NULL, NULL, %s, %s)",
+            [decision.pk, decision.created_at, decision.created_at],
+        ),
+        ("UPDATE register_finding SET observation = 'Efter.' WHERE id = %s", [finding.pk]),
+        ("DELETE FROM register_finding WHERE id = %s", [finding.pk]),
+    ):
+        last = _last_event()
+        with connection.cursor() as cursor:
+            cursor.execute(statement, values)
+        assert _events_after(last) == expected, statement
+
+
+def test_finding_moved_to_another_decision__both_decisions_changed():
+    first = DecisionFactory(diarienummer="3.2.2-811/2025")
+    second = DecisionFactory(diarienummer="3.2.2-812/2025")
+    finding = FindingFactory(decision=first)
+    last = _last_event()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE register_finding SET decision_id = %s WHERE id = %s", [second.pk, finding.pk]
+        )
+    decisions = [e[1] for e in _events_after(last) if e[0] == "decision"]
+    assert decisions == ["3.2.2-811/2025", "3.2.2-812/2025"]
+
+
+def test_follower__a_finding_changed_or_removed_reaches_its_decision_and_facility(client, writers):
+    do = _on(writers[0] if writers else None)
+    mirror = Mirror(client)
+
+    def build():
+        home = FacilityFactory(facility_id="FEED-G")
+        decision = DecisionFactory(
+            facility=home, diarienummer="3.2.2-821/2025", outcome=Outcome.FORELAGGANDE
+        )
+        FindingFactory(
+            decision=decision,
+            assessment="brist",
+            requirement="Ta fram rutiner.",
+            due_date=datetime.date(2099, 1, 1),
+        )
+        FindingFactory(decision=decision, area="lokaler")
+
+    do(build)
+    mirror.poll_until(lambda resources: ("decision", "3.2.2-821/2025") in resources)
+    assert len(mirror.resources[("decision", "3.2.2-821/2025")]["findings"]) == 2
+
+    def change():
+        # Around the services: nothing but the findings' triggers tells the feed.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE register_finding SET requirement = 'Ta fram nya rutiner.' "
+                "WHERE area = 'trygghet_sakerhet' AND decision_id = "
+                "(SELECT id FROM register_decision WHERE diarienummer = '3.2.2-821/2025')"
+            )
+            cursor.execute(
+                "DELETE FROM register_finding WHERE area = 'lokaler' AND decision_id = "
+                "(SELECT id FROM register_decision WHERE diarienummer = '3.2.2-821/2025')"
+            )
+
+    do(change)
+    mirror.poll_until(
+        lambda resources: len(resources[("decision", "3.2.2-821/2025")]["findings"]) == 1
+    )
+
+    decision = mirror.resources[("decision", "3.2.2-821/2025")]
+    assert [f["requirement"] for f in decision["findings"]] == ["Ta fram nya rutiner."]
+    facility = mirror.resources[("facility", "FEED-G")]
+    assert facility["decisions"][0]["findings"] == decision["findings"]
+    assert mirror.resources == server_state(client)
+    assert_in_order_and_once(mirror)
+
+
+@pytest.mark.skipif("connection.vendor != 'sqlite'")
+def test_sqlite__migrate_puts_the_findings_triggers_back(db):
+    from django.core.management.sql import emit_post_migrate_signal
+
+    def installed() -> set[str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            return {row[0] for row in cursor.fetchall()}
+
+    names = {f"api_change_finding_{operation}" for operation in ("insert", "update", "delete")}
+    assert names <= installed()
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER api_change_finding_update")
+    assert "api_change_finding_update" not in installed()
+
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+
+    assert names <= installed()

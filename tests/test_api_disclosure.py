@@ -3,6 +3,7 @@ the portal's scan (tests/test_disclosure.py) over every endpoint, file and the c
 open-data files hold exactly the public fields."""
 
 import csv
+import datetime
 import io
 import json
 
@@ -13,7 +14,15 @@ from rdflib import BNode, Graph, URIRef
 from access.models import AccessEvent
 from access.roles import Role
 from api.opendata import DATASETS
-from register.models import Decision, Facility, Inspection, Provider, protected_condition
+from register import services
+from register.models import (
+    Decision,
+    Facility,
+    Finding,
+    Inspection,
+    Provider,
+    protected_condition,
+)
 from tests.api_support import (
     ALL_STATUSES,
     all_pages,
@@ -41,7 +50,12 @@ def every_api_output(http, **headers) -> dict[str, str]:
     outputs["facilities"] = json.dumps(
         all_pages(http, "/api/v1/facilities", ALL_STATUSES, **headers), ensure_ascii=False
     )
-    for path in ("/api/v1/providers", "/api/v1/decisions", "/api/v1/inspections"):
+    for path in (
+        "/api/v1/providers",
+        "/api/v1/decisions",
+        "/api/v1/findings",
+        "/api/v1/inspections",
+    ):
         outputs[path] = json.dumps(all_pages(http, path, **headers), ensure_ascii=False)
     # Without a key protected homes, and providers of only such homes, are not there at all
     # (tests/test_protected_homes.py).
@@ -133,7 +147,12 @@ PUBLIC_FACILITY_COLUMNS = [
 ]  # fmt: skip
 PUBLIC_DECISION_COLUMNS = [
     "diarienummer", "facility_id", "kind", "decision_date", "outcome", "review_areas",
-    "summary", "legal_reference", "follow_up", "appeal_status",
+    "summary", "legal_reference", "follow_up", "appeal_status", "follows_up_diarienummer",
+    "inspection_reason", "children_talked_with", "prohibition_until",
+]  # fmt: skip
+PUBLIC_FINDING_COLUMNS = [
+    "diarienummer", "facility_id", "area", "assessment", "observation", "requirement",
+    "due_date", "fine_amount", "requirement_state",
 ]  # fmt: skip
 PUBLIC_INSPECTION_COLUMNS = ["diarienummer", "facility_id", "start_date", "end_date", "announced"]
 
@@ -143,10 +162,15 @@ PUBLIC_INSPECTION_COLUMNS = ["diarienummer", "facility_id", "start_date", "end_d
     [
         ("verksamheter", PUBLIC_FACILITY_COLUMNS, Facility),
         ("beslut", PUBLIC_DECISION_COLUMNS, Decision),
+        ("iakttagelser", PUBLIC_FINDING_COLUMNS, Finding),
         ("inspektioner", PUBLIC_INSPECTION_COLUMNS, Inspection),
     ],
 )
 def test_open_data__exactly_the_public_fields_in_every_format(client, seeded, slug, columns, model):
+    with_findings(
+        Decision.objects.filter(facility__in=Facility.objects.protected()).first(),
+        Decision.objects.exclude(protected_condition("facility__")).first(),
+    )
     csv_rows = list(csv.reader(io.StringIO(body(client.get(f"/oppna-data/{slug}.csv")).decode())))
     items = json.loads(body(client.get(f"/oppna-data/{slug}.json")))["items"]
     sheet = load_workbook(io.BytesIO(body(client.get(f"/oppna-data/{slug}.xlsx")))).active
@@ -156,15 +180,69 @@ def test_open_data__exactly_the_public_fields_in_every_format(client, seeded, sl
     assert list(xlsx_rows[0]) == columns
     assert all(list(item) == columns for item in items)
     # Nothing of a protected home (tests/test_protected_homes.py).
-    public = (
-        model.objects.unprotected()
-        if model is Facility
-        else model.objects.exclude(protected_condition("facility__"))
-    )
+    if model is Facility:
+        public = model.objects.unprotected()
+    elif model is Finding:
+        public = model.objects.exclude(protected_condition("decision__facility__"))
+    else:
+        public = model.objects.exclude(protected_condition("facility__"))
     assert model.objects.count() > public.count() > 0
     assert len(csv_rows) - 1 == len(items) == len(xlsx_rows) - 1 == public.count()
     assert [row[0] for row in csv_rows[1:]] == [
         item["diarienummer" if slug != "verksamheter" else "facility_id"] for item in items
+    ]
+
+
+def with_findings(*decisions) -> None:
+    """A deficiency with a requirement and a finding without one on each decision (the demo
+    register may hold none)."""
+    for decision in decisions:
+        services.findings_replace(
+            decision=decision,
+            findings=[
+                {
+                    "area": "trygghet_sakerhet",
+                    "assessment": "brist",
+                    "observation": "Rutiner saknades.",
+                    "requirement": "Ta fram rutiner.",
+                    "due_date": decision.decision_date + datetime.timedelta(days=30),
+                },
+                {"area": "lokaler", "assessment": "ingen_brist", "observation": "Lämpliga."},
+            ],
+        )
+
+
+def test_open_data__findings_with_their_decision_and_requirement_state(client, seeded):
+    public = Decision.objects.exclude(protected_condition("facility__")).first()
+    with_findings(public)
+    items = json.loads(body(client.get("/oppna-data/iakttagelser.json")))["items"]
+    mine = [item for item in items if item["diarienummer"] == public.diarienummer]
+    due = public.decision_date + datetime.timedelta(days=30)
+    state = "overdue" if due < datetime.date.today() else "open"
+
+    assert mine == [
+        {
+            "diarienummer": public.diarienummer,
+            "facility_id": public.facility.facility_id,
+            "area": "trygghet_sakerhet",
+            "assessment": "brist",
+            "observation": "Rutiner saknades.",
+            "requirement": "Ta fram rutiner.",
+            "due_date": due.isoformat(),
+            "fine_amount": None,
+            "requirement_state": state,
+        },
+        {
+            "diarienummer": public.diarienummer,
+            "facility_id": public.facility.facility_id,
+            "area": "lokaler",
+            "assessment": "ingen_brist",
+            "observation": "Lämpliga.",
+            "requirement": "",
+            "due_date": None,
+            "fine_amount": None,
+            "requirement_state": None,
+        },
     ]
 
 
@@ -220,7 +298,7 @@ def test_dcat__absolute_iris_no_blank_nodes_and_the_publisher(client, settings):
     publisher = URIRef("http://dataportal.se/organisation/SE2021006354")
     assert (catalogue, DCTERMS.publisher, publisher) in graph
     datasets = list(graph.objects(catalogue, DCAT.dataset))
-    assert len(datasets) == 3
+    assert len(datasets) == 4
     for dataset in datasets:
         assert (dataset, DCTERMS.publisher, publisher) in graph
         distributions = list(graph.objects(dataset, DCAT.distribution))

@@ -2,14 +2,17 @@
 a 5xx, and every response — problems included — matches the documented status, media type and
 schema. Runs in-process through the WSGI application, on the test database."""
 
+import datetime
+
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 
+from register.codes import Assessment, InspectionReason, Outcome, ReviewArea
 from tests.api_support import api_client_with_token
-from tests.factories import DecisionFactory, FacilityFactory, InspectionFactory
+from tests.factories import DecisionFactory, FacilityFactory, FindingFactory, InspectionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +27,29 @@ def api_schema(db, settings):
     settings.API_RATE_LIMIT_PER_MINUTE = 1_000_000
     settings.ALLOWED_HOSTS = ["*"]
     facility = FacilityFactory(facility_id="K0880-001")
-    DecisionFactory(facility=facility, diarienummer="3.2.2-1/2025")
+    decision = DecisionFactory(
+        facility=facility,
+        diarienummer="3.2.2-1/2025",
+        outcome=Outcome.FORELAGGANDE_VITE,
+        inspection_reason=InspectionReason.FREKVENSTILLSYN,
+        children_talked_with=3,
+    )
+    FindingFactory(
+        decision=decision,
+        assessment=Assessment.BRIST,
+        observation="Rutiner saknades.",
+        requirement="Ta fram rutiner.",
+        due_date=datetime.date(2025, 9, 1),
+        fine_amount=50_000,
+    )
+    FindingFactory(decision=decision, area=ReviewArea.LOKALER)
+    DecisionFactory(
+        facility=facility,
+        diarienummer="3.2.2-3/2025",
+        decision_date=datetime.date(2025, 10, 1),
+        follows_up=decision,
+        outcome=Outcome.INGA_BRISTER,
+    )
     InspectionFactory(facility=facility, diarienummer="3.2.2-2/2025")
     # As Django's test client does: a request's end must not close the test's connection
     # (it is inside the test's transaction).
@@ -44,7 +69,7 @@ def test_api_matches_its_openapi_document(api_schema, token):
     """Each operation in turn (schemathesis' pytest plugin does not load under this pytest)."""
     headers = {"Authorization": f"Bearer {token}"}
     operations = [result.ok() for result in api_schema.get_all_operations()]
-    assert len(operations) >= 12
+    assert len(operations) >= 13
 
     for operation in operations:
 

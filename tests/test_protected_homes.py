@@ -17,12 +17,13 @@ from access.models import AccessEvent
 from access.roles import Role
 from api.opendata import DATASETS, FORMATS
 from register import services
-from register.codes import Outcome, TargetGroup
+from register.codes import Assessment, Outcome, ReviewArea, TargetGroup
 from register.models import Facility, Provider
 from tests.api_support import api_client_with_token, bearer, body, get_json
 from tests.factories import (
     DecisionFactory,
     FacilityFactory,
+    FindingFactory,
     InspectionFactory,
     ProviderFactory,
     make_user,
@@ -66,14 +67,29 @@ def register():
         FacilityFactory(facility_id="P-4", name="Granen", provider=other),
     ]
     for number, home in enumerate(homes):
-        DecisionFactory(
+        decision = DecisionFactory(
             facility=home,
             diarienummer=f"3.2.2-{100 + number}/2024",
             decision_date=datetime.date(2024, 3, 1 + number),
             outcome=Outcome.BRISTER,
         )
+        with_findings(decision)
         InspectionFactory(facility=home, diarienummer=f"3.2.2-{200 + number}/2024")
     return {"shared": shared, "other": other}
+
+
+def with_findings(decision) -> None:
+    """A deficiency with an open requirement and an area without one."""
+    FindingFactory(
+        decision=decision,
+        area=ReviewArea.TRYGGHET_SAKERHET,
+        assessment=Assessment.ALLVARLIG_BRIST,
+        observation=f"Iakttagelse i {decision.diarienummer}.",
+        requirement="Ta fram rutiner.",
+        due_date=datetime.date(2099, 1, 1),
+        fine_amount=50_000 if decision.outcome == Outcome.FORELAGGANDE_VITE else None,
+    )
+    FindingFactory(decision=decision, area=ReviewArea.LOKALER)
 
 
 def add_protected_homes(register, *, provider_id=None) -> dict:
@@ -98,12 +114,13 @@ def add_protected_homes(register, *, provider_id=None) -> dict:
         protected_by_ivo=True,
     )
     for number, home in enumerate((by_target_group, by_mark)):
-        DecisionFactory(
+        decision = DecisionFactory(
             facility=home,
             diarienummer=f"3.2.2-{900 + number}/2025",
             decision_date=datetime.date(2025, 1, 1),
             outcome=Outcome.FORELAGGANDE_VITE,
         )
+        with_findings(decision)
         InspectionFactory(facility=home, diarienummer=f"3.2.2-{950 + number}/2025")
     return {"homes": [by_target_group, by_mark], "only_provider": only_provider}
 
@@ -134,6 +151,15 @@ def outsider_view(client, register, hidden_provider_id: str) -> dict[str, bytes]
         "/api/v1/decisions?diarienummer=3.2.2-900/2025",
         "/api/v1/decisions?outcome=forelaggande_vite",
         "/api/v1/decisions?limit=1&offset=0",
+        "/api/v1/findings",
+        "/api/v1/findings?facility_id=S-1",
+        "/api/v1/findings?diarienummer=3.2.2-900/2025",
+        "/api/v1/findings?assessment=allvarlig_brist",
+        "/api/v1/findings?requirement_state=open&area=trygghet_sakerhet",
+        "/api/v1/findings?limit=1&offset=1",
+        "/api/v1/facilities?no_open_requirement=true",
+        "/api/v1/facilities?no_serious_decision_years=5",
+        "/api/v1/facilities?county=01&county=08&include_neighbours=true",
         "/api/v1/inspections",
         "/api/v1/inspections?facility_id=S-2",
         "/api/v1/changes",
@@ -173,7 +199,8 @@ def test_outsider_view__byte_for_byte_the_same_with_protected_homes_present_and_
     assert after["/api/v1/facilities/S-1"].startswith(b"404\n")
     assert after[f"/api/v1/providers/{hidden_provider.public_id}"].startswith(b"404\n")
     # Nowhere but an error repeating the URL asked for.
-    for text in ("S-1", "S-2", "Björken", "Ängsbo", "Skyddsstiftelsen", "Hemliga"):
+    texts = ("S-1", "S-2", "Björken", "Ängsbo", "Skyddsstiftelsen", "Hemliga", "3.2.2-90")
+    for text in texts:
         found = [url for url, content in after.items() if text.encode() in content]
         assert [url for url in found if text not in url] == [], text
 
@@ -219,6 +246,15 @@ def test_municipal_system__sees_protected_homes_and_every_view_is_logged(client,
     assert [home["facility_id"] for home in provider["facilities"]] == ["P-1", "S-1", "P-2"]
     decisions = get_json(client, "/api/v1/decisions?facility_id=S-1", **headers)
     assert [d["diarienummer"] for d in decisions["items"]] == ["3.2.2-900/2025"]
+    assert [f["area"] for f in decisions["items"][0]["findings"]] == [
+        "trygghet_sakerhet",
+        "lokaler",
+    ]
+    findings = get_json(client, "/api/v1/findings?facility_id=S-2", **headers)
+    assert [(f["diarienummer"], f["fine_amount"]) for f in findings["items"]] == [
+        ("3.2.2-901/2025", 50_000),
+        ("3.2.2-901/2025", None),
+    ]
 
     logged = list(
         AccessEvent.objects.filter(action=AccessEvent.Action.PROTECTED_VIEW)
@@ -226,13 +262,20 @@ def test_municipal_system__sees_protected_homes_and_every_view_is_logged(client,
         .values_list("role", "municipality_code", "object_id")
     )
     system = (Role.MUNICIPAL_SYSTEM, "0880")
-    assert logged == [(*system, "S-1"), (*system, "S-2"), (*system, "S-1"), (*system, "S-1")]
+    assert logged == [
+        (*system, "S-1"),
+        (*system, "S-2"),
+        (*system, "S-1"),
+        (*system, "S-1"),
+        (*system, "S-2"),
+    ]
 
 
 def test_keyless_reads__log_no_protected_view(client, register):
     add_protected_homes(register)
     client.get("/api/v1/facilities?target_group=skydd")
     client.get("/api/v1/facilities/S-1")
+    client.get("/api/v1/findings")
     assert not AccessEvent.objects.filter(action=AccessEvent.Action.PROTECTED_VIEW).exists()
 
 
