@@ -15,6 +15,7 @@ from register.models import Facility, Municipality
 from tests.factories import (
     DecisionFactory,
     FacilityFactory,
+    FindingFactory,
     InspectionFactory,
     ProviderFactory,
 )
@@ -309,11 +310,30 @@ def test_search__queries__fixed_whatever_the_number_of_results(client, homes, ur
         client.get(url)
     for number in range(30):
         home = FacilityFactory(name=f"Fler {number}", age_from=10, age_to=18)
-        DecisionFactory(facility=home, diarienummer=f"3.2.2-{5000 + number}/2024")
+        earlier = DecisionFactory(
+            facility=home,
+            diarienummer=f"3.2.2-{5000 + number}/2023",
+            decision_date=datetime.date(2023, 5, 1),
+            outcome=Outcome.FORELAGGANDE,
+        )
+        FindingFactory(
+            decision=earlier,
+            area="lokaler",
+            assessment="brist",
+            requirement="Installera brandlarm.",
+            due_date=datetime.date(2023, 9, 1),
+        )
+        latest = DecisionFactory(
+            facility=home, diarienummer=f"3.2.2-{5000 + number}/2024", follows_up=earlier
+        )
+        FindingFactory(decision=latest, area="lokaler", assessment="brist")
+        FindingFactory(decision=latest, area="delaktighet")
 
     with CaptureQueriesContext(connection) as many:
-        client.get(url)
+        response = client.get(url)
 
+    if any(name.startswith("Fler ") for name in result_names(response)):
+        assert "Återkommande brister ↻ Lokaler" in text_of(response)  # the findings were read
     assert len(many) == len(few)
     # 5 for the page (count, hits, län and kommuner, the hits' decisions and their findings);
     # session, user, account, allowlist
