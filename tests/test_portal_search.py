@@ -137,7 +137,7 @@ NEIGHBOURHOOD = ["Kalmarhemmet", "Karlskronahemmet", "Visbyhemmet", "Växjöhemm
         ("lan=&lan=01&lan=03", ["Stockholmshemmet", "Uppsalahemmet"]),  # "Alla län" and two
         ("lan=08&grannlan=on", NEIGHBOURHOOD),
         # Each län chosen brings its own neighbours: Uppsala län brings Stockholms.
-        ("lan=08&grannlan=on&lan=03", NEIGHBOURHOOD + ["Stockholmshemmet", "Uppsalahemmet"]),
+        ("lan=08&grannlan=on&lan=03", [*NEIGHBOURHOOD, "Stockholmshemmet", "Uppsalahemmet"]),
         ("lan=08&lan=08", ["Kalmarhemmet"]),
         ("lan=08&grannlan=on&kommun=0780", ["Växjöhemmet"]),  # a neighbour's kommun
     ],
