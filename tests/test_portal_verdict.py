@@ -240,7 +240,10 @@ def test_verdict__temporary_prohibition_in_force__status_and_its_last_day(client
 
     verdict = page_parts(client, facility)["verdict"]
 
-    assert verdict.startswith(f"Läget i dag ✕ Tillfälligt förbud till och med {days(60):%Y-%m-%d}.")
+    assert verdict.startswith(
+        f"Läget i dag ✕ Tillfälligt förbud till och med {days(60):%Y-%m-%d} "
+        f"(beslut {days(-10):%Y-%m-%d})."
+    )
     assert "Förbudet är överklagat" not in verdict
 
 
