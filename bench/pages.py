@@ -6,6 +6,13 @@
 Each page is requested in-process through Django's test client (the whole middleware stack,
 template rendering, no network). Floors: (1) a 404 through the same stack (routing, middleware,
 one query); (2) the search selector alone, fetching one page of 20 and its count, no rendering.
+
+The search and facility pages are measured over many different requests, not one URL repeated:
+SEARCHES is a fixed set of searches a worker makes (län, age, gender, type, sorting), and the
+facility page is measured over FACILITY_SAMPLE facilities spread over the register, besides the
+one with the longest history. The searches use only parameters the portal has had since before
+issue 16 (old code ignores the new ones), so the same script measures before and after; the
+searches with the supervision filters are added where the code has them.
 """
 
 import logging
@@ -34,10 +41,51 @@ from register.models import Facility, Provider  # noqa: E402
 from register.selectors import FacilitySearch, facility_search  # noqa: E402
 
 REPEATS = int(os.environ.get("BENCH_REPEATS", "30"))
+FACILITY_SAMPLE = int(os.environ.get("BENCH_FACILITIES", "60"))
 SEARCH_URL = "/?typ=hvb&alder=15&lan=01&status=aktiv&sortera=latest_decision"
-SEARCH = FacilitySearch(
-    facility_types=("hvb",), child_age=15, county="01", ordering="latest_decision"
+# The selector's search: FacilitySearch.county became counties with issue 16.
+_COUNTY = (
+    {"counties": ("01",)} if "counties" in FacilitySearch.__dataclass_fields__ else {"county": "01"}
 )
+SEARCH = FacilitySearch(
+    facility_types=("hvb",), child_age=15, ordering="latest_decision", **_COUNTY
+)
+HAS_SUPERVISION_FILTERS = "no_unresolved_requirement" in FacilitySearch.__dataclass_fields__
+
+
+def searches() -> list[str]:
+    """Many different searches, as workers make them: each län, ages 8–17, either gender, with
+    and without a type, in each ordering (deterministic: the same list every run)."""
+    counties = ["01", "03", "04", "05", "06", "07", "08", "09", "10", "12", "13", "14"]
+    counties += ["17", "18", "19", "20", "21", "22", "23", "24", "25", ""]
+    orderings = ["name", "latest_decision", "municipality"]
+    urls = []
+    for index, county in enumerate(counties):
+        for variant in range(3):
+            parts = [f"alder={8 + (index + variant * 3) % 10}"]
+            if county:
+                parts.append(f"lan={county}")
+            parts.append(f"kon={('flickor', 'pojkar', '')[variant]}")
+            if variant != 1:
+                parts.append("typ=hvb")
+            parts.append(f"sortera={orderings[(index + variant) % 3]}")
+            urls.append("/?" + "&".join(parts))
+    return urls
+
+
+def supervision_searches() -> list[str]:
+    """The searches of issue 16: a län with its neighbours and the supervision filters."""
+    urls = []
+    for index, url in enumerate(searches()):
+        if "lan=" not in url:
+            continue
+        extra = ["grannlan=on", f"utan_allvarligt={(1, 2, 3, 5)[index % 4]}"]
+        if index % 2:
+            extra.append("utan_krav=on")
+        if index % 3 == 0:
+            extra.append("inspekterad=on")
+        urls.append(url + "&" + "&".join(extra))
+    return urls
 
 
 def measure(label: str, run) -> dict:
@@ -54,6 +102,30 @@ def measure(label: str, run) -> dict:
         "median_ms": statistics.median(timings),
         "p95_ms": sorted(timings)[int(0.95 * (len(timings) - 1))],
         "queries": len(queries),
+    }
+
+
+def measure_each(label: str, client: Client, urls: list[str]) -> dict:
+    """Each URL once as warm-up, then every URL in turn, REPEATS rounds: the median over all
+    requests, and the most queries any one of them made."""
+    for url in urls:
+        get(client, url)()
+    timings = []
+    for _ in range(REPEATS):
+        for url in urls:
+            started = time.perf_counter()
+            get(client, url)()
+            timings.append((time.perf_counter() - started) * 1000)
+    most_queries = 0
+    for url in urls:
+        with CaptureQueriesContext(connection) as queries:
+            get(client, url)()
+        most_queries = max(most_queries, len(queries))
+    return {
+        "label": f"{label} ({len(urls)} different)",
+        "median_ms": statistics.median(timings),
+        "p95_ms": sorted(timings)[int(0.95 * (len(timings) - 1))],
+        "queries": most_queries,
     }
 
 
@@ -106,14 +178,34 @@ def main() -> None:
         results.count()
         list(results[:20])
 
+    facility_ids = list(
+        Facility.objects.order_by("facility_id").values_list("facility_id", flat=True)
+    )
+    step = max(1, len(facility_ids) // FACILITY_SAMPLE)
+    facility_urls = [f"/verksamhet/{facility_id}/" for facility_id in facility_ids[::step]]
+
     results = [
         measure("floor: 404 through the full stack", get(client, "/verksamhet/FINNS-INTE/", 404)),
         measure("floor: search selector alone (count + 20 rows)", selector_only),
         measure("search page, no filters (all active homes)", get(client, "/")),
         measure("search page, type + age + län + sorting", get(client, SEARCH_URL)),
+        measure_each("search pages, län + age + gender + type + sorting", client, searches()),
+    ]
+    if HAS_SUPERVISION_FILTERS:
+        results.append(
+            measure_each(
+                "search pages, with neighbours and supervision filters",
+                client,
+                supervision_searches(),
+            )
+        )
+    results += [
         measure(
             f"facility page ({longest.n} decisions)",
             get(client, f"/verksamhet/{longest.facility_id}/"),
+        ),
+        measure_each(
+            "facility pages, spread over the register", client, facility_urls[:FACILITY_SAMPLE]
         ),
         measure(
             f"provider page ({largest.n} facilities)",
@@ -123,7 +215,7 @@ def main() -> None:
     base = results[0]["median_ms"]
     print(
         f"# Portal pages benchmark — {connection.vendor}, {Facility.objects.count()} facilities, "
-        f"{REPEATS} runs each"
+        f"{REPEATS} runs each (rounds over every URL for the varied rows)"
     )
     print(
         f"# machine: {platform.machine()}, {os.cpu_count()} cores, Python "

@@ -5,8 +5,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from access.forms import DescribedFieldsMixin
-from portal.widgets import PlainSelect
+from portal.widgets import CountySelect, PlainSelect
 from register.codes import FacilityStatus, FacilityType, Gender, Outcome, Ownership, TargetGroup
+from register.counties import with_neighbours
 from register.models import Municipality
 from register.selectors import FacilitySearch
 
@@ -22,6 +23,16 @@ CHILD_GENDERS = [
     ("", _("Spelar ingen roll")),
     (Gender.FLICKOR, _("Flicka")),
     (Gender.POJKAR, _("Pojke")),
+]
+
+
+# "No serious decision in the last N years": the choices a worker is offered.
+SERIOUS_DECISION_YEARS = [
+    ("", _("Ingen gräns")),
+    ("1", _("det senaste året")),
+    ("2", _("de senaste 2 åren")),
+    ("3", _("de senaste 3 åren")),
+    ("5", _("de senaste 5 åren")),
 ]
 
 
@@ -67,7 +78,17 @@ class SearchForm(DescribedFieldsMixin, forms.Form):
     kon = forms.ChoiceField(
         label=_("Barnets kön"), choices=CHILD_GENDERS, required=False, widget=PlainSelect
     )
-    lan = forms.ChoiceField(label=_("Län"), required=False, widget=PlainSelect)
+    # One län from the list, and any more from checkboxes of the same name (``lan`` repeats in
+    # the URL: ``?lan=08&lan=07``); with ``grannlan`` each chosen län brings its neighbours.
+    lan = forms.MultipleChoiceField(label=_("Län"), required=False, widget=CountySelect)
+    grannlan = forms.BooleanField(
+        label=_("Ta med grannlän"),
+        required=False,
+        help_text=_(
+            "Län som gränsar till det valda, för Kalmar län till exempel Blekinge, "
+            "Gotlands, Jönköpings, Kronobergs och Östergötlands län."
+        ),
+    )
     kommun = forms.ChoiceField(label=_("Kommun"), required=False, widget=PlainSelect)
     malgrupp = forms.MultipleChoiceField(
         label=_("Målgrupp"),
@@ -106,6 +127,24 @@ class SearchForm(DescribedFieldsMixin, forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    utan_allvarligt = forms.TypedChoiceField(
+        label=_("Inget allvarligt beslut"),
+        choices=SERIOUS_DECISION_YEARS,
+        coerce=int,
+        empty_value=None,
+        required=False,
+        widget=PlainSelect,
+        help_text=_(
+            "Allvarligt är föreläggande med vite, förbud, tillfälligt förbud, återkallelse och "
+            "sanktionsavgift. Beslut som domstol har upphävt räknas inte."
+        ),
+    )
+    utan_krav = forms.BooleanField(
+        label=_("Inga krav som ska åtgärdas eller är försenade"), required=False
+    )
+    inspekterad = forms.BooleanField(
+        label=_("Inspekterad det senaste året (ingen försenad inspektion)"), required=False
+    )
     sortera = forms.ChoiceField(
         label=_("Sortera efter"), choices=SORTINGS, required=False, widget=PlainSelect
     )
@@ -121,7 +160,7 @@ class SearchForm(DescribedFieldsMixin, forms.Form):
         self._municipality_county = {
             code: code[:2] for _name, group in municipality_choices[1:] for code, _n in group
         }
-        for name in ("lan", "kommun", "kon", "sortera"):
+        for name in ("lan", "kommun", "kon", "utan_allvarligt", "sortera"):
             self.fields[name].error_messages["invalid_choice"] = _(
                 "Okänt värde %(value)s. Välj ett av alternativen i listan."
             )
@@ -130,16 +169,58 @@ class SearchForm(DescribedFieldsMixin, forms.Form):
                 "Okänt värde %(value)s. Välj bland alternativen."
             )
 
+    def clean_lan(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(code for code in self.cleaned_data["lan"] if code))
+
     def clean(self):
         cleaned = super().clean()
-        county, municipality = cleaned.get("lan"), cleaned.get("kommun")
-        if county and municipality and self._municipality_county.get(municipality) != county:
-            self.add_error("kommun", _("Kommunen ligger inte i det valda länet."))
+        chosen = cleaned.get("lan")
+        if chosen is None:  # an unknown län: its own message says so
+            return cleaned
+        if cleaned.get("grannlan") and not chosen:
+            self.add_error("grannlan", _("Välj ett län att ta med grannlänen till."))
+            return cleaned
+        counties = chosen
+        if cleaned.get("grannlan"):
+            counties = tuple(
+                dict.fromkeys(code for county in chosen for code in with_neighbours(county))
+            )
+        cleaned["counties"] = counties
+        municipality = cleaned.get("kommun")
+        if (
+            counties
+            and municipality
+            and self._municipality_county.get(municipality) not in counties
+        ):
+            if len(counties) == 1:
+                self.add_error("kommun", _("Kommunen ligger inte i det valda länet."))
+            else:
+                self.add_error("kommun", _("Kommunen ligger inte i något av de valda länen."))
         return cleaned
 
     @property
     def more_filters_in_use(self) -> bool:
         return any(self.data.get(name) for name in self.MORE_FILTERS)
+
+    def _chosen_counties(self) -> list[str]:
+        values = self.data.getlist("lan") if hasattr(self.data, "getlist") else []
+        return list(dict.fromkeys(value for value in values if value))
+
+    @property
+    def more_counties(self) -> list[dict]:
+        """The checkboxes for more län: every län but the one in the list, those chosen
+        checked (the list shows the first län of the URL, the checkboxes the rest)."""
+        chosen = self._chosen_counties()
+        first, rest = (chosen[0] if chosen else ""), set(chosen[1:])
+        return [
+            {"code": code, "name": name, "checked": code in rest}
+            for code, name in self.fields["lan"].choices
+            if code and code != first
+        ]
+
+    @property
+    def more_counties_in_use(self) -> bool:
+        return len(self._chosen_counties()) > 1
 
     def to_search(self, *, include_protected: bool) -> FacilitySearch:
         data = self.cleaned_data
@@ -150,11 +231,14 @@ class SearchForm(DescribedFieldsMixin, forms.Form):
             target_groups=tuple(data["malgrupp"]),
             child_age=data["alder"],
             gender=data["kon"],
-            counties=(data["lan"],) if data["lan"] else (),
+            counties=data["counties"],
             municipality=data["kommun"],
             ownerships=tuple(data["regi"]),
             statuses=tuple(data["status"]) or (FacilityStatus.AKTIV,),
             min_places=data["platser"],
             latest_outcomes=tuple(data["utfall"]),
+            no_serious_decision_years=data["utan_allvarligt"],
+            no_unresolved_requirement=data["utan_krav"],
+            no_overdue_inspection=data["inspekterad"],
             ordering=data["sortera"] or "name",
         )

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from access import log
@@ -39,7 +40,17 @@ from register.codes import (
     TargetGroup,
     marking_for,
 )
-from register.models import Decision, Facility, Inspection
+from register.counties import neighbours, with_neighbours
+from register.models import Decision, Facility, Finding, Inspection
+from register.supervision import (
+    DecisionFindings,
+    Recurring,
+    Requirement,
+    Supervision,
+    appeal_explanation,
+    current_status,
+    supervision_of,
+)
 
 
 @requires(Permission.USE_PORTAL)
@@ -59,6 +70,11 @@ def search(request: HttpRequest) -> HttpResponse:
             detail=validation.mask_personal_numbers(unquote_plus(request.GET.urlencode())),
         )
         record_protected_views(request, page.object_list)
+        # What supervision found for each hit (requirements, recurring deficiencies): two
+        # queries for the page, whatever its length.
+        supervision = selectors.supervision_by_facility(list(page.object_list))
+        for facility in page.object_list:
+            facility.supervision = supervision[facility.pk]
     else:
         status = 400
     query = request.GET.copy()
@@ -72,6 +88,7 @@ def search(request: HttpRequest) -> HttpResponse:
             "query": query.urlencode(),
             "searched": bool(request.GET),
             "legend": _legend(),
+            "neighbours": {code: with_neighbours(code)[1:] for code in neighbours()},
         },
         status=status,
     )
@@ -82,43 +99,128 @@ class TimelineEntry:
     date: Any
     kind: str  # "decision" or "inspection"
     item: Decision | Inspection
+    # A decision: its findings with each requirement's state, the inspection behind it (the one
+    # under the same diarienummer, shown with it rather than as an entry of its own), the
+    # decision it follows up, and what its appeal means.
+    findings: DecisionFindings | None = None
+    inspection: Inspection | None = None
+    follows_up: Decision | None = None
+    appeal: str = ""
+
+    @property
+    def without_deficiency(self) -> list[Finding]:
+        return [f for f in self.findings.findings if f not in self.findings.deficient_findings]
+
+    @property
+    def deficiencies(self) -> list[tuple[Finding, Requirement | None]]:
+        """Each deficient finding with its requirement's state, if it has a requirement."""
+        return [(f, self.findings.requirements.get(f.pk)) for f in self.findings.deficient_findings]
+
+    @property
+    def observations(self) -> list[Finding]:
+        return [f for f in self.findings.findings if f.observation]
 
 
-def _timeline(facility: Facility) -> list[TimelineEntry]:
-    entries = [TimelineEntry(d.decision_date, "decision", d) for d in facility.decisions.all()]
-    entries += [TimelineEntry(i.start_date, "inspection", i) for i in facility.inspections.all()]
-    # Newest first; on one day the decision before the inspection it concluded.
+def _timeline(facility: Facility, supervision: Supervision) -> list[TimelineEntry]:
+    inspections = {i.diarienummer: i for i in reversed(facility.inspections.all())}
+    by_id = {entry.decision.pk: entry.decision for entry in supervision.decisions}
+    entries = [
+        TimelineEntry(
+            entry.decision.decision_date,
+            "decision",
+            entry.decision,
+            findings=entry,
+            inspection=inspections.pop(entry.decision.diarienummer, None),
+            follows_up=by_id.get(entry.decision.follows_up_id),
+            appeal=appeal_explanation(entry.decision),
+        )
+        for entry in supervision.decisions
+    ]
+    entries += [TimelineEntry(i.start_date, "inspection", i) for i in inspections.values()]
+    # Newest first; on one day the decision before an inspection of its own.
     return sorted(entries, key=lambda e: (e.date, e.kind == "decision"), reverse=True)
 
 
-def _facts_sentence(facility: Facility) -> str:
-    sentence = _(
-        "%(name)s är ett %(type)s med %(places)s platser i %(municipality)s (%(county)s). "
-        "Status: %(status)s."
-    ) % {
-        "name": facility.name,
-        "type": facility.get_facility_type_display(),
-        "places": facility.places,
-        "municipality": facility.municipality.name,
-        "county": facility.municipality.county.name,
-        "status": facility.get_status_display().lower(),
-    }
-    if facility.latest_outcome:
-        marking = marking_for(facility.latest_outcome, facility.latest_appeal_status)
-        sentence += " " + _("Senaste beslut %(date)s: %(outcome)s.") % {
-            "date": facility.latest_decision_date.isoformat(),
-            "outcome": marking.label,
-        }
+@dataclass(frozen=True)
+class Verdict:
+    """What the top of the facility page says. Every fact comes from the derived supervision
+    (register.supervision); this only picks what to show first."""
+
+    status: str  # the status today (register.supervision.current_status)
+    latest: DecisionFindings | None
+    latest_appeal: str
+    deficient_findings: list[Finding]  # of the latest decision, unless a court overturned it
+    areas_without_deficiency: list[Finding]
+    open_requirements: list[Requirement]
+    overdue_requirements: list[Requirement]
+    recurring: list[Recurring]
+    temporary_prohibition: Decision | None  # in force today
+    temporary_prohibition_appeal: str  # when it is not the latest decision
+    ended_temporary_prohibition: Decision | None
+    inspection: Inspection | None
+    inspection_decision: Decision | None  # why IVO inspected, how many children it talked with
+    has_findings: bool  # any decision gives its findings area by area
+
+
+def _verdict(facility: Facility, supervision: Supervision) -> Verdict:
+    latest = supervision.latest
+    latest_in_force = latest is not None and not latest.decision.is_overturned
+    inspections = list(facility.inspections.all())
+    inspection = inspections[0] if inspections else None
+    # The reason and the children talked with are facts of the decision that concluded the
+    # inspection (the same diarienummer); without an inspection on record, of the latest
+    # decision that gives them.
+    if inspection is not None:
+        inspection_decision = next(
+            (
+                e.decision
+                for e in supervision.decisions
+                if e.decision.diarienummer == inspection.diarienummer
+            ),
+            None,
+        )
     else:
-        sentence += " " + _("Inga beslut registrerade.")
-    return sentence
+        inspection_decision = next(
+            (
+                e.decision
+                for e in supervision.decisions
+                if e.decision.inspection_reason or e.decision.children_talked_with is not None
+            ),
+            None,
+        )
+    prohibition = supervision.temporary_prohibition
+    return Verdict(
+        status=current_status(facility, supervision.today),
+        latest=latest,
+        latest_appeal=appeal_explanation(latest.decision) if latest else "",
+        deficient_findings=latest.deficient_findings if latest_in_force else [],
+        areas_without_deficiency=(
+            [f for f in latest.findings if f not in latest.deficient_findings] if latest else []
+        ),
+        open_requirements=supervision.open_requirements,
+        overdue_requirements=supervision.overdue_requirements,
+        recurring=supervision.recent_recurring,
+        temporary_prohibition=prohibition,
+        temporary_prohibition_appeal=(
+            appeal_explanation(prohibition)
+            if prohibition is not None and prohibition != latest.decision
+            else ""
+        ),
+        ended_temporary_prohibition=(
+            None if prohibition else supervision.ended_temporary_prohibition
+        ),
+        inspection=inspection,
+        inspection_decision=inspection_decision,
+        has_findings=any(entry.findings for entry in supervision.decisions),
+    )
 
 
 @requires(Permission.USE_PORTAL)
 def facility_detail(request: HttpRequest, facility_id: str) -> HttpResponse:
+    today = timezone.localdate()
     try:
         facility = selectors.facility_with_history(
-            facility_id, include_protected=may_see_protected_homes(request.user)
+            facility_id, include_protected=may_see_protected_homes(request.user), today=today
         )
     except Facility.DoesNotExist:
         raise Http404(_("Verksamheten finns inte i registret.")) from None
@@ -126,7 +228,8 @@ def facility_detail(request: HttpRequest, facility_id: str) -> HttpResponse:
         request, AccessEvent.Action.FACILITY_VIEW, object_type="facility", object_id=facility_id
     )
     record_protected_views(request, [facility])
-    timeline = _timeline(facility)
+    supervision = supervision_of(facility.decisions.all(), today=today)
+    timeline = _timeline(facility, supervision)
     _add_document_states(request, [e.item for e in timeline if e.kind == "decision"])
     return render(
         request,
@@ -136,7 +239,7 @@ def facility_detail(request: HttpRequest, facility_id: str) -> HttpResponse:
             "provider": provider_facts(facility.provider, request=request),
             "manager": manager_facts(facility, request=request),
             "address": address_facts(facility, request=request),
-            "facts_sentence": _facts_sentence(facility),
+            "verdict": _verdict(facility, supervision),
             "timeline": timeline,
             "may_request": has_permission(request.user, Permission.REQUEST_DECISIONS),
             "may_attach": has_permission(request.user, Permission.ATTACH_DECISION_DOCUMENTS),

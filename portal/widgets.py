@@ -32,3 +32,16 @@ class PlainSelect(forms.Select):
                 parts.append(mark_safe("</optgroup>"))
         parts.append(mark_safe("</select>"))
         return mark_safe("".join(parts))
+
+
+class CountySelect(PlainSelect):
+    """The list of län for a field whose name may repeat (``?lan=08&lan=07``): it reads every
+    value and shows the first; the others are checkboxes of the same name beside it
+    (portal/search.html)."""
+
+    def value_from_datadict(self, data, files, name):
+        return data.getlist(name) if hasattr(data, "getlist") else data.get(name)
+
+    def format_value(self, value) -> list[str]:
+        values = [v for v in value if v] if isinstance(value, (list, tuple)) else [value]
+        return [str(values[0])] if values and values[0] else [""]

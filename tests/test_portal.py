@@ -15,6 +15,7 @@ from register.models import Facility, Municipality
 from tests.factories import (
     DecisionFactory,
     FacilityFactory,
+    FindingFactory,
     InspectionFactory,
     ProviderFactory,
 )
@@ -309,13 +310,34 @@ def test_search__queries__fixed_whatever_the_number_of_results(client, homes, ur
         client.get(url)
     for number in range(30):
         home = FacilityFactory(name=f"Fler {number}", age_from=10, age_to=18)
-        DecisionFactory(facility=home, diarienummer=f"3.2.2-{5000 + number}/2024")
+        earlier = DecisionFactory(
+            facility=home,
+            diarienummer=f"3.2.2-{5000 + number}/2023",
+            decision_date=datetime.date(2023, 5, 1),
+            outcome=Outcome.FORELAGGANDE,
+        )
+        FindingFactory(
+            decision=earlier,
+            area="lokaler",
+            assessment="brist",
+            requirement="Installera brandlarm.",
+            due_date=datetime.date(2023, 9, 1),
+        )
+        latest = DecisionFactory(
+            facility=home, diarienummer=f"3.2.2-{5000 + number}/2024", follows_up=earlier
+        )
+        FindingFactory(decision=latest, area="lokaler", assessment="brist")
+        FindingFactory(decision=latest, area="delaktighet")
 
     with CaptureQueriesContext(connection) as many:
-        client.get(url)
+        response = client.get(url)
 
+    if any(name.startswith("Fler ") for name in result_names(response)):
+        assert "Återkommande brister ↻ Lokaler" in text_of(response)  # the findings were read
     assert len(many) == len(few)
-    assert reads(many) <= 7  # 3 for the page; session, user, account, allowlist
+    # 5 for the page (count, hits, län and kommuner, the hits' decisions and their findings);
+    # session, user, account, allowlist
+    assert reads(many) <= 9
 
 
 # The facility page ----------------------------------------------------------------------------
@@ -343,10 +365,8 @@ def test_facility_page__summary_facts_and_timeline_newest_first(client, homes):
     text = text_of(response)
 
     assert response.status_code == 200
-    assert (
-        "Björkgården är ett HVB för barn och unga med 6 platser i Kalmar (Kalmar län). "
-        "Status: aktiv. Senaste beslut 2024-06-01: Föreläggande."
-    ) in text
+    assert "Läget i dag Senaste beslut ! Föreläggande 2024-06-01" in text
+    assert "Senaste inspektion 2022-09-14 (oanmäld)" in text
     assert "Organisationsnummer " + facility.provider.organisation_number in text
     assert "Neuropsykiatriska funktionsnedsättningar, Psykisk ohälsa" in text
     assert "13–17 år" in text
@@ -354,12 +374,11 @@ def test_facility_page__summary_facts_and_timeline_newest_first(client, homes):
     assert (
         timeline.index("2024-06-01")
         < timeline.index("2022-11-03")
-        < timeline.index("2022-09-14 – 2022-09-15 · Inspektion (oanmäld)")
+        < timeline.index("Inspektion 2022-09-14 – 2022-09-15 (oanmäld)")
     )
-    assert "Granskade områden Lokaler, Trygghet och säkerhet" in timeline
+    assert "Granskade områden: Lokaler, Trygghet och säkerhet" in timeline
     assert "IVO förelägger hemmet att åtgärda brister i lokalerna." in timeline
-    assert "Markeringen kommer från utfallet i verksamhetens senaste beslut" in text
-    assert "sätts aldrig för hand" in text
+    assert "räknas fram av registret ur IVO:s beslut och sätts aldrig för hand" in text
 
 
 def test_facility_page__request_decision_link__opens_the_request_form(client, homes):

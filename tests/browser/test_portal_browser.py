@@ -53,7 +53,7 @@ def register_data():
 
 def test_worker_path__filter_open_facility_read_decision_go_to_provider(page, register_data):
     page.goto("/")
-    page.get_by_label("Län").select_option(label="Kalmar län")
+    page.get_by_label("Län", exact=True).select_option(label="Kalmar län")
     page.get_by_role("group", name="Typ av verksamhet").get_by_label(
         "HVB för barn och unga"
     ).check()
@@ -65,9 +65,11 @@ def test_worker_path__filter_open_facility_read_decision_go_to_provider(page, re
     page.get_by_role("link", name="Björkgården").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Björkgården")
-    expect(page.locator(".facility__marking")).to_contain_text("Föreläggande 2022-11-03")
+    expect(page.locator(".verdict")).to_contain_text("Föreläggande 2022-11-03")
     latest = page.locator(".timeline__entry").first
-    expect(latest).to_contain_text("2022-11-03 · Beslut (tillsyn)")
+    expect(latest.get_by_role("heading", level=3)).to_have_text(
+        "2022-11-03 · ! Föreläggande Beslut (tillsyn)"
+    )
     expect(latest).to_contain_text("IVO förelägger hemmet att ta fram rutiner för larm.")
     expect(latest.get_by_role("link", name="Begär ut beslut 3.2.2-13748/2022")).to_be_visible()
 
@@ -80,7 +82,7 @@ def test_worker_path__filter_open_facility_read_decision_go_to_provider(page, re
 
 def test_search__kommun_list_follows_the_chosen_lan(page, register_data):
     page.goto("/")
-    page.get_by_label("Län").select_option(label="Kalmar län")
+    page.get_by_label("Län", exact=True).select_option(label="Kalmar län")
 
     options = page.locator("#id_kommun optgroup:not([disabled]) option").all_inner_texts()
 
