@@ -260,6 +260,10 @@ def provider_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     except ValidationError:  # not a UUID
         raise Http404 from None
     facilities = list(selectors.provider_facilities(provider, include_protected=include_protected))
+    # The same hits as the search's, with what supervision found (two queries for them all).
+    supervision = selectors.supervision_by_facility(facilities)
+    for facility in facilities:
+        facility.supervision = supervision[facility.pk]
     log.record(
         request, AccessEvent.Action.PROVIDER_VIEW, object_type="provider", object_id=public_id
     )
@@ -271,7 +275,7 @@ def provider_detail(request: HttpRequest, public_id: str) -> HttpResponse:
             "provider": provider_facts(provider, request=request),
             "ownership_label": Ownership(provider.ownership).label,
             "facilities": facilities,
-            "active_count": sum(f.status == FacilityStatus.AKTIV for f in facilities),
+            "active_count": sum(f.current_status == FacilityStatus.AKTIV for f in facilities),
             "legend": _legend(),
         },
     )

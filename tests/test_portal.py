@@ -458,13 +458,22 @@ def test_provider_page__queries__fixed_whatever_the_number_of_homes(client, home
     with CaptureQueriesContext(connection) as few:
         client.get(url)
     for number in range(15):
-        FacilityFactory(provider=provider, name=f"Syster {number}")
+        home = FacilityFactory(provider=provider, name=f"Syster {number}")
+        decision = DecisionFactory(facility=home, outcome=Outcome.FORELAGGANDE)
+        FindingFactory(
+            decision=decision, assessment="brist", requirement="Rutiner för larm.", due_date=None
+        )
 
     with CaptureQueriesContext(connection) as many:
-        client.get(url)
+        response = client.get(url)
 
     assert len(many) == len(few)
-    assert reads(many) <= 6
+    # 4 for the page and its homes' decisions and findings, 4 for the session and the user
+    assert reads(many) <= 8
+    # Each home says what it must still put right, as a search hit does.
+    shown = Facility.objects.filter(provider=provider).unprotected().count()
+    assert response.content.decode().count("Krav att åtgärda") == shown > 15
+    assert response.content.decode().count("1 krav") >= 15
 
 
 # Privacy: personal data never leaves the server (DESIGN.md) -----------------------------------
