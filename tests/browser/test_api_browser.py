@@ -39,6 +39,7 @@ def test_open_data_page__links_licence_and_no_axe_violations(anonymous_page, liv
     assert page.get_by_role("link", name="CC BY 4.0").get_attribute("href") == (
         "http://creativecommons.org/licenses/by/4.0/"
     )
-    assert page.locator("a[download]").count() == 9
+    # Four datasets (homes, decisions, findings, inspections), each in three formats.
+    assert page.locator("a[download]").count() == 12
     results = Axe().run(page)
     assert results.violations_count == 0, results.generate_report()
