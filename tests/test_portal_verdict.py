@@ -32,7 +32,7 @@ def _signed_in(client, municipal_user):
 
 def text(html: str) -> str:
     spaced = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
-    return re.sub(r" ([,.])", r"\1", spaced)
+    return re.sub(r" ([,.:])", r"\1", spaced)
 
 
 def page_parts(client, facility) -> dict[str, str]:

@@ -10,7 +10,7 @@ from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from register.codes import Assessment, Outcome, ReviewArea
+from register.codes import AppealStatus, Assessment, Outcome, ReviewArea
 from register.models import Municipality
 from tests.factories import DecisionFactory, FacilityFactory, FindingFactory, InspectionFactory
 
@@ -127,6 +127,79 @@ def test_search__more_lan_by_keyboard_and_the_kommun_list_follows(page, homes, v
     _assert_no_axe_violations(page)
 
 
+# Two requirements of about 150 characters each, as IVO writes them.
+STAFFING = (
+    "Se till att det alltid finns minst två anställda med adekvat utbildning i tjänst nattetid, "
+    "och att bemanningen dokumenteras i ett schema som kan följas upp."
+)
+DOCUMENTATION = (
+    "Dokumentera varje begränsningsåtgärd samma dag med skäl, varaktighet och vem som beslutade, "
+    "och anmäl åtgärden till IVO inom den tid som föreskrifterna anger."
+)
+
+
+@pytest.fixture
+def heavy_home():
+    """A home with as much in its verdict as a real one has: a long name, every fact of what it
+    takes, a latest decision (appealed) with two deficient areas and two open or overdue
+    requirements with long texts, one of them recurring, and an inspection with its reason and
+    the children IVO talked with."""
+    facility = FacilityFactory(
+        name="Stiftelsen Solbackens behandlingshem för flickor och pojkar",
+        municipality=Municipality.objects.get(code="0880"),
+        age_from=13,
+        age_to=20,
+        gender="alla",
+        target_groups=["hedersrelaterat", "psykisk_ohalsa", "skydd"],
+        places=16,
+        start_date=datetime.date(2012, 3, 1),
+    )
+    InspectionFactory(
+        facility=facility, diarienummer="3.2.2-202/2026", start_date=days(-95), announced=False
+    )
+    earlier = DecisionFactory(
+        facility=facility,
+        diarienummer="3.2.2-201/2025",
+        decision_date=days(-400),
+        outcome=Outcome.FORELAGGANDE,
+    )
+    FindingFactory(
+        decision=earlier,
+        area=ReviewArea.KOMPETENS_BEMANNING,
+        assessment=Assessment.BRIST,
+        requirement="Se till att minst två anställda är i tjänst nattetid.",
+        due_date=days(-300),
+    )
+    latest = DecisionFactory(
+        facility=facility,
+        diarienummer="3.2.2-202/2026",
+        decision_date=days(-80),
+        outcome=Outcome.FORELAGGANDE_VITE,
+        appeal_status=AppealStatus.OVERKLAGAT,
+        follows_up=earlier,
+        inspection_reason="klagomal",
+        children_talked_with=4,
+    )
+    FindingFactory(
+        decision=latest,
+        area=ReviewArea.KOMPETENS_BEMANNING,
+        assessment=Assessment.ALLVARLIG_BRIST,
+        requirement=STAFFING,
+        due_date=days(-10),
+        fine_amount=500_000,
+    )
+    FindingFactory(
+        decision=latest,
+        area=ReviewArea.BEGRANSNINGSATGARDER,
+        assessment=Assessment.BRIST,
+        requirement=DOCUMENTATION,
+        due_date=days(45),
+    )
+    for area in (ReviewArea.TRYGGHET_SAKERHET, ReviewArea.LOKALER, ReviewArea.DELAKTIGHET):
+        FindingFactory(decision=latest, area=area, assessment=Assessment.INGEN_BRIST)
+    return facility
+
+
 @WIDTHS
 def test_verdict__within_the_first_viewport(page, homes, viewport):
     page.set_viewport_size(viewport)
@@ -139,3 +212,28 @@ def test_verdict__within_the_first_viewport(page, homes, viewport):
     expect(verdict).to_contain_text("Senaste beslut")
     expect(verdict).to_contain_text("Installera brandlarm i alla sovrum.")
     expect(verdict).to_contain_text("Senaste inspektion")
+
+
+@WIDTHS
+def test_verdict__a_heavy_home_still_within_the_first_viewport(page, heavy_home, viewport):
+    page.set_viewport_size(viewport)
+    page.goto(f"/verksamhet/{heavy_home.facility_id}/")
+
+    verdict = page.locator(".verdict")
+    expect(verdict).to_contain_text("överklagat")
+    expect(verdict.locator(".requirement")).to_have_count(2)
+    expect(verdict).to_contain_text("Återkommande brister")
+    expect(verdict).to_contain_text("IVO talade med 4 barn och unga.")
+    box = verdict.bounding_box()
+    assert box["y"] >= 0
+    assert box["y"] + box["height"] <= viewport["height"], box
+    # Each requirement's whole text is on the page: in the verdict on a wide screen, and in the
+    # timeline right below it on every screen.
+    timeline = page.locator(".history")
+    for requirement in (STAFFING, DOCUMENTATION):
+        expect(timeline.get_by_text(requirement, exact=False)).to_be_visible()
+    if viewport is DESKTOP:
+        expect(verdict.get_by_text(STAFFING, exact=False)).to_be_visible()
+    # Nothing is lost from the page, and it reflows without sideways scrolling.
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    _assert_no_axe_violations(page)
