@@ -33,6 +33,12 @@ API_QUERY_TIMEOUT_MS = env_int("API_QUERY_TIMEOUT_MS", 1000)
 # history), keyed on the register's data version: any write to the register makes every one
 # stale at once (register.selectors.KeptReads). How many of each; 0: none.
 REGISTER_CACHE_SIZE = env_int("REGISTER_CACHE_SIZE", 512)
+# Measurement switches (issue 17): each turns one piece of speed machinery off, so
+# bench/api_load.py can measure what it gains in the same run.
+API_KEY_CACHE = env_bool("API_KEY_CACHE", True)
+API_PACKED_THROTTLE = env_bool("API_PACKED_THROTTLE", True)
+SEARCH_WINDOW_PAGING = env_bool("SEARCH_WINDOW_PAGING", True)
+DATABASE_PLAIN_BACKEND = env_bool("DATABASE_PLAIN_BACKEND", False)
 OPEN_DATA_LICENSE_URL = env_str(
     "OPEN_DATA_LICENSE_URL", "http://creativecommons.org/licenses/by/4.0/"
 )
@@ -209,7 +215,7 @@ DATABASE_ROUTERS = ["access.routers.AccessLogRouter"]
 # binding). Off behind a PgBouncer in transaction mode before 1.21, which cannot keep them.
 DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
 for _database in DATABASES.values():
-    if _database["ENGINE"] == "django.db.backends.postgresql":
+    if _database["ENGINE"] == "django.db.backends.postgresql" and not DATABASE_PLAIN_BACKEND:
         # Django's backend with a health check that asks the server only when its socket has
         # something to read (config/db/postgresql/base.py).
         _database["ENGINE"] = "config.db.postgresql"

@@ -285,7 +285,8 @@ class SearchResults:
         search, whose cost is its text conditions, nor with few matches (counted last: the
         count is what a short first page of the API saves)."""
         return (
-            connection.vendor in WINDOW_VENDORS
+            settings.SEARCH_WINDOW_PAGING
+            and connection.vendor in WINDOW_VENDORS
             and len(self.search.statuses) == 1
             and self.search.statuses[0] != FacilityStatus.TILLFALLIGT_FORBUD
             and self.search.ordering in _WALKED_ORDERINGS
