@@ -2,8 +2,9 @@
 profile). Handlers stay thin: parse, call one selector, build what may be shown through the
 disclosure policy, log the access as the portal does, render.
 
-Lists are built as plain dicts from the selector's rows and serialised once (api/jsonrender.py);
-the schemas in api/schemas.py document them, and schemathesis checks every response against them.
+Answers are built as plain dicts from the selector's rows and leave through their output schema
+(api/jsonrender.py): the schemas in api/schemas.py are the whitelist of what is sent, and
+schemathesis checks every response against the published OpenAPI document.
 """
 
 import datetime
@@ -40,7 +41,7 @@ from access.roles import Role
 from api import changes as change_feed
 from api import schemas
 from api.auth import BearerToken, ClientRateThrottle, NinjaClientThrottle, query_deadline
-from api.jsonrender import Renderer, json_response
+from api.jsonrender import Renderer, schema_response
 from api.models import ApiClient, ChangeEvent
 from api.opendata import DECISION_COLUMNS, FINDING_COLUMNS, INSPECTION_COLUMNS
 from api.problems import (
@@ -395,8 +396,8 @@ def _page(queryset, limit: int, offset: int) -> tuple[int, list]:
     return total, rows
 
 
-def _with_etag(request: HttpRequest, data: dict) -> HttpResponse:
-    response = json_response(data)
+def _with_etag(request: HttpRequest, schema, data: dict) -> HttpResponse:
+    response = schema_response(schema, data)
     etag = '"' + hashlib.sha256(response.content).hexdigest()[:32] + '"'
     wanted = request.headers.get("If-None-Match", "")
     tags = {tag.strip().removeprefix("W/") for tag in wanted.split(",")}
@@ -537,7 +538,9 @@ def facilities(
     )
     record_protected_views(request, [(item["facility_id"], item["protected"]) for item, __ in rows])
     items = [_with_provider(public, provider, request) for public, provider in rows]
-    return json_response({"total": total, "limit": limit, "offset": offset, "items": items})
+    return schema_response(
+        schemas.FacilityPage, {"total": total, "limit": limit, "offset": offset, "items": items}
+    )
 
 
 def _counties(codes_given: list[str], include_neighbours: bool) -> tuple[str, ...]:
@@ -625,7 +628,7 @@ def facility(request, facility_id: str):
     data["manager"] = asdict(manager) if manager else None
     address = address_facts(found, request=request)
     data["address"] = asdict(address) if address else None
-    return _with_etag(request, data)
+    return _with_etag(request, schemas.FacilityDetail, data)
 
 
 def _fields(instance, names) -> dict:
@@ -694,7 +697,9 @@ def providers(
     total, rows = _page(queryset, limit, offset)
     log.record(request, AccessEvent.Action.API_READ, object_type="provider")
     items = [_provider_ref(provider_facts(row, request=request)) for row in rows]
-    return json_response({"total": total, "limit": limit, "offset": offset, "items": items})
+    return schema_response(
+        schemas.ProviderPage, {"total": total, "limit": limit, "offset": offset, "items": items}
+    )
 
 
 @_get(
@@ -723,7 +728,7 @@ def provider(request, provider_id: UUID):
     record_protected_views(request, rows)
     data = _provider_ref(provider_facts(found, request=request))
     data["facilities"] = [facility_item(row, request) for row in rows]
-    return _with_etag(request, data)
+    return _with_etag(request, schemas.ProviderDetail, data)
 
 
 @_get("/decisions", schemas.DecisionPage, tags=["Beslut"])
@@ -764,7 +769,9 @@ def decisions(
     log.record(request, AccessEvent.Action.API_READ, object_type="decision")
     record_protected_views(request, {(r["facility_code"], r["facility_protected"]) for r in rows})
     items = [decision_item(row, findings[row["id"]]) for row in rows]
-    return json_response({"total": total, "limit": limit, "offset": offset, "items": items})
+    return schema_response(
+        schemas.DecisionPage, {"total": total, "limit": limit, "offset": offset, "items": items}
+    )
 
 
 @_get("/findings", schemas.FindingPage, tags=["Beslut"])
@@ -820,7 +827,9 @@ def findings(
         }
         for row in rows
     ]
-    return json_response({"total": total, "limit": limit, "offset": offset, "items": items})
+    return schema_response(
+        schemas.FindingPage, {"total": total, "limit": limit, "offset": offset, "items": items}
+    )
 
 
 def _of_homes_shown(queryset, request: HttpRequest):
@@ -857,7 +866,9 @@ def inspections(
     log.record(request, AccessEvent.Action.API_READ, object_type="inspection")
     record_protected_views(request, {(r["facility_code"], r["facility_protected"]) for r in rows})
     items = [inspection_item(row) for row in rows]
-    return json_response({"total": total, "limit": limit, "offset": offset, "items": items})
+    return schema_response(
+        schemas.InspectionPage, {"total": total, "limit": limit, "offset": offset, "items": items}
+    )
 
 
 @_get("/counties", list[schemas.County], tags=["Geografi"])
@@ -954,7 +965,9 @@ def changes(
         for event in events
     ]
     next_cursor = items[-1]["cursor"] if items else change_feed.format_cursor(*cursor)
-    return json_response({"items": items, "next_cursor": next_cursor, "has_more": has_more})
+    return schema_response(
+        schemas.ChangePage, {"items": items, "next_cursor": next_cursor, "has_more": has_more}
+    )
 
 
 @_get(
@@ -994,4 +1007,6 @@ def municipality_access_events(request, code: str, limit: int = Limit, offset: i
         }
         for row in rows
     ]
-    return json_response({"total": total, "limit": limit, "offset": offset, "items": items})
+    return schema_response(
+        schemas.AccessEventPage, {"total": total, "limit": limit, "offset": offset, "items": items}
+    )

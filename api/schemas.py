@@ -1,5 +1,7 @@
-"""The API's resources as pydantic schemas: they document the API (OpenAPI) and schemathesis
-checks every response against them. Field names are snake_case throughout (DIGG AME.04–05);
+"""The API's resources as pydantic schemas: every response is validated and serialised by its
+schema (api/jsonrender.py), so they are what leaves the server as well as the OpenAPI document.
+Plain pydantic models: the handlers build dicts, and ninja's ``Schema`` reads each field through
+a getter made for ORM objects. Field names are snake_case throughout (DIGG AME.04–05);
 dates are RFC 3339 full-date, times RFC 3339 date-time with offset."""
 
 import datetime
@@ -7,7 +9,7 @@ import re
 from typing import Annotated
 from uuid import UUID
 
-from ninja import Schema
+from pydantic import BaseModel as Schema
 from pydantic import BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
