@@ -30,7 +30,6 @@ from access.log import client_ip
 from api.models import ApiClient, ApiToken
 from api.problems import ApiProblem
 from config.db import execute_prepared
-from register.selectors import version_of
 
 TOKEN_PREFIX = "hvb_"
 TOKEN_FORMAT = re.compile(r"^hvb_[A-Za-z0-9_-]{43}$")
@@ -87,38 +86,32 @@ class BearerToken(HttpAuthBase):
 
 
 # Every call checks its key: this one read gives what may have changed since the key was last
-# seen (revoked, expired, the client's municipality, the account's role or municipality), and,
-# in the same round trip, the register's data version (one row per stamp; see
-# register.selectors.data_version), which the call's kept reads are keyed on.
+# seen (revoked, expired, the client's municipality, the account's role or municipality).
 _STATE_SQL = """
 SELECT t.id, t.revoked_at, t.expires_at, c.id, c.revoked_at, c.municipality_id, c.name, u.id,
-       u.is_active, u.username, a.role, a.municipality_id, v.stamp
+       u.is_active, u.username, a.role, a.municipality_id
 FROM api_apitoken t
 JOIN api_apiclient c ON c.id = t.client_id
 JOIN auth_user u ON u.id = c.account_user_id
 LEFT JOIN access_account a ON a.user_id = u.id
-LEFT JOIN register_dataversion v ON 1 = 1
 WHERE t.token_hash = %s
-ORDER BY v.id
 """
 # token hash -> (state, the token with its client, account and municipality), per process
 _known: dict[str, tuple[tuple, ApiToken]] = {}
 _KNOWN_MAX = 1000
 
 
-def _token(digest: str) -> tuple[ApiToken | None, str | None]:
-    """The token with its client, account user and municipality, and the register's data version.
-    The objects are kept between calls while its state read above is unchanged: one indexed read
-    instead of the ORM's join of five tables on every call. They are shared: read them, never
-    change them."""
+def _token(digest: str) -> ApiToken | None:
+    """The token with its client, account user and municipality. The objects are kept between
+    calls while its state read above is unchanged: one indexed read instead of the ORM's join of
+    five tables on every call. They are shared: read them, never change them."""
     rows = execute_prepared(connection, _STATE_SQL, [digest])
     if not rows:
-        return None, None
-    state = rows[0][:-1]
-    version = version_of(row[-1] for row in rows)
+        return None
+    state = rows[0]
     known = _known.get(digest) if settings.API_KEY_CACHE else None
     if known is not None and known[0] == state:
-        return known[1], version
+        return known[1]
     found = (
         ApiToken.objects.select_related("client__account_user__account", "client__municipality")
         .filter(token_hash=digest)
@@ -128,11 +121,11 @@ def _token(digest: str) -> tuple[ApiToken | None, str | None]:
         if len(_known) >= _KNOWN_MAX:
             _known.clear()
         _known[digest] = (state, found)
-    return found, version
+    return found
 
 
 def authenticate(request: HttpRequest, token: str) -> ApiClient:
-    found, version = _token(token_hash(token))
+    found = _token(token_hash(token))
     if found is None:
         raise ApiProblem(
             "okand-token", _("Nyckeln finns inte. Kontrollera att den är rätt kopierad.")
@@ -153,8 +146,6 @@ def authenticate(request: HttpRequest, token: str) -> ApiClient:
             % {"date": timezone.localtime(found.expires_at).date().isoformat()},
         )
     request.user = found.client.account_user
-    # Read with the key (above): the call's kept reads need not read it again.
-    request.register_version = version
     return found.client
 
 

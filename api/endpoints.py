@@ -291,7 +291,7 @@ def _with_provider(public: dict, provider: Provider, request: HttpRequest) -> di
 
 def _public_facility(facility: Facility) -> dict:
     """The facility's facts that are the same for every viewer (the provider is left to
-    ``_with_provider``). Kept between requests (register.selectors.KeptReads)."""
+    ``_with_provider``)."""
     municipality = facility.municipality
     latest = None
     if facility.latest_outcome:
@@ -421,18 +421,6 @@ IfNoneMatch = {
 # --- operations ---
 
 
-def _version(request: HttpRequest) -> str | None:
-    """The register's data version if it was read with the caller's key (api/auth.py)."""
-    return getattr(request, "register_version", None)
-
-
-# What every viewer is shown of a search page and of a facility, kept between requests and
-# dropped with any write to the register; the provider and the manager are built for each
-# request through the disclosure policy.
-_kept_pages = selectors.KeptReads()
-_kept_facilities = selectors.KeptReads()
-
-
 @_get("/api-info", schemas.ApiInfo, tags=["API"])
 def api_info(request):
     """Om API:t: version, status, dokumentation och villkor (DIGG:s api-info)."""
@@ -521,23 +509,15 @@ def facilities(
         ordering=sort,
         include_protected=may_see_protected_homes(request.user),
     )
-    today = timezone.localdate()
-
-    def read():
-        total, rows = _page(selectors.SearchResults(search, today=today), limit, offset)
-        return total, tuple((_public_facility(row), row.provider) for row in rows)
-
-    total, rows = _kept_pages.get(
-        (search, limit, offset, today, get_language()), read, version=_version(request)
-    )
+    total, rows = _page(selectors.SearchResults(search), limit, offset)
     # As the portal: a personnummer typed into the search is not kept in the log.
     log.record(
         request,
         AccessEvent.Action.SEARCH,
         detail=validation.mask_personal_numbers(unquote_plus(request.GET.urlencode())),
     )
-    record_protected_views(request, [(item["facility_id"], item["protected"]) for item, __ in rows])
-    items = [_with_provider(public, provider, request) for public, provider in rows]
+    record_protected_views(request, rows)
+    items = [facility_item(row, request) for row in rows]
     return schema_response(
         schemas.FacilityPage, {"total": total, "limit": limit, "offset": offset, "items": items}
     )
@@ -567,58 +547,47 @@ def facility(request, facility_id: str):
     today = timezone.localdate()
     include_protected = may_see_protected_homes(request.user)
 
-    def read():
+    try:
         found = selectors.facility_with_history(
             facility_id, include_protected=include_protected, today=today
         )
-        public = _public_facility(found)
-        supervision = supervision_of(found.decisions.all(), today=today)
-        diarienummer = {
-            entry.decision.pk: entry.decision.diarienummer for entry in supervision.decisions
-        }
-        public.update(
-            orientation=found.orientation,
-            summary=found.summary,
-            manager=None,
-            supervision=_supervision_summary(supervision),
-            decisions=[
-                decision_item(
-                    {
-                        **_fields(entry.decision, DECISION_MODEL_FIELDS),
-                        # The decision it follows up is one of the same facility's.
-                        "follows_up_diarienummer": diarienummer.get(entry.decision.follows_up_id),
-                        "facility_code": found.facility_id,
-                    },
-                    [
-                        {
-                            **_fields(finding, FINDING_MODEL_FIELDS),
-                            "requirement_state": entry.requirements[finding.pk].state
-                            if finding.pk in entry.requirements
-                            else None,
-                        }
-                        for finding in entry.findings
-                    ],
-                )
-                for entry in supervision.decisions
-            ],
-            inspections=[
-                inspection_item(
-                    {**_fields(i, INSPECTION_FIELDS), "facility_code": found.facility_id}
-                )
-                for i in found.inspections.all()
-            ],
-        )
-        # The facility itself only for the policy: the provider, and who manages it.
-        return public, found
-
-    try:
-        public, found = _kept_facilities.get(
-            (facility_id.upper(), include_protected, today, get_language()),
-            read,
-            version=_version(request),
-        )
     except Facility.DoesNotExist:
         raise not_found(_("Verksamheten finns inte i registret.")) from None
+    public = _public_facility(found)
+    supervision = supervision_of(found.decisions.all(), today=today)
+    diarienummer = {
+        entry.decision.pk: entry.decision.diarienummer for entry in supervision.decisions
+    }
+    public.update(
+        orientation=found.orientation,
+        summary=found.summary,
+        manager=None,
+        supervision=_supervision_summary(supervision),
+        decisions=[
+            decision_item(
+                {
+                    **_fields(entry.decision, DECISION_MODEL_FIELDS),
+                    # The decision it follows up is one of the same facility's.
+                    "follows_up_diarienummer": diarienummer.get(entry.decision.follows_up_id),
+                    "facility_code": found.facility_id,
+                },
+                [
+                    {
+                        **_fields(finding, FINDING_MODEL_FIELDS),
+                        "requirement_state": entry.requirements[finding.pk].state
+                        if finding.pk in entry.requirements
+                        else None,
+                    }
+                    for finding in entry.findings
+                ],
+            )
+            for entry in supervision.decisions
+        ],
+        inspections=[
+            inspection_item({**_fields(i, INSPECTION_FIELDS), "facility_code": found.facility_id})
+            for i in found.inspections.all()
+        ],
+    )
     log.record(
         request, AccessEvent.Action.FACILITY_VIEW, object_type="facility", object_id=facility_id
     )

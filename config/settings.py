@@ -29,10 +29,6 @@ API_RATE_LIMIT_PER_MINUTE = env_int("API_RATE_LIMIT_PER_MINUTE", 120)
 API_TOKEN_VALIDITY_DAYS = env_int("API_TOKEN_VALIDITY_DAYS", 365)
 # An interactive API query stops after this long, so one heavy request cannot hold a worker.
 API_QUERY_TIMEOUT_MS = env_int("API_QUERY_TIMEOUT_MS", 1000)
-# Reads of the register kept in each process (the API's search pages, facilities with their
-# history), keyed on the register's data version: any write to the register makes every one
-# stale at once (register.selectors.KeptReads). How many of each; 0: none.
-REGISTER_CACHE_SIZE = env_int("REGISTER_CACHE_SIZE", 512)
 # Measurement switches (issue 17): each turns one piece of speed machinery off, so
 # bench/api_load.py can measure what it gains in the same run.
 API_KEY_CACHE = env_bool("API_KEY_CACHE", True)

@@ -7,8 +7,6 @@ the disclosure policy to filter; nothing here decides what a viewer may see.
 
 import datetime
 import re
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, replace
 
 from django.conf import settings
@@ -306,52 +304,17 @@ class SearchResults:
 
 def data_version() -> str | None:
     """The register's data version (register.models.DataVersion): it changes with every committed
-    write to a register table. None when unknown (no stamp after a flush, until the next write)."""
-    # Read on every kept read: a few short rows, without the ORM's compile step.
+    write to a register table. None when unknown (no stamp after a flush, until the next write).
+    An import plans outside its write transaction and plans again when this changed
+    (register.services.decisions_bulk_write)."""
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT stamp FROM {DataVersion._meta.db_table} ORDER BY id")
         return version_of(row[0] for row in cursor.fetchall())
 
 
 def version_of(stamps) -> str | None:
-    """The data version the stamps make, in the order of their ids (also api/auth.py, which reads
-    them with the caller's key); None for none."""
+    """The data version the stamps make, in the order of their ids; None for none."""
     return ".".join(stamp for stamp in stamps if stamp is not None) or None
-
-
-class KeptReads:
-    """Reads of the register kept in the process between requests: the last
-    ``REGISTER_CACHE_SIZE`` keys asked for, each also keyed on the register's data version, read
-    first, so nothing read before a write is served after it. What is returned is shared between
-    requests and threads: read it, never change it. What the disclosure policy gives is never
-    kept: the caller builds it, and logs it, for each request (a kept provider object is only the
-    policy's input; the manager is read by the policy itself)."""
-
-    def __init__(self) -> None:
-        self._reads: OrderedDict[tuple, object] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple, read, *, version: str | None = None):
-        """``version``: the data version when the caller read it already in this request (the
-        API reads it with the caller's key); read here otherwise."""
-        size = settings.REGISTER_CACHE_SIZE
-        if size <= 0:
-            version = None
-        elif version is None:
-            version = data_version()
-        if version is None:
-            return read()
-        key = (*key, version)
-        with self._lock:
-            if key in self._reads:
-                self._reads.move_to_end(key)
-                return self._reads[key]
-        value = read()
-        with self._lock:
-            self._reads[key] = value
-            while len(self._reads) > size:
-                self._reads.popitem(last=False)
-        return value
 
 
 def _text_condition(text: str) -> Q:

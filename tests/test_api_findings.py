@@ -417,7 +417,6 @@ def _more_supervision(home, number: int) -> None:
 def test_a_fixed_number_of_queries_whatever_the_number_of_decisions_and_findings(
     client, supervised, settings, url
 ):
-    settings.REGISTER_CACHE_SIZE = 0  # every call reads the database
     few = _queries(client, url)
     _more_supervision(supervised["kalmar"], 5)
     _more_supervision(supervised["linkoping"], 3)

@@ -1,6 +1,7 @@
-"""What the API keeps between requests (register.selectors.KeptReads, api/auth.py's key state)
-is never served after a write it does not show, whatever wrote it, and never holds what the
-disclosure policy gives: that is built, and logged, on every request."""
+"""The register's data version changes with every committed write, whatever wrote it (imports plan
+outside their write transaction and plan again when it changed: register.services), and the API
+never answers from before a write, nor with a key's state from before it changed: the policy's
+answer is built, and logged, on every request."""
 
 import datetime
 
@@ -39,8 +40,7 @@ def home(db):
 
 @pytest.fixture(params=["open data", "key"])
 def caller(request, db) -> dict:
-    """A caller without a key (open data: the kept read reads the data version itself) and one
-    with a key (the version comes with the key's state, api/auth.py): headers for the client."""
+    """A caller without a key (open data) and one with a key: headers for the client."""
     if request.param == "open data":
         return {}
     _api_client, token = api_client_with_token()
@@ -138,7 +138,7 @@ def test_postgresql__writers_do_not_wait_for_each_other_and_each_commit_changes_
 def test_search__a_new_decision_shows_at_once(client, home, caller):
     first = get_json(client, SEARCH, **caller)
     assert first["items"][0]["latest_decision"]["outcome"] == Outcome.INGA_BRISTER
-    assert get_json(client, SEARCH, **caller) == first  # kept: the same answer
+    assert get_json(client, SEARCH, **caller) == first
 
     DecisionFactory(  # through the services, as the factories save
         facility=home,
@@ -186,14 +186,7 @@ def test_facility__a_removed_decision_leaves_the_history_at_once(client, home, c
     assert detail["latest_decision"] is None
 
 
-def test_nothing_kept__the_same_answers(client, home, settings):
-    kept = get_json(client, SEARCH), get_json(client, "/api/v1/facilities/K0880-001")
-    settings.REGISTER_CACHE_SIZE = 0
-
-    assert (get_json(client, SEARCH), get_json(client, "/api/v1/facilities/K0880-001")) == kept
-
-
-def test_kept_answers__personal_data_follows_the_setting_and_is_logged_every_time(
+def test_answers__personal_data_follows_the_setting_and_is_logged_every_time(
     client, seeded, settings
 ):
     api_client, token = api_client_with_token()
@@ -205,7 +198,7 @@ def test_kept_answers__personal_data_follows_the_setting_and_is_logged_every_tim
         return [i for i in page["items"] if i["facility_id"] == facility.facility_id]
 
     settings.PERSONAL_DATA_DISCLOSURE = True
-    for _ in range(2):  # the second answer is built from what the first kept
+    for _ in range(2):  # every answer built, and logged, again
         detail = get_json(client, url, **bearer(token))
         assert detail["manager"]["withheld"] is False
         assert detail["provider"]["name"] == facility.provider.name

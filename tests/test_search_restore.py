@@ -124,7 +124,6 @@ def _environment(database_url: str, tmp_path: Path) -> dict[str, str]:
         "DATABASE_URL": database_url,
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DEBUG": "false",
-        "REGISTER_CACHE_SIZE": "0",
     }
     if database_url.startswith("sqlite"):
         environment["ACCESS_LOG_DATABASE_URL"] = f"sqlite:///{tmp_path / 'accesslog.sqlite3'}"
