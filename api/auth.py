@@ -29,7 +29,6 @@ from ninja.throttling import BaseThrottle, SimpleRateThrottle
 from access.log import client_ip
 from api.models import ApiClient, ApiToken
 from api.problems import ApiProblem
-from config.db import execute_prepared
 
 TOKEN_PREFIX = "hvb_"
 TOKEN_FORMAT = re.compile(r"^hvb_[A-Za-z0-9_-]{43}$")
@@ -85,43 +84,15 @@ class BearerToken(HttpAuthBase):
         return authenticate(request, token)
 
 
-# Every call checks its key: this one read gives what may have changed since the key was last
-# seen (revoked, expired, the client's municipality, the account's role or municipality).
-_STATE_SQL = """
-SELECT t.id, t.revoked_at, t.expires_at, c.id, c.revoked_at, c.municipality_id, c.name, u.id,
-       u.is_active, u.username, a.role, a.municipality_id
-FROM api_apitoken t
-JOIN api_apiclient c ON c.id = t.client_id
-JOIN auth_user u ON u.id = c.account_user_id
-LEFT JOIN access_account a ON a.user_id = u.id
-WHERE t.token_hash = %s
-"""
-# token hash -> (state, the token with its client, account and municipality), per process
-_known: dict[str, tuple[tuple, ApiToken]] = {}
-_KNOWN_MAX = 1000
-
-
 def _token(digest: str) -> ApiToken | None:
-    """The token with its client, account user and municipality. The objects are kept between
-    calls while its state read above is unchanged: one indexed read instead of the ORM's join of
-    five tables on every call. They are shared: read them, never change them."""
-    rows = execute_prepared(connection, _STATE_SQL, [digest])
-    if not rows:
-        return None
-    state = rows[0]
-    known = _known.get(digest) if settings.API_KEY_CACHE else None
-    if known is not None and known[0] == state:
-        return known[1]
-    found = (
+    """The token with its client, account user and municipality, read on every call: what may
+    have changed since the key was last used (revoked, expired, the client's municipality, the
+    account's role) counts at once."""
+    return (
         ApiToken.objects.select_related("client__account_user__account", "client__municipality")
         .filter(token_hash=digest)
         .first()
     )
-    if found is not None:
-        if len(_known) >= _KNOWN_MAX:
-            _known.clear()
-        _known[digest] = (state, found)
-    return found
 
 
 def authenticate(request: HttpRequest, token: str) -> ApiClient:

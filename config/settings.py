@@ -31,7 +31,6 @@ API_TOKEN_VALIDITY_DAYS = env_int("API_TOKEN_VALIDITY_DAYS", 365)
 API_QUERY_TIMEOUT_MS = env_int("API_QUERY_TIMEOUT_MS", 1000)
 # Measurement switches (issue 17): each turns one piece of speed machinery off, so
 # bench/api_load.py can measure what it gains in the same run.
-API_KEY_CACHE = env_bool("API_KEY_CACHE", True)
 API_PACKED_THROTTLE = env_bool("API_PACKED_THROTTLE", True)
 SEARCH_WINDOW_PAGING = env_bool("SEARCH_WINDOW_PAGING", True)
 DATABASE_PLAIN_BACKEND = env_bool("DATABASE_PLAIN_BACKEND", False)
