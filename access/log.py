@@ -16,7 +16,6 @@ from django.http import HttpRequest
 from access import chain
 from access.models import AccessEvent, AccessLogChain
 from access.roles import role_of
-from config.db import execute_prepared
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
@@ -161,7 +160,9 @@ def _insert(event: AccessEvent, using: str) -> None:
         and settings.ACCESS_LOG_POSTGRESQL_SYNCHRONOUS_COMMIT == "off"
         and connection.get_autocommit()
     )
-    rows = execute_prepared(connection, _insert_sql(connection, asynchronous=asynchronous), params)
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_sql(connection, asynchronous=asynchronous), params)
+        rows = cursor.fetchall()
     if not rows:
         raise ImproperlyConfigured("Åtkomstloggens kedja saknar sitt ankare (migration 0006).")
     ((event.pk, event.prev_hash, event.hash, *_),) = rows

@@ -33,7 +33,6 @@ API_QUERY_TIMEOUT_MS = env_int("API_QUERY_TIMEOUT_MS", 1000)
 # bench/api_load.py can measure what it gains in the same run.
 API_PACKED_THROTTLE = env_bool("API_PACKED_THROTTLE", True)
 SEARCH_WINDOW_PAGING = env_bool("SEARCH_WINDOW_PAGING", True)
-DATABASE_PLAIN_BACKEND = env_bool("DATABASE_PLAIN_BACKEND", False)
 OPEN_DATA_LICENSE_URL = env_str(
     "OPEN_DATA_LICENSE_URL", "http://creativecommons.org/licenses/by/4.0/"
 )
@@ -204,18 +203,6 @@ ACCESS_LOG_POSTGRESQL_SYNCHRONOUS_COMMIT = env_choice(
     "ACCESS_LOG_POSTGRESQL_SYNCHRONOUS_COMMIT", "off", ("off", "on")
 )
 DATABASE_ROUTERS = ["access.routers.AccessLogRouter"]
-# On PostgreSQL the statements every request runs (the access-log entry, the API key's state)
-# are prepared once per connection (config.db.execute_prepared); Django turns psycopg's
-# preparing off unless OPTIONS say otherwise. Django's own queries stay unprepared (client-side
-# binding). Off behind a PgBouncer in transaction mode before 1.21, which cannot keep them.
-DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
-for _database in DATABASES.values():
-    if _database["ENGINE"] == "django.db.backends.postgresql" and not DATABASE_PLAIN_BACKEND:
-        # Django's backend with a health check that asks the server only when its socket has
-        # something to read (config/db/postgresql/base.py).
-        _database["ENGINE"] = "config.db.postgresql"
-        if DATABASE_PREPARED_STATEMENTS:
-            _database.setdefault("OPTIONS", {})["prepare_threshold"] = 5  # psycopg's default
 # Off only in bench/, to measure what the log costs; a deployment never turns it off.
 ACCESS_LOG_ENABLED = env_bool("ACCESS_LOG_ENABLED", True)
 # How long access-log entries are kept (prune_access_log); health care's log rules ask 5 years.

@@ -91,28 +91,6 @@ def test_settings__documents_storage__unknown_value_refused():
     assert "DOCUMENTS_STORAGE must be one of local, s3, not 'ftp'" in result.stderr
 
 
-@pytest.mark.parametrize(("value", "threshold"), [("", "5"), ("false", "None")])
-def test_settings__postgresql_backend_prepares_only_when_the_setting_allows(value, threshold):
-    """psycopg prepares nothing unless its connection has a threshold (Django sets none): with
-    the setting off, config.db.execute_prepared goes through Django's cursor instead."""
-    result = run_manage(
-        "shell",
-        "-c",
-        "from django.conf import settings; d = settings.DATABASES; "
-        "print(d['default']['OPTIONS'].get('prepare_threshold'), "
-        "d['accesslog']['OPTIONS'].get('prepare_threshold'), "
-        "settings.DATABASE_PREPARED_STATEMENTS, d['default']['ENGINE'], d['accesslog']['ENGINE'])",
-        DATABASE_URL="postgres://hvb@127.0.0.1:5432/hvb",
-        ACCESS_LOG_DATABASE_URL="postgres://hvb@127.0.0.1:5432/hvb_log",
-        **({"DATABASE_PREPARED_STATEMENTS": value} if value else {}),
-    )
-
-    backend = "config.db.postgresql"  # Django's, with a health check without a round trip
-    assert result.stdout.splitlines()[-1] == (
-        f"{threshold} {threshold} {value != 'false'} {backend} {backend}"
-    )
-
-
 def test_a_worker_imports_openpyxl_pypdf_and_the_federated_login_only_when_it_needs_them():
     """A worker serving the API, the open data's CSV and JSON and the portal holds none of them:
     26 MB of its memory (the exports' peaks in bench/api_load.py went from 107 to 81-86 MB). The
