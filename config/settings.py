@@ -372,6 +372,23 @@ MIDDLEWARE.insert(
 )
 # Last, as django-axes asks: it turns a lockout into the lockout page.
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+# The middleware meant for pages, passed over for /api/ (config/middleware.py).
+_PAGES_ONLY = {
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "access.middleware.AccessMiddleware",
+    "access.staff_views.BackOfficeMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",
+}
+if env_bool("API_SKIPS_PAGE_MIDDLEWARE", True):  # measurement switch (issue 17)
+    MIDDLEWARE = [
+        f"config.middleware.{path.rsplit('.', 1)[1]}" if path in _PAGES_ONLY else path
+        for path in MIDDLEWARE
+    ]
 AUTHENTICATION_BACKENDS = [
     # First: a locked-out username and address are refused before any password is checked.
     "axes.backends.AxesStandaloneBackend",
