@@ -32,7 +32,6 @@ API_QUERY_TIMEOUT_MS = env_int("API_QUERY_TIMEOUT_MS", 1000)
 # Measurement switches (issue 17): each turns one piece of speed machinery off, so
 # bench/api_load.py can measure what it gains in the same run.
 API_PACKED_THROTTLE = env_bool("API_PACKED_THROTTLE", True)
-SEARCH_WINDOW_PAGING = env_bool("SEARCH_WINDOW_PAGING", True)
 OPEN_DATA_LICENSE_URL = env_str(
     "OPEN_DATA_LICENSE_URL", "http://creativecommons.org/licenses/by/4.0/"
 )

@@ -7,9 +7,8 @@ the disclosure policy to filter; nothing here decides what a viewer may see.
 
 import datetime
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -74,22 +73,6 @@ ORDERINGS = {
         "facility_id",
     ),
 }
-# The orderings an index walks for one status (status first, then the ordering's columns:
-# facility_status_name_idx, facility_status_latest_idx); see SearchResults.
-_WALKED_ORDERINGS = frozenset({"name", "latest_decision"})
-# Where SearchResults reads pages in windows: SQLite's planner sorts every match when a filter
-# (a county, say) makes another index look better; PostgreSQL's walks the ordering's index by
-# itself when that is cheaper, and windows only slowed it (a page at 1,000 of 91,000 homes: 24
-# ms sorted, 121 ms in windows).
-WINDOW_VENDORS = frozenset({"sqlite"})
-# Up to this many matches, sorting them all costs less than walking an index to find a page.
-FEW_MATCHES = 1000
-# The first window, in pages' worth of facilities (up to the page's end): at one match in
-# sixteen the first window holds the page.
-FIRST_WINDOW = 16
-# No window larger than this: a deep page costs less sorted (every window row is looked up).
-LARGEST_WINDOW = 2048
-
 _ORGANISATION_NUMBER = re.compile(r"^(?:16)?(\d{6})-?(\d{4})$")
 
 
@@ -218,36 +201,14 @@ def facility_search(
 
 class SearchResults:
     """The search's matches in order, as Django's Paginator and the API's pages read them:
-    ``count()`` and slices (lists of facilities with their marking).
-
-    Sorting every match to return one page costs time in proportion to the matches: 12,000 of
-    100,000 facilities took 25 ms on SQLite. There (WINDOW_VENDORS), with many matches and an
-    early page, a page is read by walking the ordering's index instead, in windows: the first
-    ``window`` facilities of the status in the search's order, filtered by the search. A window
-    is the start of the whole order, so if it holds the page, those are the page's facilities;
-    if not, a window twice the size is tried, up to LARGEST_WINDOW and the number of matches,
-    and then every match is sorted as for few.
-    """
+    ``count()`` and slices (lists of facilities with their marking). The count is read once, and
+    only when asked for."""
 
     ordered = True  # for Paginator
 
     def __init__(self, search: FacilitySearch, *, today: datetime.date | None = None):
         self.search = search
-        today = today or timezone.localdate()
-        # The search without its status as well (the windows' query): built once.
-        self._any_status = facility_search(replace(search, statuses=()), today=today)
-        self.queryset = (
-            self._any_status.filter(status_condition(search.statuses, today))
-            if search.statuses
-            else self._any_status
-        )
-        # The windows walk the stored status; a temporary prohibition that holds is told apart
-        # from it among the window's facilities.
-        self._window_status = (
-            self._any_status.filter(status_condition(search.statuses, today))
-            if search.statuses
-            else self._any_status
-        )
+        self.queryset = facility_search(search, today=today)
         self._count: int | None = None
 
     def count(self) -> int:
@@ -265,41 +226,7 @@ class SearchResults:
         stop = self.count() if item.stop is None else item.stop
         if start >= stop:
             return []
-        if self._in_windows(stop):
-            stop = min(stop, self.count())
-            # The search without its status, which every facility in the window has: the
-            # planner then has no index to walk in the search's order and none more selective
-            # than the window's ids, so it looks those up by primary key.
-            window = FIRST_WINDOW * stop
-            while start < stop and window <= min(self.count(), LARGEST_WINDOW):
-                rows = list(self._window_status.filter(pk__in=self._window(window))[start:stop])
-                if len(rows) == stop - start:
-                    return rows
-                window *= 2
         return list(self.queryset[start:stop])
-
-    def _in_windows(self, stop: int) -> bool:
-        """Whether a page ending at ``stop`` is looked for in windows. Not for a free-text
-        search, whose cost is its text conditions, nor with few matches (counted last: the
-        count is what a short first page of the API saves)."""
-        return (
-            settings.SEARCH_WINDOW_PAGING
-            and connection.vendor in WINDOW_VENDORS
-            and len(self.search.statuses) == 1
-            and self.search.statuses[0] != FacilityStatus.TILLFALLIGT_FORBUD
-            and self.search.ordering in _WALKED_ORDERINGS
-            and not self.search.text.strip()
-            and FIRST_WINDOW * stop <= LARGEST_WINDOW
-            and self.count() > FEW_MATCHES
-        )
-
-    def _window(self, size: int) -> QuerySet[Facility]:
-        """The first ``size`` facilities of the search's status, in its order: an index walk."""
-        return (
-            Facility.objects.filter(status=self.search.statuses[0])
-            .order_by(*ORDERINGS[self.search.ordering])
-            .values("pk")[:size]
-        )
 
 
 def data_version() -> str | None:

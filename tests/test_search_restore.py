@@ -67,11 +67,6 @@ from register import selectors
 from register.models import Provider
 from register.selectors import FacilitySearch, SearchResults, facility_search, provider_facilities
 
-# Pages read by walking the orderings' indexes (SearchResults' windows), on every database.
-selectors.FEW_MATCHES = 0
-selectors.FIRST_WINDOW = 2
-selectors.WINDOW_VENDORS = {"sqlite", "postgresql"}
-
 
 def ids(facilities):
     return [facility.facility_id for facility in facilities]

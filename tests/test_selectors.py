@@ -261,15 +261,10 @@ def test_inspection_overdue_cutoff__leap_day():
 
 
 @pytest.fixture
-def many_homes(db, monkeypatch):
+def many_homes(db):
     """48 homes whose order has ties to break: names equal but for case, shared decision dates,
     homes never decided on, closed homes between the active ones, and the kommunal homes (one in
-    three) sparse where the order by latest decision begins. Pages are read by walking an index
-    from the first match (FEW_MATCHES 0) in small windows (FIRST_WINDOW 2), on PostgreSQL as
-    well as SQLite."""
-    monkeypatch.setattr(selectors, "FEW_MATCHES", 0)
-    monkeypatch.setattr(selectors, "FIRST_WINDOW", 2)
-    monkeypatch.setattr(selectors, "WINDOW_VENDORS", {"sqlite", "postgresql"})
+    three) sparse where the order by latest decision begins."""
     municipal = ProviderFactory(ownership=Ownership.KOMMUNAL)
     company = ProviderFactory(ownership=Ownership.ENSKILD)
     uppsala = Municipality.objects.get(code="0380")
@@ -311,52 +306,16 @@ def test_search_results__every_page_as_the_whole_sorted_search(many_homes, order
         assert page == expected[start:stop], (start, stop)
 
 
-def test_search_results__a_page_of_many_matches_is_read_from_a_window_of_the_order(many_homes):
-    search = FacilitySearch(ordering="latest_decision", ownerships=(Ownership.KOMMUNAL,))
+def test_search_results__a_page_is_one_query_and_the_count_another_only_when_asked(many_homes):
+    search = FacilitySearch(ordering="latest_decision")
+    expected = ids(search)
+    results = selectors.SearchResults(search, today=TODAY)
 
     with CaptureQueriesContext(connection) as queries:
-        page = selectors.SearchResults(search, today=TODAY)[3:5]
+        page = results[0:2]
+    assert [facility.facility_id for facility in page] == expected[0:2]
+    assert len(queries) == 1
 
-    assert [facility.facility_id for facility in page] == ids(search)[3:5]
-    windows = [query["sql"] for query in queries if "IN (SELECT" in query["sql"]]
-    assert windows and all("LIMIT" in sql for sql in windows)
-
-
-@pytest.mark.parametrize(
-    ("search", "page"),
-    [
-        (FacilitySearch(text="eken", ordering="latest_decision"), slice(0, 2)),
-        (FacilitySearch(ordering="latest_decision"), slice(0, 1100)),  # 2 × 1,100 > 2,048
-    ],
-    ids=["free text", "deep page"],
-)
-def test_search_results__no_window_for_free_text_or_a_deep_page(many_homes, search, page):
     with CaptureQueriesContext(connection) as queries:
-        found = selectors.SearchResults(search, today=TODAY)[page]
-
-    assert [facility.facility_id for facility in found] == ids(search)[page]
-    assert len(queries) == 1  # the page: neither a window nor the count that decides on one
-
-
-@pytest.mark.parametrize(
-    ("ordering", "index"),
-    [("name", "facility_status_name_idx"), ("latest_decision", "facility_status_latest_idx")],
-)
-def test_search_results__the_window_walks_the_index_of_its_order(many_homes, ordering, index):
-    """The window's order is the index's own expression: read in index order, never sorted.
-    (PostgreSQL would sort 48 rows rather than walk an index: told not to, so that a sort in
-    the plan can only mean the index does not give the order.)"""
-    results = selectors.SearchResults(FacilitySearch(ordering=ordering), today=TODAY)
-    sql, params = results._window(10).query.sql_with_params()
-
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL enable_seqscan = off")
-            cursor.execute("SET LOCAL enable_sort = off")
-            cursor.execute("EXPLAIN " + sql, params)
-        else:
-            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
-        plan = " ".join(str(row[-1]) for row in cursor.fetchall())
-
-    assert index in plan
-    assert "TEMP B-TREE" not in plan and "Sort" not in plan
+        assert results.count() == results.count() == len(expected)
+    assert len(queries) == 1
