@@ -74,6 +74,11 @@ ORDERINGS = {
     ),
 }
 _ORGANISATION_NUMBER = re.compile(r"^(?:16)?(\d{6})-?(\d{4})$")
+# What can be part of a diarienummer: every one in the register has IVO's form
+# (validation.DIARIENUMMER_PATTERN: digits, dots, a dash, a slash), so a text with anything else
+# in it is in none, and the search need not read the decisions, inspections, permits and
+# registrations for it (each is a scan: they took half the time of a mix of searches).
+_PART_OF_DIARIENUMMER = re.compile(r"^[0-9./-]+$")
 
 
 @dataclass(frozen=True)
@@ -246,7 +251,8 @@ def version_of(stamps) -> str | None:
 
 def _text_condition(text: str) -> Q:
     """Free text over the facility's name, a legal person's name and organisationsnummer, and the
-    diarienummer of its decisions, inspections, permits and registrations.
+    diarienummer of its decisions, inspections, permits and registrations (only for a text that
+    can be part of one).
 
     A sole trader's name and number are personal data: searching by them must not reveal which
     home a person runs, so they are not searched.
@@ -262,6 +268,8 @@ def _text_condition(text: str) -> Q:
     if match:
         number = f"{match.group(1)}-{match.group(2)}"
         condition |= legal_person & Q(provider__organisation_number=number)
+    if not _PART_OF_DIARIENUMMER.match(needle):
+        return condition
     for model in (Decision, Inspection, Permit, Registration):
         condition |= Exists(
             model.objects.filter(facility=OuterRef("pk"), diarienummer__icontains=needle)

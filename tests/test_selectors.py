@@ -170,6 +170,19 @@ def test_search__free_text__diarienummer_of_decision_inspection_and_permit(homes
     assert ids(FacilitySearch(text="3.2.2-13748/2022")) == ["A"]
     assert ids(FacilitySearch(text="777/2023")) == ["B"]
     assert ids(FacilitySearch(text="8.5-29206")) == ["C"]
+    assert ids(FacilitySearch(text=" 2022 ")) == ["A"]
+
+
+@pytest.mark.parametrize("text", ["Lindgården", "3.2.2-13748/2022 a", "13748 2022"])
+def test_search__free_text_no_diarienummer_holds__not_looked_for_among_them(homes, text):
+    """Every diarienummer has IVO's form (digits, dots, a dash, a slash): a text with anything
+    else in it is part of none, and the decisions, inspections, permits and registrations are
+    not read for it."""
+    DecisionFactory(facility=homes["A"], diarienummer="3.2.2-13748/2022")
+    sql = str(facility_search(FacilitySearch(text=text)).query)
+
+    assert "register_decision" not in sql and "register_permit" not in sql
+    assert "A" not in ids(FacilitySearch(text=text))
 
 
 def test_search__filters_combine(homes):
