@@ -4,7 +4,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from config.env import env_bool, env_choice, env_int, env_list, env_str
+from config.env import env_bool, env_cache, env_choice, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -202,7 +202,18 @@ else:
 ACCESS_LOG_POSTGRESQL_SYNCHRONOUS_COMMIT = env_choice(
     "ACCESS_LOG_POSTGRESQL_SYNCHRONOUS_COMMIT", "off", ("off", "on")
 )
-DATABASE_ROUTERS = ["access.routers.AccessLogRouter"]
+# Django's cache. The API's rate limit counts in it (api/auth.py), so it must be one every
+# process shares: in memory of each process (locmem://) each would count on its own, and the
+# limit would hold as many times over as there are processes. The database cache by default
+# (its table made by migrate_all, in the access log's database: config/routers.py), Redis where
+# there is one (CACHE_URL=redis://host:6379/0, with the redis package).
+CACHES = {"default": env_cache("CACHE_URL", "db://django_cache")}
+if CACHES["default"]["BACKEND"] != "django.core.cache.backends.redis.RedisCache":
+    # One entry per API caller of the last minute. At Django's default of 300 the cache would
+    # start dropping live counts (a third of the entries at a time) once more callers than that
+    # were active; Redis has no such limit of its own.
+    CACHES["default"]["OPTIONS"] = {"MAX_ENTRIES": 5000}
+DATABASE_ROUTERS = ["config.routers.CacheRouter", "access.routers.AccessLogRouter"]
 # On PostgreSQL the statements every request runs (the access-log entry, the API key's state)
 # are prepared once per connection (config.db.execute_prepared); Django turns psycopg's
 # preparing off unless OPTIONS say otherwise. Django's own queries stay unprepared (client-side
