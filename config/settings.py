@@ -170,7 +170,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # logging a read never queues on the register's single write lock. Each entry is committed before
 # the response leaves. In WAL mode synchronous=NORMAL keeps it through a crash of the process;
 # FULL also through a power cut, at the cost of an fsync per page view (2.8 ms of the 3.7 ms an
-# entry cost on the benchmark machine's busy disk). On PostgreSQL the main database serves.
+# entry cost on the benchmark machine's busy disk). On PostgreSQL the main database serves (an
+# entry written inside a transaction of the register is part of it: access/log.py).
 _access_log_url = env_str("ACCESS_LOG_DATABASE_URL", "")
 if not _access_log_url and DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     _access_log_url = f"sqlite:///{BASE_DIR / 'accesslog.sqlite3'}"
@@ -198,7 +199,8 @@ else:
 # wait for the WAL to reach the disk (synchronous_commit off for that statement alone; a crash of
 # the database server or a power cut may lose the last fraction of a second of entries, at most
 # 3 x wal_writer_delay). "on": one WAL flush per entry, as FULL on SQLite. The register's own
-# writes always wait for their flush.
+# writes always wait for their flush, and so does an entry written inside one of its
+# transactions (committed with it).
 ACCESS_LOG_POSTGRESQL_SYNCHRONOUS_COMMIT = env_choice(
     "ACCESS_LOG_POSTGRESQL_SYNCHRONOUS_COMMIT", "off", ("off", "on")
 )
