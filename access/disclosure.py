@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 from access import log
 from access.models import AccessEvent
 from access.roles import IVO_ROLES, MACHINE_ROLES, MUNICIPAL_ROLES, role_of
+from register import validation
 from register.models import Facility, Manager, Provider
 
 
@@ -193,13 +194,13 @@ class CaseProviderFacts:
 def case_provider_facts(case_record, *, sole_trader: bool, request: HttpRequest | None):
     """The provider's name and number as the case officer typed them (linking.CaseRecord).
 
-    They are personal data when the number has the form of a personnummer (digits 3–4 under 20:
-    a sole trader's) or when a provider the record is linked or suggested to is a sole trader
-    (``sole_trader``): then they are given as a sole trader's are, and logged.
+    They are personal data when the number has the form of a personnummer (a sole trader's:
+    register.validation.organisation_number_is_personal) or when a provider the record is linked
+    or suggested to is a sole trader (``sole_trader``): then they are given as a sole trader's
+    are, and logged.
     """
     name, number = case_record.provider_name, case_record.organisation_number
-    digits = number.replace("-", "")
-    personal = sole_trader or (len(digits) == 10 and digits.isdigit() and int(digits[2:4]) < 20)
+    personal = sole_trader or validation.organisation_number_is_personal(number)
     if not personal or not (name or number):
         return CaseProviderFacts(name=name, organisation_number=number, withheld=False)
     if not may_see_personal_data(getattr(request, "user", None)):

@@ -1,8 +1,29 @@
 """Writing the access log: who, role, municipality, what, which fields, when, from where.
 
-Entries are written at once, outside any transaction of the register, so an entry is never lost
-with a rolled-back request and is on disk when the response leaves. Text that came from a user
-(a search, an e-mail address) is encoded: no line breaks or terminal escapes reach the log.
+``record`` writes each entry before it returns, so before the response leaves: one INSERT on
+the connection of ``settings.ACCESS_LOG_DATABASE`` (not through the router), which also takes
+the entry's place in the hash chain (access/chain.py). What that means on each database:
+
+- SQLite: the log is a file of its own (alias ``accesslog``) with a connection of its own, in
+  autocommit. The entry is a transaction of its own, committed at once whatever the register's
+  transaction does: it stays if that rolls back. It waits for the log's write lock, never for
+  the register's. Committed in WAL mode with ``synchronous=NORMAL`` it survives a crash of the
+  process, not necessarily a power cut (``ACCESS_LOG_SQLITE_SYNCHRONOUS=FULL``: one fsync each).
+- PostgreSQL (``ACCESS_LOG_DATABASE_URL`` unset): the log is in the register's database and the
+  entry is written on the register's connection. In autocommit (most page views and API reads)
+  it is a transaction of its own, committed at once, its commit not waiting for the WAL's flush
+  (``ACCESS_LOG_POSTGRESQL_SYNCHRONOUS_COMMIT=off``): it survives a crash of the process, and a
+  crash of the database server may lose the last fraction of a second of entries. Inside a
+  transaction (the services that log the change they make: the allowlist's, a municipality's
+  login method; an API client saved in the back office, whose save Django's admin runs in one)
+  the entry is part of it: committed with it, waiting for the flush as the register's writes
+  do, and gone if it rolls back. The chain's lock (``pg_advisory_xact_lock``) is then held
+  until that transaction ends, so every other entry waits for it.
+- PostgreSQL with ``ACCESS_LOG_DATABASE_URL`` naming a database of its own: a connection of its
+  own, in autocommit, as on SQLite: the entry stays when the register's transaction rolls back.
+
+Text that came from a user (a search, an e-mail address) is encoded: no line breaks or terminal
+escapes reach the log.
 """
 
 import re
@@ -136,13 +157,14 @@ def _body(values: dict) -> list:
 
 
 def _insert(event: AccessEvent, using: str) -> None:
-    """One INSERT, committed by itself (autocommit) on the log's own connection, so not undone
-    if the request's transaction rolls back. No BEGIN ... COMMIT around it: on SQLite that held
-    the log's write lock across three round trips, and the other workers, finding it held, slept
-    in SQLite's busy handler (a millisecond at least); under load the log halved the API's
-    throughput (bench/api_load.py). Values prepared by the fields as the ORM prepares them: half
-    the cost of ``save()`` per entry. The entry takes its place in the hash chain in the same
-    statement (``_insert_sql``)."""
+    """One INSERT on the connection of ``using``: committed by itself when that connection is in
+    autocommit, part of the open transaction when it is not (on PostgreSQL the log shares the
+    register's connection: the module's docstring). No BEGIN ... COMMIT of its own around it: on
+    SQLite that held the log's write lock across three round trips, and the other workers,
+    finding it held, slept in SQLite's busy handler (a millisecond at least); under load the log
+    halved the API's throughput (bench/api_load.py). Values prepared by the fields as the ORM
+    prepares them: half the cost of ``save()`` per entry. The entry takes its place in the hash
+    chain in the same statement (``_insert_sql``)."""
     connection = connections[using]
     values = {field.attname: field.pre_save(event, True) for field in _FIELDS}
     digest = chain.body_digest(_body(values))

@@ -208,8 +208,11 @@ class AccessEventQuerySet(models.QuerySet):
 
 
 class AccessEvent(models.Model):
-    """One entry of the access log. Lives in the database ``accesslog`` (config/settings.py):
-    on SQLite a file of its own, so logging never waits on the register's write lock."""
+    """One entry of the access log, in ``settings.ACCESS_LOG_DATABASE`` (access/routers.py): on
+    SQLite the alias ``accesslog``, a file of its own, so logging never waits on the register's
+    write lock; on PostgreSQL the register's own database unless ``ACCESS_LOG_DATABASE_URL``
+    names another. Written only by access.log, which says how each database commits an entry
+    and what a rolled-back transaction of the register does to it."""
 
     class Action(models.TextChoices):
         LOGIN = "login", _("Inloggning")

@@ -9,9 +9,9 @@ in ``access``, not in the register's package: an interface on the register (docs
 that imports the disclosure policy, where the register imports no app above it.
 """
 
-import re
 from collections.abc import Callable, Iterable
 
+from django import forms
 from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db import models
@@ -21,7 +21,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from access import disclosure
-from register import services
+from register import services, validation
 from register.codes import marking_for
 from register.models import (
     County,
@@ -65,14 +65,13 @@ def _masked(field: str, description) -> Callable:
     return column
 
 
-_PERSONAL_NUMBER_TERM = re.compile(r"^(?:\d{2})?(\d{6})[-+]?(\d{4})$")
-
-
 def _as_stored(search_term: str) -> str:
     """A personnummer or organisationsnummer typed with 12 digits or without the dash, as the
     register stores it (NNNNNN-NNNN), so a search for it finds the provider either way."""
     return " ".join(
-        "{}-{}".format(*match.groups()) if (match := _PERSONAL_NUMBER_TERM.match(term)) else term
+        "{}-{}".format(*match.groups())
+        if (match := validation.PERSONAL_NUMBER_PATTERN.fullmatch(term))
+        else term
         for term in search_term.split()
     )
 
@@ -283,8 +282,20 @@ class ProtectedFilter(admin.SimpleListFilter):
         return queryset
 
 
+class FacilityAdminForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        # The service refuses it too (services.facility_save); here the page says why.
+        if self.instance.pk is not None and cleaned.get("status"):
+            decision = services.status_set_by_decision(self.instance.pk, cleaned["status"])
+            if decision is not None:
+                self.add_error("status", services.status_set_by_decision_message(decision))
+        return cleaned
+
+
 @admin.register(Facility)
 class FacilityAdmin(RegisterAdmin):
+    form = FacilityAdminForm
     list_display = [
         "facility_id",
         "name",

@@ -1,6 +1,10 @@
-"""The access log goes to ``settings.ACCESS_LOG_DATABASE``: on SQLite a database file of its own
-(``accesslog``), so that logging a read never waits on the register's single write lock; on
-PostgreSQL the main database unless ``ACCESS_LOG_DATABASE_URL`` names another."""
+"""The access log's models go to ``settings.ACCESS_LOG_DATABASE``, for the ORM's reads and writes
+(the review pages, the export, pruning) and for migrations: on SQLite the alias ``accesslog``, a
+file of its own, so that logging a read never waits on the register's single write lock; on
+PostgreSQL the register's database (``default``) unless ``ACCESS_LOG_DATABASE_URL`` names
+another. A database of the log's own holds nothing of the register (only Django's cache table
+beside the log: config/routers.py). New entries are written by access.log on that database's
+connection directly, not through this router."""
 
 from django.conf import settings
 
@@ -27,5 +31,5 @@ class AccessLogRouter:
         if _is_log(app_label, model_name):
             return db == log_database
         if db != "default" and db == log_database:
-            return False  # the log's own database holds the log only
+            return False  # the log's own database holds nothing of the register
         return None

@@ -3,9 +3,11 @@ written to the access log by the function that makes it."""
 
 import datetime
 import enum
+import functools
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -178,15 +180,18 @@ def login_link_request(*, request: HttpRequest, email: str, session_secret: str)
         expires_at=now + datetime.timedelta(minutes=settings.LOGIN_TOKEN_MINUTES),
     )
     url = request.build_absolute_uri(reverse("access:login_link", args=[link]))
-    # Sent at once: this runs in autocommit (no request-wide transaction), so the token is saved.
-    _send_login_mail(email, url, code)
+    # After the token's commit, never for a token that is not saved: at once in autocommit (the
+    # login view has no request-wide transaction), at the commit inside a caller's transaction.
+    transaction.on_commit(_login_mail(email, url, code))
     log.record(request, AccessEvent.Action.LOGIN_LINK_REQUESTED, detail={"adress": email})
     return LoginLinkResult(sent=True, limited=False)
 
 
-def _send_login_mail(email: str, url: str, code: str) -> None:
+def _login_mail(email: str, url: str, code: str) -> Callable[[], int]:
+    """The login mail, written now (in the request's language); calling it sends it."""
     minutes = settings.LOGIN_TOKEN_MINUTES
-    send_mail(
+    return functools.partial(
+        send_mail,
         subject=_("Logga in i HVB-registret"),
         message=_(
             "Hej!\n\nKlicka på länken för att logga in i HVB-registret:\n%(url)s\n\n"

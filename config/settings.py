@@ -4,7 +4,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from config.env import env_bool, env_choice, env_int, env_list, env_str
+from config.env import env_bool, env_cache, env_choice, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -169,7 +169,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # logging a read never queues on the register's single write lock. Each entry is committed before
 # the response leaves. In WAL mode synchronous=NORMAL keeps it through a crash of the process;
 # FULL also through a power cut, at the cost of an fsync per page view (2.8 ms of the 3.7 ms an
-# entry cost on the benchmark machine's busy disk). On PostgreSQL the main database serves.
+# entry cost on the benchmark machine's busy disk). On PostgreSQL the main database serves (an
+# entry written inside a transaction of the register is part of it: access/log.py).
 _access_log_url = env_str("ACCESS_LOG_DATABASE_URL", "")
 if not _access_log_url and DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     _access_log_url = f"sqlite:///{BASE_DIR / 'accesslog.sqlite3'}"
@@ -197,11 +198,23 @@ else:
 # wait for the WAL to reach the disk (synchronous_commit off for that statement alone; a crash of
 # the database server or a power cut may lose the last fraction of a second of entries, at most
 # 3 x wal_writer_delay). "on": one WAL flush per entry, as FULL on SQLite. The register's own
-# writes always wait for their flush.
+# writes always wait for their flush, and so does an entry written inside one of its
+# transactions (committed with it).
 ACCESS_LOG_POSTGRESQL_SYNCHRONOUS_COMMIT = env_choice(
     "ACCESS_LOG_POSTGRESQL_SYNCHRONOUS_COMMIT", "off", ("off", "on")
 )
-DATABASE_ROUTERS = ["access.routers.AccessLogRouter"]
+# Django's cache. The API's rate limit counts in it (api/auth.py), so it must be one every
+# process shares: in memory of each process (locmem://) each would count on its own, and the
+# limit would hold as many times over as there are processes. The database cache by default
+# (its table made by migrate_all, in the access log's database: config/routers.py), Redis where
+# there is one (CACHE_URL=redis://host:6379/0, with the redis package).
+CACHES = {"default": env_cache("CACHE_URL", "db://django_cache")}
+if CACHES["default"]["BACKEND"] != "django.core.cache.backends.redis.RedisCache":
+    # One entry per API caller of the last minute. At Django's default of 300 the cache would
+    # start dropping live counts (a third of the entries at a time) once more callers than that
+    # were active; Redis has no such limit of its own.
+    CACHES["default"]["OPTIONS"] = {"MAX_ENTRIES": 5000}
+DATABASE_ROUTERS = ["config.routers.CacheRouter", "access.routers.AccessLogRouter"]
 # Off only in bench/, to measure what the log costs; a deployment never turns it off.
 ACCESS_LOG_ENABLED = env_bool("ACCESS_LOG_ENABLED", True)
 # How long access-log entries are kept (prune_access_log); health care's log rules ask 5 years.

@@ -2,9 +2,11 @@
 
 Each step is one transaction; the state changes are conditional UPDATEs, so two officers taking
 the same request, or two colleagues requesting the same decision, end with exactly one winner.
-The requester is told by e-mail once the transaction has committed.
+The requester is told by e-mail once the transaction has committed (``transaction.on_commit``):
+a step rolled back, by itself or by the caller's transaction, sends nothing.
 """
 
+import functools
 import logging
 import smtplib
 
@@ -189,6 +191,7 @@ def _must_handle(item: DecisionRequest, officer) -> DecisionRequest:
     return item
 
 
+@transaction.atomic
 def release(
     *,
     item: DecisionRequest,
@@ -198,22 +201,11 @@ def release(
     note: str = "",
     link: str,
 ) -> DecisionRequest:
-    """Release the cleared copy (uploaded now, or cleared earlier) to the requester, then tell
-    them by e-mail (after the commit: a mail is never sent for a release that did not happen)."""
-    item = _release(item=item, officer=officer, upload=upload, partial=partial, note=note)
-    _tell_requester(item, link)
-    return item
+    """Release the cleared copy (uploaded now, or cleared earlier) to the requester, and tell
+    them by e-mail once the transaction has committed: a mail is never sent for a release that
+    did not happen, whatever transaction the caller runs this in.
 
-
-def refuse(*, item: DecisionRequest, officer, reason: str, link: str) -> DecisionRequest:
-    item = _refuse(item=item, officer=officer, reason=reason)
-    _tell_requester(item, link)
-    return item
-
-
-@transaction.atomic
-def _release(*, item, officer, upload, partial: bool, note: str) -> DecisionRequest:
-    """A copy uploaded here is cleared for this request only: it is kept on the request, never
+    A copy uploaded here is cleared for this request only: it is kept on the request, never
     made the decision's copy for everyone (that is its own step, clear_release_copy)."""
     item = _must_handle(item, officer)
     note = _text(note, field="note", required=partial)
@@ -240,24 +232,30 @@ def _release(*, item, officer, upload, partial: bool, note: str) -> DecisionRequ
             )
         released = document.release_file.name
         note = note or document.release_note
-    return _decide(
+    item = _decide(
         item,
         officer,
         state=State.PARTLY_RELEASED if partial else State.RELEASED,
         outcome_text=note if partial else "",
         released_file=released,
     )
+    _tell_requester(item, link)
+    return item
 
 
 @transaction.atomic
-def _refuse(*, item, officer, reason: str) -> DecisionRequest:
+def refuse(*, item: DecisionRequest, officer, reason: str, link: str) -> DecisionRequest:
+    """Refuse the request, and tell the requester once the transaction has committed."""
     item = _must_handle(item, officer)
     reason = _text(reason, field="reason", required=True)
-    return _decide(item, officer, state=State.REFUSED, outcome_text=reason)
+    item = _decide(item, officer, state=State.REFUSED, outcome_text=reason)
+    _tell_requester(item, link)
+    return item
 
 
 def _tell_requester(item: DecisionRequest, link: str) -> None:
-    """The mail says what happened and where to read it; never the decision's content."""
+    """The mail, written now (in the request's language), sent after the commit. It says what
+    happened and where to read it; never the decision's content."""
     decision = item.decision
     if item.state == State.REFUSED:
         outcome = _("IVO har avslagit begäran. Skälet och hur ni överklagar står i tjänsten.")
@@ -268,26 +266,24 @@ def _tell_requester(item: DecisionRequest, link: str) -> None:
         )
     else:
         outcome = _("IVO lämnar ut beslutet. Ni kan hämta det i tjänsten.")
+    subject = _("Besked om er begäran: beslut %(dnr)s") % {"dnr": decision.diarienummer}
+    message = _(
+        "Hej!\n\nEr begäran om att få ut beslut %(dnr)s om %(facility)s är prövad.\n\n"
+        "%(outcome)s\n\n%(link)s\n\nInspektionen för vård och omsorg"
+    ) % {
+        "dnr": decision.diarienummer,
+        "facility": decision.facility.name,
+        "outcome": outcome,
+        "link": link,
+    }
+    transaction.on_commit(
+        functools.partial(_send, item.public_id, item.requester_email, subject, message)
+    )
+
+
+def _send(public_id, email: str, subject: str, message: str) -> None:
     try:
-        _send(item, decision, outcome, link)
+        send_mail(subject=subject, message=message, from_email=None, recipient_list=[email])
     except (OSError, smtplib.SMTPException):
         # The decision stands and the service shows it; the mail is not worth a failed page.
-        logger.exception("Mail about request %s could not be sent", item.public_id)
-
-
-def _send(item: DecisionRequest, decision: Decision, outcome: str, link: str) -> None:
-    send_mail(
-        subject=_("Besked om er begäran: beslut %(dnr)s") % {"dnr": decision.diarienummer},
-        message=_(
-            "Hej!\n\nEr begäran om att få ut beslut %(dnr)s om %(facility)s är prövad.\n\n"
-            "%(outcome)s\n\n%(link)s\n\nInspektionen för vård och omsorg"
-        )
-        % {
-            "dnr": decision.diarienummer,
-            "facility": decision.facility.name,
-            "outcome": outcome,
-            "link": link,
-        },
-        from_email=None,
-        recipient_list=[item.requester_email],
-    )
+        logger.exception("Mail about request %s could not be sent", public_id)

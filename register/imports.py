@@ -34,7 +34,6 @@ from django.utils.translation import gettext as _
 
 from register import services, validation
 from register.codes import (
-    STATUS_FROM_OUTCOME,
     AppealStatus,
     Assessment,
     DecisionKind,
@@ -1033,30 +1032,20 @@ def _write_facilities(
 def _keep_status_set_by_decision(
     row: _FacilityRow, values: dict[str, Any], report: ImportReport
 ) -> None:
-    """A revocation or prohibition is IVO's decision; a facilities file cannot undo it.
+    """A revocation or prohibition is IVO's decision; a facilities file cannot undo it
+    (``services.status_set_by_decision``, which facility_save also enforces).
 
     When the facility's status follows from a decision, the file's status is left aside
-    (with a notice); otherwise the file's status holds and the status date follows it.
+    (with a notice) and the rest of the row is written; otherwise the file's status holds and
+    the status date follows it.
     """
     facility = Facility.objects.filter(facility_id=row.facility_id).first()
     if facility is None:
         if values["status"] == FacilityStatus.NEDLAGD:
             values["status_date"] = values.get("end_date")
         return
-    # The status follows from a decision when one that no court overturned set this very status
-    # on this very date.
-    latest = next(
-        (
-            decision
-            for decision in services.status_deciding_decisions(facility.pk).filter(
-                decision_date=facility.status_date
-            )
-            if STATUS_FROM_OUTCOME.get(decision.outcome) == facility.status
-        ),
-        None,
-    )
-    decided = latest is not None
-    if decided and values["status"] != facility.status:
+    latest = services.status_set_by_decision(facility.pk, values["status"])
+    if latest is not None:
         report.notices.append(
             _(
                 "rad %(row)s: status %(file)s i filen ändrar inte verksamhetens status "

@@ -106,7 +106,50 @@ def provider_upsert(
 
 @transaction.atomic
 def facility_save(*, facility: Facility, actor: Actor = None, reason: str = "") -> Facility:
+    """Save a facility. A status that a decision gave it is refused a change here
+    (``status_set_by_decision``): only a decision changes it (``decision_save``)."""
+    if facility.pk is not None:
+        decision = status_set_by_decision(facility.pk, facility.status)
+        if decision is not None:
+            raise ValidationError({"status": status_set_by_decision_message(decision)})
     return _save(facility, actor=actor, reason=reason)
+
+
+def status_set_by_decision(facility_id: int, new_status: str) -> Decision | None:
+    """The decision that keeps the facility's stored status from becoming ``new_status``; None
+    when nothing does.
+
+    A revocation of the permit or a prohibition (13 kap. 9 § SoL (2001:453), 26 kap. 11 §
+    socialtjänstlagen (2025:400)) applies at once, also while it is appealed (16 kap. 4 § SoL
+    (2001:453)): the status it gives (``STATUS_FROM_OUTCOME``) is changed by a later decision or
+    by a court that overturns it (``_apply_status_rule``), never by a facilities file or an edit
+    in the back office (DESIGN.md: "A revoked permit or a prohibition changes the facility's
+    status at once"). The stored status follows from a decision when one that no court
+    overturned gave this very status on this very date (the facility's status date).
+    """
+    stored = Facility.objects.filter(pk=facility_id).values_list("status", "status_date").first()
+    if stored is None or stored[0] == new_status:
+        return None
+    status, since = stored
+    return next(
+        (
+            decision
+            for decision in status_deciding_decisions(facility_id).filter(decision_date=since)
+            if STATUS_FROM_OUTCOME.get(decision.outcome) == status
+        ),
+        None,
+    )
+
+
+def status_set_by_decision_message(decision: Decision) -> str:
+    return _(
+        "Statusen ”%(status)s” följer av beslut %(dnr)s (%(date)s) och ändras bara av ett senare "
+        "beslut, eller när en domstol upphäver beslutet (överklagande: upphävt)."
+    ) % {
+        "status": FacilityStatus(STATUS_FROM_OUTCOME[decision.outcome]).label,
+        "dnr": decision.diarienummer,
+        "date": decision.decision_date.isoformat(),
+    }
 
 
 def facility_upsert(
@@ -395,9 +438,7 @@ def _apply_status_rule(decision: Decision, *, actor: Actor) -> None:
         if facility.status == status and facility.status_date == decision.decision_date:
             facility.status = FacilityStatus.AKTIV
             facility.status_date = timezone.localdate()
-            facility_save(
-                facility=facility, actor=actor, reason=reason + " – " + _("upphävt av domstol")
-            )
+            _save(facility, actor=actor, reason=reason + " – " + _("upphävt av domstol"))
             if decision.outcome == Outcome.ATERKALLELSE:
                 _set_permit_status(
                     facility.permits.filter(status=PermitStatus.ATERKALLAT),
@@ -409,7 +450,9 @@ def _apply_status_rule(decision: Decision, *, actor: Actor) -> None:
     if facility.status != status or facility.status_date != decision.decision_date:
         facility.status = status
         facility.status_date = decision.decision_date
-        facility_save(facility=facility, actor=actor, reason=reason)
+        # The decision changes the status: facility_save would refuse one an earlier decision
+        # gave (a revocation after a prohibition).
+        _save(facility, actor=actor, reason=reason)
     if decision.outcome == Outcome.ATERKALLELSE:
         _set_permit_status(
             facility.permits.filter(status=PermitStatus.GALLANDE),

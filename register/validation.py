@@ -77,7 +77,7 @@ def organisation_number(value: str, *, sole_trader: bool = False) -> str:
         luhn.validate(digits)
     except StdnumError:
         raise ValidationError(_("kontrollsiffran stämmer inte")) from None
-    if int(digits[2:4]) < 20:
+    if organisation_number_is_personal(digits):
         raise ValidationError(
             _(
                 "siffrorna 3–4 är under 20: det är ett personnummer, inte en juridisk persons "
@@ -85,6 +85,22 @@ def organisation_number(value: str, *, sole_trader: bool = False) -> str:
             )
         )
     return f"{digits[:6]}-{digits[6:]}"
+
+
+def organisation_number_is_personal(value: str) -> bool:
+    """Whether an organisationsnummer (10 digits, or 12; a dash or plus allowed) has the form of
+    a personnummer: a sole trader's, which is the owner's personnummer and so personal data
+    (DESIGN.md). Nothing else tells a sole trader's number from a legal person's.
+
+    A legal person's number (lag (1974:174) om identitetsbeteckning för juridiska personer
+    m.fl.) has 20 or more in digits 3–4, so that it is never a possible personnummer, whose
+    digits 3–4 are the month of birth (folkbokföringslagen (1991:481) 18 §); Skatteverket's
+    SKV 709 gives the rule. python-stdnum's ``stdnum.se.orgnr`` does not check it.
+    """
+    digits = _digits(value.strip())
+    if not digits.isdigit() or len(digits) not in (10, 12):
+        return False
+    return int(digits[-8:-6]) < 20  # digits 3–4 of the ten-digit form
 
 
 def personal_identity_number(value: str) -> str:
@@ -140,8 +156,10 @@ def facility_id(value: str) -> str:
 
 
 # Ten or twelve digits with an optional dash or plus: a personnummer, samordningsnummer or a
-# sole trader's organisationsnummer. Never echoed back, never accepted in public text.
-PERSONAL_NUMBER_PATTERN = re.compile(r"(?<!\d)(?:\d{2})?\d{6}[-+]?\d{4}(?!\d)")
+# sole trader's organisationsnummer. Never echoed back, never accepted in public text. Its groups
+# are the stored form's two parts (NNNNNN-NNNN): the back office's search finds a number typed
+# either way with ``fullmatch``.
+PERSONAL_NUMBER_PATTERN = re.compile(r"(?<!\d)(?:\d{2})?(\d{6})[-+]?(\d{4})(?!\d)")
 
 
 def mask_personal_numbers(text: str) -> str:

@@ -67,10 +67,13 @@ class _Mailbox:
 
     def __init__(self):
         self.messages = []
+        self.refusal = None  # a reply such as "554 ..." refuses every message, keeping none
 
     async def handle_DATA(self, server, session, envelope):  # aiosmtpd calls it so
         from email import message_from_bytes, policy
 
+        if self.refusal:
+            return self.refusal
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 OK"
 

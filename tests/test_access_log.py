@@ -106,6 +106,25 @@ def test_prune_access_log__retention_below_a_year__refused(settings):
         call_command("prune_access_log")
 
 
+class RegisterWriteFailed(Exception):
+    """A later step of the register's transaction failed: the transaction rolls back."""
+
+
+def test_record__the_registers_transaction_rolls_back__an_entry_on_the_logs_own_database_stays():
+    """access/log.py: on a database of its own (SQLite's file; ACCESS_LOG_DATABASE_URL) the
+    entry is committed at once on its own connection and stays; in the register's database
+    (PostgreSQL's default) it is part of the register's transaction and goes with it."""
+    if connections["default"].vendor == "sqlite":
+        assert settings.ACCESS_LOG_DATABASE == "accesslog"  # settings.py: a file of its own
+
+    with pytest.raises(RegisterWriteFailed), transaction.atomic():
+        entry(detail="inne i registrets transaktion")
+        raise RegisterWriteFailed
+
+    kept = AccessEvent.objects.filter(detail="inne i registrets transaktion").exists()
+    assert kept is (settings.ACCESS_LOG_DATABASE != "default")
+
+
 postgresql_only = pytest.mark.skipif(
     connections["default"].vendor != "postgresql", reason="PostgreSQL's synchronous_commit"
 )

@@ -166,6 +166,36 @@ def test_admin_decision_with_revocation__changes_facility_status_as_an_import_wo
     assert facility.status_date == datetime.date(2022, 6, 16)
 
 
+def test_admin_facility__status_a_revocation_gave__refused_with_the_decision_nothing_saved(
+    staff_client,
+):
+    facility = FacilityFactory(places=6)
+    DecisionFactory(
+        facility=facility,
+        diarienummer="3.2.2-2/2024",
+        outcome="aterkallelse",
+        decision_date=datetime.date(2024, 3, 1),
+    )
+    history_rows = Facility.history.count()
+    url = f"/admin/register/facility/{facility.pk}/change/"
+    data = form_data(staff_client.get(url))
+    data["status"], data["places"] = "aktiv", "9"
+
+    response = staff_client.post(url, data)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "status": [
+            "Statusen ”Tillståndet återkallat” följer av beslut 3.2.2-2/2024 (2024-03-01) och "
+            "ändras bara av ett senare beslut, eller när en domstol upphäver beslutet "
+            "(överklagande: upphävt)."
+        ]
+    }
+    stored = Facility.objects.get(pk=facility.pk)
+    assert (stored.status, stored.places) == (FacilityStatus.ATERKALLAD, 6)
+    assert Facility.history.count() == history_rows
+
+
 def test_admin_provider_with_bad_organisation_number__shows_swedish_error_and_saves_nothing(
     staff_client,
 ):

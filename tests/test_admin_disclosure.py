@@ -299,7 +299,9 @@ def test_provider_list__sole_trader_number_masked__logged(registrator_client, so
     ]
 
 
-@pytest.mark.parametrize("term", ["800202-2344", "8002022344", "Enskildsson"])
+@pytest.mark.parametrize(
+    "term", ["800202-2344", "8002022344", "19800202-2344", "198002022344", "Enskildsson"]
+)
 def test_provider_list__search_by_personnummer_or_name_still_finds_the_sole_trader(
     registrator_client, sole_trader, term
 ):

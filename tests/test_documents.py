@@ -441,16 +441,19 @@ def _remove_committed(twin, users) -> None:
         user.delete()
 
 
-def test_release__whole_path__mail_download_and_log(decision, worker, officer, smtp_server):
+def test_release__whole_path__mail_download_and_log(
+    decision, worker, officer, smtp_server, django_capture_on_commit_callbacks
+):
     item = open_request(decision, worker)
     officer_client = client_for(officer)
     officer_client.post(reverse("documents:take", args=[item.public_id]))
     copy = pdf_bytes(pages=2)
 
-    response = officer_client.post(
-        reverse("documents:release", args=[item.public_id]),
-        {"outcome": "utlamnad", "upload": pdf_upload("maskerad.pdf", copy)},
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # the mail goes at the commit
+        response = officer_client.post(
+            reverse("documents:release", args=[item.public_id]),
+            {"outcome": "utlamnad", "upload": pdf_upload("maskerad.pdf", copy)},
+        )
 
     assert response.status_code == 302
     item.refresh_from_db()
@@ -499,12 +502,15 @@ def test_release__whole_path__mail_download_and_log(decision, worker, officer, s
     ]
 
 
-def test_release__partly__needs_what_was_masked(decision, worker, officer, smtp_server):
+def test_release__partly__needs_what_was_masked(
+    decision, worker, officer, smtp_server, django_capture_on_commit_callbacks
+):
     item = open_request(decision, worker)
     services.take(request_id=item.public_id, officer=officer)
     url = reverse("documents:release", args=[item.public_id])
 
-    refused = client_for(officer).post(url, {"outcome": "delvis", "upload": pdf_upload()})
+    with django_capture_on_commit_callbacks(execute=True):
+        refused = client_for(officer).post(url, {"outcome": "delvis", "upload": pdf_upload()})
 
     assert refused.status_code == 400
     assert "Skriv vad som har maskerats och med stöd av vilken bestämmelse." in page_text(refused)
@@ -526,15 +532,18 @@ def test_release__partly__needs_what_was_masked(decision, worker, officer, smtp_
 
 
 @pytest.mark.parametrize("action", ["release", "refuse"])
-def test_decide__not_the_handler__refused(decision, worker, officer, smtp_server, action):
+def test_decide__not_the_handler__refused(
+    decision, worker, officer, smtp_server, action, django_capture_on_commit_callbacks
+):
     item = open_request(decision, worker)
     services.take(request_id=item.public_id, officer=officer)
     other = make_user(Role.IVO_CASE_OFFICER)
     data = {"outcome": "utlamnad", "upload": pdf_upload(), "reason": "Sekretess."}
 
-    response = client_for(other).post(
-        reverse(f"documents:{action}", args=[item.public_id]), data, follow=True
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(other).post(
+            reverse(f"documents:{action}", args=[item.public_id]), data, follow=True
+        )
 
     assert "Bara den handläggare som har tagit begäran kan avgöra den." in page_text(response)
     item.refresh_from_db()
@@ -542,15 +551,19 @@ def test_decide__not_the_handler__refused(decision, worker, officer, smtp_server
 
 
 @pytest.mark.parametrize("action", ["release", "refuse", "take"])
-def test_decide__already_decided__says_so(decision, worker, officer, smtp_server, action):
+def test_decide__already_decided__says_so(
+    decision, worker, officer, smtp_server, action, django_capture_on_commit_callbacks
+):
     item = open_request(decision, worker)
     services.take(request_id=item.public_id, officer=officer)
-    services.refuse(item=item, officer=officer, reason="Sekretess.", link="")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.refuse(item=item, officer=officer, reason="Sekretess.", link="")
     data = {"outcome": "utlamnad", "upload": pdf_upload(), "reason": "Igen."}
 
-    response = client_for(officer).post(
-        reverse(f"documents:{action}", args=[item.public_id]), data, follow=True
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(officer).post(
+            reverse(f"documents:{action}", args=[item.public_id]), data, follow=True
+        )
 
     assert "Begäran är redan avgjord." in page_text(response)
     item.refresh_from_db()
@@ -567,15 +580,16 @@ def test_decide__already_decided__says_so(decision, worker, officer, smtp_server
     ids=["not-pdf", "empty"],
 )
 def test_release__bad_file__nothing_released_stored_or_sent(
-    decision, worker, officer, smtp_server, upload, message
+    decision, worker, officer, smtp_server, upload, message, django_capture_on_commit_callbacks
 ):
     item = open_request(decision, worker)
     services.take(request_id=item.public_id, officer=officer)
 
-    response = client_for(officer).post(
-        reverse("documents:release", args=[item.public_id]),
-        {"outcome": "utlamnad", "upload": upload},
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(officer).post(
+            reverse("documents:release", args=[item.public_id]),
+            {"outcome": "utlamnad", "upload": upload},
+        )
 
     assert response.status_code == 400
     assert message in page_text(response)
@@ -652,18 +666,23 @@ def test_release__reuses_the_copy_cleared_earlier(decision, worker, officer):
     assert len(stored_files()) == 1
 
 
-def test_refuse__reason_required_then_told_with_appeal(decision, worker, officer, smtp_server):
+def test_refuse__reason_required_then_told_with_appeal(
+    decision, worker, officer, smtp_server, django_capture_on_commit_callbacks
+):
     item = open_request(decision, worker)
     services.take(request_id=item.public_id, officer=officer)
     url = reverse("documents:refuse", args=[item.public_id])
 
-    empty = client_for(officer).post(url, {"reason": "  "})
+    with django_capture_on_commit_callbacks(execute=True):
+        empty = client_for(officer).post(url, {"reason": "  "})
     assert empty.status_code == 400
     assert "Skäl för avslag: Detta fält måste fyllas i." in page_text(empty)
+    assert smtp_server.messages == []
 
-    client_for(officer).post(
-        url, {"reason": "Uppgifterna omfattas av sekretess (26 kap. 1 § OSL)."}
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(officer).post(
+            url, {"reason": "Uppgifterna omfattas av sekretess (26 kap. 1 § OSL)."}
+        )
 
     item.refresh_from_db()
     assert item.state == State.REFUSED

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection
-from django.test import Client
+from django.test import Client, TestCase
 from django.utils import timezone
 
 from access.models import AllowlistEntry, LoginCodeAttempt, LoginToken
@@ -58,7 +58,8 @@ def browser(ip: str) -> Client:
 
 def ask_for_mail(client: Client, email: str = ADDRESS) -> str:
     """Ask for a login mail; the page shown after it, as text."""
-    response = client.post("/logga-in/", {"email": email})
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the mail goes at the commit
+        response = client.post("/logga-in/", {"email": email})
     assert response["Location"] == "/logga-in/skickat/"
     return client.get("/logga-in/skickat/").content.decode()
 

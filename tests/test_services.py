@@ -4,7 +4,13 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from register import services
-from register.codes import AppealStatus, FacilityStatus, Outcome, PermitStatus
+from register.codes import (
+    STATUS_FROM_OUTCOME,
+    AppealStatus,
+    FacilityStatus,
+    Outcome,
+    PermitStatus,
+)
 from register.models import Decision, Facility, Permit, Provider
 from tests.factories import DecisionFactory, FacilityFactory, ProviderFactory
 
@@ -138,6 +144,78 @@ def test_decision_save__revocation_overturned_by_court__gives_status_and_permit_
     assert facility.status == FacilityStatus.AKTIV
     assert facility.history.latest().history_change_reason.endswith("upphävt av domstol")
     assert Permit.objects.get(diarienummer="8.5-100/2015").status == PermitStatus.GALLANDE
+
+
+@pytest.mark.parametrize(
+    "outcome,label",
+    [
+        (Outcome.ATERKALLELSE, "Tillståndet återkallat"),
+        (Outcome.FORBUD, "Förbud mot verksamheten"),
+    ],
+)
+def test_facility_save__status_a_decision_gave__change_refused_nothing_written(outcome, label):
+    facility = FacilityFactory()
+    DecisionFactory(
+        facility=facility,
+        diarienummer="3.2.2-2/2024",
+        outcome=outcome,
+        decision_date=datetime.date(2024, 3, 1),
+    )
+    history_rows = Facility.history.count()
+    facility = reload(facility)
+    facility.status = FacilityStatus.AKTIV
+    facility.places = 9
+
+    with pytest.raises(ValidationError) as refused:
+        services.facility_save(facility=facility)
+
+    assert refused.value.message_dict == {
+        "status": [
+            f"Statusen ”{label}” följer av beslut 3.2.2-2/2024 (2024-03-01) och ändras bara av "
+            "ett senare beslut, eller när en domstol upphäver beslutet (överklagande: upphävt)."
+        ]
+    }
+    stored = reload(facility)
+    assert (stored.status, stored.places) == (STATUS_FROM_OUTCOME[outcome], 6)
+    assert Facility.history.count() == history_rows
+
+
+def test_facility_save__status_a_decision_gave__other_fields_still_saved():
+    facility = FacilityFactory()
+    DecisionFactory(facility=facility, outcome=Outcome.FORBUD)
+    facility = reload(facility)
+    facility.places = 9
+
+    services.facility_save(facility=facility)
+
+    assert (reload(facility).status, reload(facility).places) == (FacilityStatus.FORBUD, 9)
+
+
+def test_facility_save__status_staff_set__changed_freely():
+    """Only a decision's status is kept: one a file or a registrator set is not."""
+    facility = FacilityFactory(status=FacilityStatus.NEDLAGD, end_date=datetime.date(2024, 1, 1))
+    facility.status = FacilityStatus.AKTIV
+
+    services.facility_save(facility=facility)
+
+    assert reload(facility).status == FacilityStatus.AKTIV
+
+
+def test_decision_save__revocation_after_a_prohibition__still_changes_the_status():
+    """A later decision changes a status an earlier one gave: the rule is not for decisions."""
+    facility = FacilityFactory()
+    DecisionFactory(
+        facility=facility, outcome=Outcome.FORBUD, decision_date=datetime.date(2024, 1, 10)
+    )
+    DecisionFactory(
+        facility=facility, outcome=Outcome.ATERKALLELSE, decision_date=datetime.date(2024, 5, 2)
+    )
+
+    facility = reload(facility)
+    assert (facility.status, facility.status_date) == (
+        FacilityStatus.ATERKALLAD,
+        datetime.date(2024, 5, 2),
+    )
 
 
 def test_decision_save__future_date__refused_and_nothing_written():

@@ -108,3 +108,98 @@ def test_a_worker_imports_openpyxl_pypdf_and_the_federated_login_only_when_it_ne
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "loaded: []"
+
+
+def test_settings__malformed_cache_url__start_up_stops_with_the_forms_it_takes():
+    result = run_manage("check", CACHE_URL="memcached://cache.example.se:11211")
+
+    assert result.returncode != 0
+    assert result.stderr.splitlines()[-1] == (
+        "django.core.exceptions.ImproperlyConfigured: CACHE_URL must be locmem://, db://<table> "
+        "or redis://host:port/<database>, not 'memcached://cache.example.se:11211'"
+    )
+
+
+@pytest.mark.parametrize(
+    "value,shown",
+    [
+        ("db://", "db://"),
+        ("db://cache-table", "db://cache-table"),
+        ("db://cache/table", "db://cache/table"),
+        ("locmem://name/more", "locmem://name/more"),
+        ("redis://cache.example.se:port/0", "redis://cache.example.se:port/0"),
+        ("redis://cache.example.se:6379/zero", "redis://cache.example.se:6379/zero"),
+        ("redis:///0", "redis:///0"),
+        # The password is not repeated where the message goes (logs, terminals).
+        ("rediss://:hemligt@cache.example.se:6379/x", "rediss://:***@cache.example.se:6379/x"),
+    ],
+)
+def test_env_cache__malformed__refused_naming_the_forms(monkeypatch, value, shown):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from config.env import env_cache
+
+    monkeypatch.setenv("CACHE_URL", value)
+    with pytest.raises(ImproperlyConfigured) as refused:
+        env_cache("CACHE_URL", "db://django_cache")
+
+    assert str(refused.value) == (
+        f"CACHE_URL must be locmem://, db://<table> or redis://host:port/<database>, not {shown!r}"
+    )
+
+
+@pytest.mark.parametrize(
+    "value,backend,location",
+    [
+        (None, "django.core.cache.backends.db.DatabaseCache", "django_cache"),
+        ("", "django.core.cache.backends.db.DatabaseCache", "django_cache"),
+        ("db://api_counts", "django.core.cache.backends.db.DatabaseCache", "api_counts"),
+        ("locmem://", "django.core.cache.backends.locmem.LocMemCache", ""),
+        (
+            "redis://cache.example.se:6379/2",
+            "django.core.cache.backends.redis.RedisCache",
+            "redis://cache.example.se:6379/2",
+        ),
+        (
+            "rediss://:hemligt@cache.example.se",
+            "django.core.cache.backends.redis.RedisCache",
+            "rediss://:hemligt@cache.example.se",
+        ),
+    ],
+)
+def test_env_cache__each_form__django_s_backend(monkeypatch, value, backend, location):
+    import importlib.util
+
+    from config.env import env_cache
+
+    if value is None:
+        monkeypatch.delenv("CACHE_URL", raising=False)
+    else:
+        monkeypatch.setenv("CACHE_URL", value)
+    # As if the redis package were installed (it is an extra: .[redis]).
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name: object() if name == "redis" else find_spec(name)
+    )
+
+    assert env_cache("CACHE_URL", "db://django_cache") == {"BACKEND": backend, "LOCATION": location}
+
+
+def test_env_cache__redis_without_the_redis_package__refused_saying_what_to_install(monkeypatch):
+    import importlib.util
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    from config.env import env_cache
+
+    monkeypatch.setenv("CACHE_URL", "redis://:hemligt@cache.example.se:6379/0")
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name: None if name == "redis" else find_spec(name)
+    )
+    with pytest.raises(ImproperlyConfigured) as refused:
+        env_cache("CACHE_URL", "db://django_cache")
+
+    assert str(refused.value) == (
+        'CACHE_URL names a Redis server, which needs the redis package: pip install -e ".[redis]"'
+    )

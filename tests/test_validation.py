@@ -29,7 +29,28 @@ def test_organisation_number__digits_three_and_four_below_20__refused_for_legal_
     # 811218-9876 passes the Luhn check (python-stdnum accepts it) but is a personnummer.
     with pytest.raises(ValidationError) as error:
         validation.organisation_number("811218-9876")
-    assert "siffrorna 3–4 är under 20" in messages(error)[0]
+    assert messages(error) == [
+        "siffrorna 3–4 är under 20: det är ett personnummer, inte en juridisk persons "
+        "organisationsnummer (ange enskild_naringsidkare = ja för en enskild näringsidkare)"
+    ]
+
+
+@pytest.mark.parametrize(
+    "number,personal",
+    [
+        ("811218-9876", True),  # a personnummer: a sole trader's number
+        ("19811218-9876", True),
+        ("8112189876", True),
+        ("561999-0000", True),  # 19: no legal person's number
+        ("562000-0000", False),  # 20: the lowest a legal person's can have
+        ("212000-0746", False),
+        ("16212000-0746", False),
+        ("5569-88", False),  # not a number of either kind
+        ("", False),
+    ],
+)
+def test_organisation_number_is_personal__digits_three_and_four_under_20(number, personal):
+    assert validation.organisation_number_is_personal(number) is personal
 
 
 @pytest.mark.parametrize("raw", ["12345", "21200007460", "abcdef-ghij", "112120000746"])

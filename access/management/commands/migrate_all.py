@@ -1,4 +1,5 @@
-"""``migrate_all``: migrate every configured database (the register's and the access log's)."""
+"""``migrate_all``: migrate every configured database (the register's and the access log's) and
+make the database cache's table (CACHE_URL=db://<table>) where config/routers.py puts it."""
 
 from django.conf import settings
 from django.core.management import call_command
@@ -8,11 +9,16 @@ from register import services
 
 
 class Command(BaseCommand):
-    help = "Migrerar alla databaser: registrets och åtkomstloggens (om den har en egen)."
+    help = (
+        "Migrerar alla databaser: registrets och åtkomstloggens (om den har en egen), och skapar "
+        "cachens tabell."
+    )
 
     def handle(self, *args, **options):
         for alias in settings.DATABASES:
             call_command(
                 "migrate", database=alias, interactive=False, verbosity=options["verbosity"]
             )
+            # Nothing to do when the cache is not the database's or its table exists.
+            call_command("createcachetable", database=alias, verbosity=options["verbosity"])
         services.update_query_statistics()  # the planner's statistics for new indexes
