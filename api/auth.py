@@ -124,13 +124,14 @@ class ClientRateThrottle(BaseThrottle):
     """``API_RATE_LIMIT_PER_MINUTE`` requests a minute per client, or per address without a token.
 
     A sliding minute counted by the second: the client's requests of each of the last 60 seconds,
-    kept in Django's cache as one packed array of (second, count) pairs, oldest first. Its size is
-    at most 60 pairs whatever the limit. ninja's own throttle keeps a list of every request's time
-    and the cache pickles it float by float: at a limit of 100,000 a minute (the benchmark's) that
-    took a seventh of a worker's time. A request counts until the 60th second after its own.
-
-    Counted in Django's cache: with several processes, point CACHES at a shared cache (Redis) or
-    each process counts on its own."""
+    kept in Django's cache (``CACHE_URL``, shared by every process) as one packed array of
+    (second, count) pairs, oldest first, at most 60 pairs whatever the limit. Not ninja's
+    ``SimpleRateThrottle``: it keeps each request's key and history on the one instance every
+    thread shares, reads the limit once at start, and stores a list of every request's time. The
+    mixed benchmark shows no speed gained either way (docs/benchmarks.md). A request counts until
+    the 60th second after its own. Two calls of one client at the same moment on two processes
+    may both read the count before either writes it: the limit can be passed by the calls in
+    flight, never by more."""
 
     timer = time.time  # a test sets the clock here
 

@@ -2,7 +2,8 @@
 write to a register table. Installed by migration 0006; on SQLite put back after every migrate
 (register.apps), because SQLite drops a table's triggers when Django rebuilds the table (an
 AlterField, most AddFields and AddConstraints do), and a write to a table without its trigger
-would leave kept reads (register.selectors.KeptReads) stale without a sign."""
+would go unseen by an import that planned before it (register.services.decisions_bulk_write
+plans again only when the version moved)."""
 
 from contextlib import contextmanager
 

@@ -845,8 +845,9 @@ class Finding(TimeStamped):
 class DataVersion(models.Model):
     """Stamps the database changes with every write to a register table (migration 0006's
     triggers, whatever wrote: services, admin, bulk loads, raw SQL). The register's data version is
-    every stamp read together (``register.selectors.data_version``); reads kept between requests
-    (``register.selectors.KeptReads``) are keyed on it, so none outlives the data it was read from.
+    every stamp read together (``register.selectors.data_version``). An import plans its rows
+    outside the write transaction and, inside it, plans again if the version moved, so nothing
+    written meanwhile is overwritten unseen (``register.services.decisions_bulk_write``).
 
     One row on SQLite, which has one writer at a time. On PostgreSQL a writing transaction changes
     the first row that no other transaction holds (``SKIP LOCKED``) and adds a row when every one
