@@ -130,8 +130,9 @@ class ClientRateThrottle(BaseThrottle):
     thread shares, reads the limit once at start, and stores a list of every request's time. The
     mixed benchmark shows no speed gained either way (docs/benchmarks.md). A request counts until
     the 60th second after its own. Two calls of one client at the same moment on two processes
-    may both read the count before either writes it: the limit can be passed by the calls in
-    flight, never by more."""
+    may both read the count before either writes it, and then only one of them is counted: a
+    client that calls in parallel can pass the limit by its lost counts (Django's cache has no
+    atomic read-and-write that would prevent it on every backend)."""
 
     timer = time.time  # a test sets the clock here
 
