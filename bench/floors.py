@@ -1,39 +1,73 @@
-"""The floors of bench/api_load.py: the API's search SQL run with no API around it.
+"""The floors of bench/api_load.py: each search's own SQL run with no API around it.
+
+``BENCH_EQUIVALENT`` names the JSON file bench/api_load.py's preparation step wrote: for every
+search of the mix, the SQL the API's selector ran for it, with its parameters (the statement that
+read the page, and the count where the API counted), the single search, and one facility's SQL.
+``BENCH_DB``: the SQLite file, or the PostgreSQL database's URL.
+
+- ``/search?i=N``: search N's page, then its count; where the API did not count (a first page
+  that is not full holds every match) the number of rows, as the API does. ``i=single``: the
+  single search of the "one search repeated" line;
+- ``/one?facility_id=X``: one facility with its marking.
+
+Served by:
 
 - ``django_application``: a minimal Django JSON view (the whole middleware stack, no ORM, no
   schema, no log), the framework's floor;
 - ``sqlite_application``: a hand-written WSGI view running the same SQL through sqlite3;
-- ``postgresql_application``: the same through psycopg, for the PostgreSQL leg (``BENCH_DB`` is
-  then the database's URL).
+- ``postgresql_application``: the same through psycopg, for the PostgreSQL leg.
 """
 
+import functools
 import json
 import os
+import re
 import sqlite3
 import threading
 from urllib.parse import parse_qs
 
-SEARCH_SQL = os.environ.get("BENCH_SEARCH_SQL", "")
-SEARCH_PARAMS = json.loads(os.environ.get("BENCH_SEARCH_PARAMS", "[]"))
-# The search also counts its matches (the page's total), as the API must.
-COUNT_SQL = os.environ.get("BENCH_COUNT_SQL", "")
-ONE_SQL = os.environ.get("BENCH_ONE_SQL", "")
-ONE_PARAMS = json.loads(os.environ.get("BENCH_ONE_PARAMS", "[]"))
+
+def _load() -> tuple[dict, dict]:
+    path = os.environ.get("BENCH_EQUIVALENT")
+    if not path:
+        return {}, {}
+    with open(path, encoding="utf-8") as stored:
+        equivalent = json.load(stored)
+    searches = {str(n): search for n, search in enumerate(equivalent["searches"])}
+    searches["single"] = equivalent["single"]
+    return searches, equivalent
 
 
-def _params(path: str, query: dict) -> tuple[str, list]:
+SEARCHES, EQUIVALENT = _load()
+
+
+def _answer(path: str, query: dict, run) -> object:
+    """The response's data. ``run(sql, params)``: the statement's column names and rows."""
     if path == "/one":
         facility = query.get("facility_id", [""])[0]
-        return ONE_SQL, [facility if value == "FACILITY" else value for value in ONE_PARAMS]
-    return SEARCH_SQL, SEARCH_PARAMS
+        params = [facility if value == "FACILITY" else value for value in EQUIVALENT["one_params"]]
+        names, rows = run(EQUIVALENT["one_sql"], params)
+        return [dict(zip(names, row, strict=True)) for row in rows]
+    search = SEARCHES[query.get("i", [""])[0]]
+    names, rows = run(search["rows_sql"], search["rows_params"])
+    total = len(rows)
+    if search["count_sql"] is not None:
+        total = run(search["count_sql"], search["count_params"])[1][0][0]
+    return {"total": total, "items": [dict(zip(names, row, strict=True)) for row in rows]}
 
 
-def _rows(cursor) -> list[dict]:
-    names = [column[0] for column in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+def _result(cursor) -> tuple[list[str], list[tuple]]:
+    return [column[0] for column in cursor.description], cursor.fetchall()
 
 
 _local = threading.local()
+# Django's placeholders as sqlite3's, as Django's SQLite backend converts them.
+_PLACEHOLDER = re.compile(r"(?<!%)%s")
+
+
+@functools.cache
+def _qmark(sql: str) -> str:
+    return _PLACEHOLDER.sub("?", sql).replace("%%", "%")
 
 
 def sqlite_application(environ, start_response):
@@ -42,12 +76,11 @@ def sqlite_application(environ, start_response):
         # A plain connection: the search's SQL calls no function of the application's (names
         # are matched and sorted on name_key, which the application writes).
         connection = _local.connection = sqlite3.connect(os.environ["BENCH_DB"])
-    path = environ["PATH_INFO"]
-    sql, params = _params(path, parse_qs(environ.get("QUERY_STRING", "")))
-    cursor = connection.execute(sql.replace("%s", "?"), params)
-    data = _rows(cursor)
-    if path == "/search":
-        data = {"total": connection.execute(COUNT_SQL).fetchone()[0], "items": data}
+
+    def run(sql, params):
+        return _result(connection.execute(_qmark(sql), params))
+
+    data = _answer(environ["PATH_INFO"], parse_qs(environ.get("QUERY_STRING", "")), run)
     body = json.dumps(data, default=str).encode()
     start_response("200 OK", [("Content-Type", "application/json")])
     return [body]
@@ -62,14 +95,13 @@ def postgresql_application(environ, start_response):
         connection = _local.postgresql = psycopg.connect(
             os.environ["BENCH_DB"], autocommit=True, cursor_factory=psycopg.ClientCursor
         )
-    path = environ["PATH_INFO"]
-    sql, params = _params(path, parse_qs(environ.get("QUERY_STRING", "")))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        data = _rows(cursor)
-        if path == "/search":
-            cursor.execute(COUNT_SQL)
-            data = {"total": cursor.fetchone()[0], "items": data}
+
+    def run(sql, params):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return _result(cursor)
+
+    data = _answer(environ["PATH_INFO"], parse_qs(environ.get("QUERY_STRING", "")), run)
     body = json.dumps(data, default=str).encode()
     start_response("200 OK", [("Content-Type", "application/json")])
     return [body]
@@ -87,16 +119,15 @@ def _django():
 
     from access.decorators import public
 
-    @public
-    def floor(request):
-        sql, params = _params(request.path, {k: request.GET.getlist(k) for k in request.GET})
+    def run(sql, params):
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            data = _rows(cursor)
-            if request.path == "/search":
-                cursor.execute(COUNT_SQL)
-                data = {"total": cursor.fetchone()[0], "items": data}
-            return JsonResponse(data, safe=False, json_dumps_params={"default": str})
+            return _result(cursor)
+
+    @public
+    def floor(request):
+        data = _answer(request.path, {k: request.GET.getlist(k) for k in request.GET}, run)
+        return JsonResponse(data, safe=False, json_dumps_params={"default": str})
 
     import sys
     import types
@@ -113,4 +144,4 @@ def _django():
     return get_wsgi_application()
 
 
-django_application = _django() if os.environ.get("BENCH_SEARCH_SQL") else None
+django_application = _django() if os.environ.get("BENCH_EQUIVALENT") else None
