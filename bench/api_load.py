@@ -7,7 +7,7 @@ the requests cycling through what users ask: thousands of different searches, ma
     BENCH_API_SECONDS=10             # measured seconds per server and request kind
     BENCH_API_STEPS=load,scaling,memory
     BENCH_API_LEGS=sqlite,postgresql
-    BENCH_API_VARIANTS=full,no-kept-reads,...   # the API's configurations (API_VARIANTS)
+    BENCH_API_VARIANTS=full,page-middleware,...   # the API's configurations (API_VARIANTS)
 
 1. Builds bench/api.sqlite3: seed_demo with 10,000 facilities, then decisions (through
    services.register_bulk_create, with history) up to 150,000; and the same in the PostgreSQL
@@ -20,12 +20,12 @@ the requests cycling through what users ask: thousands of different searches, ma
    (no_serious_decision_years, no_open_requirement, no_overdue_inspection); every sort order;
    10, 20 or 50 a page; mostly the first page, some deeper. Written to
    bench/results/api-search-mix.txt. And FACILITY_MIX facilities drawn from the register with
-   the same seed (more than the API keeps, REGISTER_CACHE_SIZE, so no worker holds them all).
-3. Preparation, on each database, in a process of its own with nothing kept
-   (REGISTER_CACHE_SIZE=0): every search of the mix asked of the API in-process (Django's test
-   client, the bench's key, the whole stack), and the SQL the endpoint's selector ran for it
-   captured with its parameters (the statement that read the page, and the count where the API
-   counted: a first page that is not full holds every match, and the API does not count it).
+   the same seed.
+3. Preparation, on each database, in a process of its own: every search of the mix asked of
+   the API in-process (Django's test client, the bench's key, the whole stack), and the SQL
+   the endpoint's selector ran for it captured with its parameters (the statement that read
+   the page, and the count where the API counted: a first page that is not full holds every
+   match, and the API does not count it).
    Every parameter name of the mix must be one the endpoint takes (it ignores others). A search
    that does not answer 200 is dropped and the next candidate taken; the run says how many.
    For every tenth search the stored SQL is run again and must give the API's total and page
@@ -129,26 +129,18 @@ SQLITE_LEG, POSTGRESQL_LEG = "SQLite", "PostgreSQL"
 BOTH = (SQLITE_LEG, POSTGRESQL_LEG)
 API_VARIANTS = [
     ("full", "API, whole stack (key, disclosure, access log)", {}, BOTH),
-    ("no-kept-reads", "API without kept reads", {"REGISTER_CACHE_SIZE": "0"}, BOTH),
-    ("no-key-cache", "API without the key cache", {"API_KEY_CACHE": "false"}, BOTH),
     (
-        "no-prepared",
-        "API without prepared statements",
-        {"DATABASE_PREPARED_STATEMENTS": "false"},
-        (POSTGRESQL_LEG,),
-    ),
-    (
-        "plain-backend",
-        "API on Django's PostgreSQL backend",
-        {"DATABASE_PLAIN_BACKEND": "true"},
-        (POSTGRESQL_LEG,),
+        "page-middleware",
+        "API through the pages' middleware",
+        {"API_SKIPS_PAGE_MIDDLEWARE": "false"},
+        BOTH,
     ),
     ("ninja-throttle", "API with ninja's throttle", {"API_PACKED_THROTTLE": "false"}, BOTH),
     (
-        "no-window-paging",
-        "API without window paging",
-        {"SEARCH_WINDOW_PAGING": "false"},
-        (SQLITE_LEG,),
+        "count-per-process",
+        "API, rate count in each process (locmem)",
+        {"CACHE_URL": "locmem://"},
+        BOTH,
     ),
 ]
 
@@ -615,9 +607,8 @@ def drive(urls: list[str], headers: dict | None = None) -> dict:
     # someone else's writes slowed it, and only it, to a third in one run.
     os.sync()
     time.sleep(3)
-    # Warm up every worker (its caches, its connections) from halfway through the list: the
-    # measured run starts at its beginning, with what the warm-up kept long gone from the kept
-    # reads by the time the run gets there.
+    # Warm up every worker (its connections, its imports) from halfway through the list: the
+    # measured run starts at its beginning, not with what the warm-up just read.
     _wrk(urls, headers or {}, 2, start=len(urls) // 2)
     return _wrk(urls, headers or {}, DURATION)
 
@@ -668,7 +659,7 @@ def search(query):
         is_count = statement[0].lstrip().upper().startswith("SELECT COUNT(*)")
         (counts if is_count else pages).append(statement)
     assert pages and len(counts) <= 1, (query, statements)
-    # The last statement read the page (window paging may have tried smaller windows first).
+    # The last statement read the page.
     rows_sql, rows_params = pages[-1]
     return {
         "query": query, "status": 200, "total": body["total"], "items": len(body["items"]),
@@ -729,8 +720,7 @@ print(json.dumps({"searches": len(searches), "refused": len(refused), "checked":
 
 def prepare(database: Path | str, token: str) -> dict:
     """The mix on this database: each search the API answered, with the SQL its selector ran
-    (REGISTER_CACHE_SIZE=0: nothing served from what an earlier request kept), the searches it
-    refused, the single search, one facility's SQL and the facilities to ask for."""
+    the searches it refused, the single search, one facility's SQL and the facilities to ask for."""
     RESULTS.mkdir(exist_ok=True)
     mix = RESULTS / "api-search-mix.txt"
     mix.write_text("\n".join(search_mix()) + "\n")
@@ -746,7 +736,7 @@ def prepare(database: Path | str, token: str) -> dict:
         str(FACILITY_MIX),
         str(SEED),
         str(stored),
-        env=environment(database, REGISTER_CACHE_SIZE="0"),
+        env=environment(database),
     )
     prepared = json.loads(stored.read_text())
     prepared["file"] = str(stored)
@@ -999,7 +989,6 @@ import django
 django.setup()
 from django.db import connections
 from django.test import Client
-from api import endpoints
 client = Client(HTTP_HOST="127.0.0.1")
 urls = ["/api/v1/facilities?" + query for query in json.loads(sys.argv[1])]
 databases = json.loads(sys.argv[2])  # label: the default database's NAME
@@ -1010,8 +999,6 @@ for round_ in range(rounds):
     for label in list(databases)[:: 1 if round_ % 2 == 0 else -1]:
         connections["default"].close()
         connections["default"].settings_dict["NAME"] = databases[label]
-        for kept in (endpoints._kept_pages, endpoints._kept_facilities):
-            kept._reads.clear()  # nothing the other database's requests kept
         for _ in range(warm_up):
             for url in urls:
                 response = client.get(url)
@@ -1045,8 +1032,7 @@ def _database_name(database: Path | str) -> str:
 
 def scaling() -> list[dict]:
     """The search's median time at 1,000 and 100,000 facilities over SCALING_SEARCHES searches
-    of the mix, kept (as served between writes) and with nothing kept (every request runs its
-    queries, as the first one after a write)."""
+    of the mix."""
     rows = []
     mix = search_mix(SEARCH_MIX)
     searches = json.dumps(mix[:: len(mix) // SCALING_SEARCHES][:SCALING_SEARCHES])
@@ -1062,18 +1048,15 @@ def scaling() -> list[dict]:
             "1,000 facilities": _database_name(small),
             "100,000 facilities": _database_name(large),
         }
-        for kept, extra in (("kept", {}), ("nothing kept", {"REGISTER_CACHE_SIZE": "0"})):
-            by_size = _run_script(
-                SCALING, searches, json.dumps(sizes), repeats, env=environment(small, **extra)
+        by_size = _run_script(SCALING, searches, json.dumps(sizes), repeats, env=environment(small))
+        for label in sizes:
+            figures = by_size[label]
+            rows.append({"database": name, "data": label, **figures})
+            print(
+                f"{name} search at {label}: {figures['median_ms']:.2f} ms "
+                f"({figures['matches']} matches in {SCALING_SEARCHES} searches)",
+                flush=True,
             )
-            for label in sizes:
-                figures = by_size[label]
-                rows.append({"database": name, "data": label, "kept": kept, **figures})
-                print(
-                    f"{name} search at {label}, {kept}: {figures['median_ms']:.2f} ms "
-                    f"({figures['matches']} matches in {SCALING_SEARCHES} searches)",
-                    flush=True,
-                )
     return rows
 
 
@@ -1166,18 +1149,13 @@ def main() -> None:
     if "scaling" in STEPS:
         results["scaling"] = scaling()
         for database in (SQLITE_LEG, POSTGRESQL_LEG):
-            for kept in ("kept", "nothing kept"):
-                pair = [
-                    row
-                    for row in results["scaling"]
-                    if (row["database"], row["kept"]) == (database, kept)
-                ]
-                if pair:
-                    small, large = pair
-                    print(
-                        f"{database} search 100,000 / 1,000 facilities, {kept}: "
-                        f"{large['median_ms'] / small['median_ms']:.2f}"
-                    )
+            pair = [row for row in results["scaling"] if row["database"] == database]
+            if pair:
+                small, large = pair
+                print(
+                    f"{database} search 100,000 / 1,000 facilities: "
+                    f"{large['median_ms'] / small['median_ms']:.2f}"
+                )
     if "memory" in STEPS:
         results["memory"] = memory()
     RESULTS.mkdir(exist_ok=True)
