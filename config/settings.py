@@ -393,8 +393,6 @@ _PAGES_ONLY = {
     "django.contrib.messages.middleware.MessageMiddleware",
     "access.middleware.AccessMiddleware",
     "access.staff_views.BackOfficeMiddleware",
-    "simple_history.middleware.HistoryRequestMiddleware",
-    "axes.middleware.AxesMiddleware",
 }
 if env_bool("API_SKIPS_PAGE_MIDDLEWARE", True):  # measurement switch (issue 17)
     MIDDLEWARE = [

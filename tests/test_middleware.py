@@ -50,3 +50,11 @@ def test_page__security_headers_and_policy_on_the_api_as_well(client, home):
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["X-Frame-Options"] == "DENY"
     assert "Content-Security-Policy" in response
+
+
+def test_django_and_the_libraries_checks_still_find_the_middleware_they_need():
+    """The admin needs sessions, authentication and messages; django-axes its own middleware:
+    the pages-only subclasses must still count as them (`manage.py check` refused to start)."""
+    from django.core.management import call_command
+
+    call_command("check", fail_level="WARNING")
