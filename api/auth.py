@@ -24,7 +24,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja.security.http import HttpAuthBase
-from ninja.throttling import BaseThrottle, SimpleRateThrottle
+from ninja.throttling import BaseThrottle
 
 from access.log import client_ip
 from api.models import ApiClient, ApiToken
@@ -169,18 +169,6 @@ class ClientRateThrottle(BaseThrottle):
         auth = getattr(request, "auth", None)
         ident = f"client-{auth.public_id}" if isinstance(auth, ApiClient) else client_ip(request)
         return f"throttle_api_seconds_{ident}"  # not the key of ninja's list of times
-
-
-class NinjaClientThrottle(SimpleRateThrottle):
-    """ninja's own throttle, per client as ClientRateThrottle (measurement switch)."""
-
-    def __init__(self):
-        super().__init__(f"{settings.API_RATE_LIMIT_PER_MINUTE}/min")
-
-    def get_cache_key(self, request: HttpRequest) -> str:
-        auth = getattr(request, "auth", None)
-        ident = f"client-{auth.public_id}" if isinstance(auth, ApiClient) else client_ip(request)
-        return f"throttle_api_{ident}"
 
 
 def _seconds(kept) -> array:

@@ -40,7 +40,7 @@ from access.models import AccessEvent
 from access.roles import Role
 from api import changes as change_feed
 from api import schemas
-from api.auth import BearerToken, ClientRateThrottle, NinjaClientThrottle, query_deadline
+from api.auth import BearerToken, ClientRateThrottle, query_deadline
 from api.jsonrender import Renderer, schema_response
 from api.models import ApiClient, ChangeEvent
 from api.opendata import DECISION_COLUMNS, FINDING_COLUMNS, INSPECTION_COLUMNS
@@ -152,7 +152,7 @@ api = Api(
     docs_url="/docs",
     openapi_url="/openapi.json",
     renderer=Renderer(),
-    throttle=[ClientRateThrottle() if settings.API_PACKED_THROTTLE else NinjaClientThrottle()],
+    throttle=[ClientRateThrottle()],
 )
 
 

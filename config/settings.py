@@ -31,7 +31,6 @@ API_TOKEN_VALIDITY_DAYS = env_int("API_TOKEN_VALIDITY_DAYS", 365)
 API_QUERY_TIMEOUT_MS = env_int("API_QUERY_TIMEOUT_MS", 1000)
 # Measurement switches (issue 17): each turns one piece of speed machinery off, so
 # bench/api_load.py can measure what it gains in the same run.
-API_PACKED_THROTTLE = env_bool("API_PACKED_THROTTLE", True)
 OPEN_DATA_LICENSE_URL = env_str(
     "OPEN_DATA_LICENSE_URL", "http://creativecommons.org/licenses/by/4.0/"
 )
@@ -384,21 +383,6 @@ MIDDLEWARE.insert(
 )
 # Last, as django-axes asks: it turns a lockout into the lockout page.
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")
-# The middleware meant for pages, passed over for /api/ (config/middleware.py).
-_PAGES_ONLY = {
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "access.middleware.AccessMiddleware",
-    "access.staff_views.BackOfficeMiddleware",
-}
-if env_bool("API_SKIPS_PAGE_MIDDLEWARE", True):  # measurement switch (issue 17)
-    MIDDLEWARE = [
-        f"config.middleware.{path.rsplit('.', 1)[1]}" if path in _PAGES_ONLY else path
-        for path in MIDDLEWARE
-    ]
 AUTHENTICATION_BACKENDS = [
     # First: a locked-out username and address are refused before any password is checked.
     "axes.backends.AxesStandaloneBackend",
