@@ -4,7 +4,6 @@ manager's name, personnummer or contact details, or a sole trader's name and org
 the personnummer masked, the record's own page in full."""
 
 import datetime
-import re
 
 import pytest
 from stdnum import luhn
@@ -13,6 +12,7 @@ from access.models import AccessEvent
 from access.roles import Role
 from register import services
 from register.models import Manager, Provider
+from tests.disclosure_support import every_form
 from tests.factories import (
     FacilityFactory,
     ProviderFactory,
@@ -28,14 +28,6 @@ def personnummer(birth_date: str, serial: str) -> str:
     """A Luhn-valid personnummer ``YYYYMMDD-NNNN``."""
     core = birth_date[2:] + serial
     return f"{birth_date}-{serial}{luhn.calc_check_digit(core)}"
-
-
-def every_form(number: str) -> list[str]:
-    """A personnummer as it could be printed: 12 or 10 digits, with or without the dash."""
-    digits = re.sub(r"\D", "", number)
-    twelve = digits if len(digits) == 12 else "19" + digits
-    ten = twelve[2:]
-    return [twelve, f"{twelve[:8]}-{twelve[8:]}", ten, f"{ten[:6]}-{ten[6:]}"]
 
 
 def without_echoes(body: str, term: str) -> str:

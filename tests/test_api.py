@@ -507,7 +507,7 @@ def test_postgresql__the_api_timeout_stays_for_api_calls_and_never_reaches_other
     of its own in autocommit: the test's own connection is inside a transaction."""
     from django.test import Client
 
-    from tests.test_api_changes import Writer
+    from tests.api_support import Writer
 
     def timeout_after(path: str) -> str:
         response = Client().get(path)

@@ -31,8 +31,7 @@ from tests.api_support import (
     body,
     get_json,
 )
-from tests.test_disclosure import manager_and_sole_trader_home, secrets_of_the_register
-from tests.test_disclosure import seeded as seeded
+from tests.disclosure_support import manager_and_sole_trader_home, secrets_of_the_register
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("roomy_rate_limit")]
 
@@ -92,7 +91,9 @@ def every_open_data_file(http) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("with_key", [False, True], ids=["utan-nyckel", "med-nyckel"])
-def test_disclosure_off__no_endpoint_export_or_feed_shows_personal_data(client, seeded, with_key):
+def test_disclosure_off__no_endpoint_export_or_feed_shows_personal_data(
+    client, seeded_register, with_key
+):
     headers = bearer(api_client_with_token()[1]) if with_key else {}
     secrets = secrets_of_the_register()
     assert len(secrets) > 100
@@ -107,7 +108,7 @@ def test_disclosure_off__no_endpoint_export_or_feed_shows_personal_data(client, 
 
 
 def test_disclosure_on__a_municipal_system_gets_the_manager_and_it_is_logged(
-    client, seeded, settings
+    client, seeded_register, settings
 ):
     settings.PERSONAL_DATA_DISCLOSURE = True
     api_client, token = api_client_with_token()
@@ -166,7 +167,9 @@ PUBLIC_INSPECTION_COLUMNS = ["diarienummer", "facility_id", "start_date", "end_d
         ("inspektioner", PUBLIC_INSPECTION_COLUMNS, Inspection),
     ],
 )
-def test_open_data__exactly_the_public_fields_in_every_format(client, seeded, slug, columns, model):
+def test_open_data__exactly_the_public_fields_in_every_format(
+    client, seeded_register, slug, columns, model
+):
     with_findings(
         Decision.objects.filter(facility__in=Facility.objects.protected()).first(),
         Decision.objects.exclude(protected_condition("facility__")).first(),
@@ -212,7 +215,7 @@ def with_findings(*decisions) -> None:
         )
 
 
-def test_open_data__findings_with_their_decision_and_requirement_state(client, seeded):
+def test_open_data__findings_with_their_decision_and_requirement_state(client, seeded_register):
     # One no later decision follows up (the demo's follow-ups would settle its requirement).
     public = (
         Decision.objects.exclude(protected_condition("facility__"))
@@ -254,7 +257,7 @@ def test_open_data__findings_with_their_decision_and_requirement_state(client, s
     ]
 
 
-def test_open_data__sole_trader_withheld_legal_person_given(client, seeded):
+def test_open_data__sole_trader_withheld_legal_person_given(client, seeded_register):
     rows = {
         row["facility_id"]: row
         for row in json.loads(body(client.get("/oppna-data/verksamheter.json")))["items"]
@@ -273,7 +276,7 @@ def test_open_data__sole_trader_withheld_legal_person_given(client, seeded):
     )
 
 
-def test_open_data__licence_stated_and_download_logged(client, seeded):
+def test_open_data__licence_stated_and_download_logged(client, seeded_register):
     response = client.get("/oppna-data/beslut.csv", REMOTE_ADDR="192.0.2.9")
     body(response)
 

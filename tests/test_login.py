@@ -13,33 +13,13 @@ from access.middleware import LOGIN_AT, SEEN_AT
 from access.models import AccessEvent, AllowlistEntry, LoginToken
 from access.roles import Role
 from tests.factories import make_user
+from tests.login_support import ADDRESS, link_and_code, same_page
 
 pytestmark = pytest.mark.django_db
-
-ADDRESS = "anna.andersson@kalmar.example"
-
-
-@pytest.fixture
-def listed(db):
-    """An allowlisted social worker of Kalmar kommun who has never logged in."""
-    now = timezone.now()
-    return AllowlistEntry.objects.create(
-        email=ADDRESS,
-        municipality_id="0880",
-        confirmed_at=now,
-        expires_at=now + datetime.timedelta(days=365),
-    )
 
 
 def request_link(client, email=ADDRESS, **extra):
     return client.post("/logga-in/", {"email": email}, **extra)
-
-
-def link_and_code(mailbox) -> tuple[str, str]:
-    body = mailbox.bodies()[-1]
-    link = re.search(r"https?://[^\s]+/logga-in/lank/[^\s/]+/", body).group(0)
-    code = re.search(r"koden (\d{6})", body).group(1)
-    return link.split("testserver", 1)[1], code
 
 
 def test_login_link__listed_address__mail_with_link_and_code_then_signed_in(
@@ -131,12 +111,6 @@ def test_login_link__unlisted_address__same_page_no_mail_failure_logged(
     assert AccessEvent.objects.filter(
         action="login_failed", detail__contains="inte frilistad"
     ).exists()
-
-
-def same_page(html: str, address: str) -> str:
-    """The page with the address typed and the per-session form token left out."""
-    html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
-    return html.replace(address, "ADRESSEN")
 
 
 def test_login_link__too_many_requests_for_one_address__no_more_mail(client, listed, smtp_server):
