@@ -1,5 +1,13 @@
 import pytest
 
+# The support modules' asserts show their values when they fail, as the tests' own do.
+pytest.register_assert_rewrite(
+    "tests.api_support",
+    "tests.assertions",
+    "tests.disclosure_support",
+    "tests.import_support",
+)
+
 
 @pytest.fixture(autouse=True)
 def _plain_static_files(settings, tmp_path):

@@ -18,6 +18,7 @@ from api.opendata import DATASETS, FORMATS
 from register import services
 from register.models import Facility, Provider
 from tests.api_support import api_client_with_token, bearer, body, get_json
+from tests.assertions import assert_none_shown, assert_shows
 from tests.factories import (
     DecisionFactory,
     FacilityFactory,
@@ -91,6 +92,55 @@ def outsider_view(client, public_register, hidden_provider_id: str) -> dict[str,
     return view
 
 
+# Searches that find only protected homes, a page past the public providers, and a filter every
+# public home fails (each has an open requirement): an outsider gets an empty page, before and
+# after.
+NOTHING_FOR_AN_OUTSIDER = {
+    "/api/v1/providers?limit=1&offset=2",
+    "/api/v1/facilities?no_open_requirement=true",
+    "/api/v1/facilities?text=Björken",
+    "/api/v1/facilities?text=%C3%84NGSBO",
+    "/api/v1/facilities?text=Skyddsstiftelsen",
+    "/api/v1/facilities?target_group=skydd",
+    "/api/v1/facilities?latest_outcome=forelaggande_vite",
+    "/api/v1/decisions?facility_id=S-1",
+    "/api/v1/decisions?diarienummer=3.2.2-900/2025",
+    "/api/v1/decisions?outcome=forelaggande_vite",
+    "/api/v1/findings?facility_id=S-1",
+    "/api/v1/findings?diarienummer=3.2.2-900/2025",
+    "/api/v1/inspections?facility_id=S-2",
+}
+
+
+def assert_answers_with_the_public_homes(view: dict[str, bytes], not_found: set[str]) -> None:
+    """Each answer of the outsider's view is what it is there to be (so that comparing two views
+    compares answers, not two identical error pages): 404 for a protected home or its provider,
+    otherwise 200 with the public homes' rows, or an empty page for a search that finds only
+    protected homes."""
+    for url, content in view.items():
+        if url.endswith(".xlsx"):
+            assert len(json.loads(content)) > 1, url  # the header and rows
+            continue
+        status, _etag, answer = content.split(b"\n", 2)
+        if url in not_found:
+            assert status == b"404", url
+            continue
+        assert status == b"200", (url, status)
+        if url.startswith("/api/v1/") and url.split("?")[0].count("/") == 3:  # a list
+            items = json.loads(answer)["items"]
+            assert (items == []) == (url in NOTHING_FOR_AN_OUTSIDER), url
+        elif url.endswith(".json"):
+            assert json.loads(answer)["items"], url
+        elif url.endswith(".csv"):
+            assert b"P-1" in answer, url
+        elif url == "/datasets/dcat":
+            assert b"dcat:Dataset" in answer
+        elif url == "/oppna-data/":
+            assert b"CC BY 4.0" in answer
+        else:  # a public home, or the provider of public homes
+            assert b"P-1" in answer, url
+
+
 def test_outsider_view__byte_for_byte_the_same_with_protected_homes_present_and_absent(
     client, public_register
 ):
@@ -100,6 +150,13 @@ def test_outsider_view__byte_for_byte_the_same_with_protected_homes_present_and_
     after = outsider_view(client, public_register, str(hidden_provider.public_id))
 
     assert after.keys() == before.keys()
+    not_found = {
+        "/api/v1/facilities/S-1",
+        "/api/v1/facilities/S-2",
+        f"/api/v1/providers/{hidden_provider.public_id}",
+    }
+    assert_answers_with_the_public_homes(before, not_found)
+    assert_answers_with_the_public_homes(after, not_found)
     differing = [url for url in before if before[url] != after[url]]
     assert differing == []
     # What was compared holds what it should: the public homes, and a 404 for the protected one.
@@ -188,9 +245,15 @@ def test_municipal_system__sees_protected_homes_and_every_view_is_logged(client,
 
 def test_keyless_reads__log_no_protected_view(client, public_register):
     add_protected_homes(public_register)
-    client.get("/api/v1/facilities?target_group=skydd")
-    client.get("/api/v1/facilities/S-1")
-    client.get("/api/v1/findings")
+
+    search = get_json(client, "/api/v1/facilities?target_group=skydd")
+    protected = client.get("/api/v1/facilities/S-1")
+    findings = get_json(client, "/api/v1/findings?limit=1000")
+
+    # The reads were answered, as an outsider's are: nothing of the protected homes.
+    assert search["items"] == []
+    assert protected.status_code == 404
+    assert {finding["facility_id"] for finding in findings["items"]} == {"P-1", "P-2", "P-3", "P-4"}
     assert not AccessEvent.objects.filter(action=AccessEvent.Action.PROTECTED_VIEW).exists()
 
 
@@ -281,7 +344,7 @@ def test_address__shown_to_municipal_users_only_with_disclosure_and_logged(
     settings.PERSONAL_DATA_DISCLOSURE = disclosure
     user = make_user(Role.MUNICIPAL_USER, municipality="0880")
     sign_in(client, user)
-    page = client.get("/verksamhet/A-1/").content.decode()
+    page = assert_shows(client.get("/verksamhet/A-1/"), home_with_address.name)
     _client, token = api_client_with_token("0880")
     api = get_json(client, "/api/v1/facilities/A-1", **bearer(token))
 
@@ -311,11 +374,14 @@ def test_address__shown_to_municipal_users_only_with_disclosure_and_logged(
 
 def test_address__never_to_an_outsider_even_with_disclosure(client, settings, home_with_address):
     settings.PERSONAL_DATA_DISCLOSURE = True
-    response = client.get("/api/v1/facilities/A-1")
-    assert b"Storgatan" not in response.content
-    assert json.loads(response.content)["address"]["withheld"] is True
+    detail = assert_shows(client.get("/api/v1/facilities/A-1"), '"facility_id": "A-1"')
+    assert json.loads(detail)["address"]["withheld"] is True
+    assert_none_shown(detail, ["Storgatan", "39231"])
     for slug in DATASETS:
-        assert b"Storgatan" not in body(client.get(f"/oppna-data/{slug}.csv"))
+        # Each file's header (its rows have a facility_id column); the home in its own.
+        expected = ["facility_id", "A-1"] if slug == "verksamheter" else ["facility_id"]
+        csv_file = assert_shows(client.get(f"/oppna-data/{slug}.csv"), *expected)
+        assert_none_shown(csv_file, ["Storgatan", "39231"], slug)
 
 
 def test_outsider_follower__ends_with_the_outsiders_register_and_never_hears_of_a_protected_home(
@@ -398,8 +464,8 @@ def test_back_office__the_protected_filter_follows_the_registers_definition(
 ):
     add_protected_homes(public_register)
     sign_in(client, make_user(Role.IVO_REGISTRATOR))
-    protected = client.get("/admin/register/facility/?skyddat=ja").content.decode()
-    public = client.get("/admin/register/facility/?skyddat=nej").content.decode()
+    protected = assert_shows(client.get("/admin/register/facility/?skyddat=ja"), "S-1", "S-2")
+    public = assert_shows(client.get("/admin/register/facility/?skyddat=nej"), "P-1", "P-4")
     # S-1 by its target group alone, S-2 by IVO's mark.
-    assert "S-1" in protected and "S-2" in protected and "P-1" not in protected
-    assert "S-1" not in public and "S-2" not in public and "P-1" in public
+    assert_none_shown(protected, ["P-1", "P-2", "P-3", "P-4"])
+    assert_none_shown(public, ["S-1", "S-2"])

@@ -81,7 +81,8 @@ def test_changes_feed__deleting_a_protected_home_does_not_publish_its_history(
         for row in model.objects.filter(facility=home):
             services.register_object_delete(instance=row)
     services.register_object_delete(instance=home)  # the admin's delete
-    content = json.dumps(feed(client))
+    content = json.dumps(feed(client), ensure_ascii=False)
+    assert '"P-1"' in content and "3.2.2-100/2024" in content  # the public homes' events
     assert "S-2" not in content
     assert "3.2.2-901/2025" not in content  # its decision's diarienummer
 
@@ -99,7 +100,8 @@ def test_changes_feed__a_protected_homes_changed_id_does_not_publish_the_old_one
     decision = Decision.objects.get(diarienummer="3.2.2-900/2025")
     decision.diarienummer = "3.2.2-900/2026"
     services.decision_save(decision=decision)
-    content = json.dumps(feed(client))
+    content = json.dumps(feed(client), ensure_ascii=False)
+    assert '"P-1"' in content and "3.2.2-100/2024" in content  # the public homes' events
     assert '"S-1"' not in content
     assert "3.2.2-900/2025" not in content
 
@@ -136,7 +138,9 @@ def test_provider_of_only_protected_homes__stays_unknown_when_its_home_moves_awa
     home.provider = Provider.objects.get(pk=public_register["other"].pk)
     services.facility_save(facility=home)
     assert client.get(f"/api/v1/providers/{hidden.public_id}").status_code == 404
-    assert str(hidden.public_id) not in json.dumps(feed(client))
+    content = json.dumps(feed(client), ensure_ascii=False)
+    assert str(public_register["other"].public_id) in content  # the public providers' events
+    assert str(hidden.public_id) not in content
 
 
 # --- Allowed viewers ------------------------------------------------------------------------------
@@ -154,6 +158,8 @@ def test_deactivated_municipal_user__signed_in_through_oidc_no_longer_sees_prote
     user.is_active = False  # IVO blocks the account ("kontot är avstängt")
     user.save(update_fields=["is_active"])
     response = client.get("/?malgrupp=skydd")
+    # The session still names the user, but the account has no role any more: refused.
+    assert response.status_code == 403
     assert "Björken" not in response.content.decode()
 
 
