@@ -80,18 +80,20 @@ class Mirror:
             if not page["has_more"]:
                 return read
 
-    def poll_until(self, condition, *, seconds: float = 60) -> None:
-        """Polls until ``condition(resources)`` holds. On PostgreSQL the feed lists only what
+    def poll_until(self, condition, *, seconds: float = 120) -> None:
+        """Polls until ``condition(resources)`` holds, and fails if it does not within
+        ``seconds``. On SQLite it holds at the first poll. On PostgreSQL the feed lists only what
         every writing transaction of the cluster that started earlier has finished with; another
-        process's open transaction (another test suite on the same server) holds it back."""
+        process's open transaction (another test suite on the same server) holds it back for as
+        long as that transaction lasts, so the wait is for the condition, not for a time."""
         import time
 
         deadline = time.monotonic() + seconds
-        while True:
-            self.poll()
-            if condition(self.resources) or time.monotonic() > deadline:
-                return
+        self.poll()
+        while not condition(self.resources):
+            assert time.monotonic() < deadline, f"the feed did not get there in {seconds} s"
             time.sleep(0.2)
+            self.poll()
 
     def _apply(self, change: dict) -> None:
         key = (change["resource"], change["resource_id"])

@@ -8,6 +8,7 @@ import io
 import json
 
 import pytest
+from django.utils import timezone
 from openpyxl import load_workbook
 from rdflib import BNode, Graph, URIRef
 
@@ -274,7 +275,8 @@ def test_open_data__findings_with_their_decision_and_requirement_state(client, s
         key=lambda item: item["area"] != "trygghet_sakerhet",
     )
     due = public.decision_date + datetime.timedelta(days=30)
-    state = "overdue" if due < datetime.date.today() else "open"
+    # The application's today is Swedish (timezone.localdate()), not the machine's date.
+    state = "overdue" if due < timezone.localdate() else "open"
 
     assert mine == [
         {
