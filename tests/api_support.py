@@ -1,8 +1,13 @@
-"""Helpers for the API tests: clients with keys, and a municipal system that follows the changes
-feed into a mirror of its own."""
+"""Helpers for the API tests: clients with keys, a municipal system that follows the changes
+feed into a mirror of its own, and writers on connections of their own (the ``writers`` fixture in
+tests/conftest.py)."""
 
 import json
+import queue
+import threading
 from urllib.parse import urlencode
+
+from django.db import connection, transaction
 
 from access.roles import Role
 from api import services
@@ -75,18 +80,20 @@ class Mirror:
             if not page["has_more"]:
                 return read
 
-    def poll_until(self, condition, *, seconds: float = 60) -> None:
-        """Polls until ``condition(resources)`` holds. On PostgreSQL the feed lists only what
+    def poll_until(self, condition, *, seconds: float = 120) -> None:
+        """Polls until ``condition(resources)`` holds, and fails if it does not within
+        ``seconds``. On SQLite it holds at the first poll. On PostgreSQL the feed lists only what
         every writing transaction of the cluster that started earlier has finished with; another
-        process's open transaction (another test suite on the same server) holds it back."""
+        process's open transaction (another test suite on the same server) holds it back for as
+        long as that transaction lasts, so the wait is for the condition, not for a time."""
         import time
 
         deadline = time.monotonic() + seconds
-        while True:
-            self.poll()
-            if condition(self.resources) or time.monotonic() > deadline:
-                return
+        self.poll()
+        while not condition(self.resources):
+            assert time.monotonic() < deadline, f"the feed did not get there in {seconds} s"
             time.sleep(0.2)
+            self.poll()
 
     def _apply(self, change: dict) -> None:
         key = (change["resource"], change["resource_id"])
@@ -118,3 +125,64 @@ def server_state(http, **headers) -> dict[tuple[str, str], dict]:
     for inspection in all_pages(http, "/api/v1/inspections", **headers):
         state[("inspection", inspection["diarienummer"])] = inspection
     return state
+
+
+class Writer(threading.Thread):
+    """A connection of its own, in autocommit: what it writes is committed at once, or when the
+    transaction it opened with ``begin`` ends with ``commit``."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.jobs: queue.Queue = queue.Queue()
+        self.atomic = None
+        self.start()
+
+    def run(self):
+        while (job := self.jobs.get()) is not None:
+            function, done, result = job
+            try:
+                result.append(function())
+            except BaseException as error:  # handed to the test's thread
+                result.append(error)
+            done.set()
+        connection.close()
+
+    def call(self, function):
+        done, result = threading.Event(), []
+        self.jobs.put((function, done, result))
+        assert done.wait(30), "the writer did not answer"
+        if isinstance(result[0], BaseException):
+            raise result[0]
+        return result[0]
+
+    def begin(self):
+        def enter():
+            self.atomic = transaction.atomic()
+            self.atomic.__enter__()
+
+        self.call(enter)
+
+    def commit(self):
+        self.call(lambda: self.atomic.__exit__(None, None, None))
+
+    def stop(self):
+        self.jobs.put(None)
+        self.join(10)
+
+
+def remove_committed(first_event_id: int) -> None:
+    """Deletes what the writers committed, history and feed included (raw SQL: the register's
+    services would write more history)."""
+    with connection.cursor() as cursor:
+        tables = ("finding", "decision", "inspection", "manager", "permit", "registration")
+        for table in (*tables, "facility"):
+            cursor.execute(f"DELETE FROM register_historical{table}")
+            cursor.execute(f"DELETE FROM register_{table}")
+        cursor.execute("DELETE FROM register_historicalprovider")
+        cursor.execute("DELETE FROM register_provider")
+        cursor.execute("DELETE FROM api_changeevent WHERE id >= %s", [first_event_id])
+
+
+def on_writer(writer):
+    """Runs a write on the writer's connection (PostgreSQL) or in the test (SQLite)."""
+    return writer.call if writer is not None else (lambda function: function())

@@ -1,5 +1,13 @@
 import pytest
 
+# The support modules' asserts show their values when they fail, as the tests' own do.
+pytest.register_assert_rewrite(
+    "tests.api_support",
+    "tests.assertions",
+    "tests.disclosure_support",
+    "tests.import_support",
+)
+
 
 @pytest.fixture(autouse=True)
 def _plain_static_files(settings, tmp_path):
@@ -36,6 +44,25 @@ def municipal_user(db):
 
 
 @pytest.fixture
+def listed(db):
+    """An allowlisted social worker of Kalmar kommun who has never logged in."""
+    import datetime
+
+    from django.utils import timezone
+
+    from access.models import AllowlistEntry
+    from tests.login_support import ADDRESS
+
+    now = timezone.now()
+    return AllowlistEntry.objects.create(
+        email=ADDRESS,
+        municipality_id="0880",
+        confirmed_at=now,
+        expires_at=now + datetime.timedelta(days=365),
+    )
+
+
+@pytest.fixture
 def registrator(django_user_model):
     """An IVO registrator: the person whose name goes on history rows written through the admin."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -49,6 +76,64 @@ def registrator(django_user_model):
     Account.objects.create(user=user, role=Role.IVO_REGISTRATOR)
     TOTPDevice.objects.create(user=user, name="Autentiseringsapp", confirmed=True)
     return user
+
+
+@pytest.fixture
+def writers(db):
+    """On PostgreSQL two writers, each on a connection of its own that commits for real (the feed
+    lists only ended transactions: tests/test_api_changes.py), and what they committed removed
+    afterwards; on SQLite None (the writes are made in the test's own transaction)."""
+    from django.db import connection
+
+    from api.models import ChangeEvent
+    from tests.api_support import Writer, remove_committed
+
+    if connection.vendor != "postgresql":
+        yield None
+        return
+    first_event_id = (
+        ChangeEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    ) + 1
+    started = [Writer(), Writer()]
+    yield started
+    # The second first: its open transaction rolls back and lets a write of the first that
+    # waits on it finish, even when the test failed half-way; then a fresh connection cleans up.
+    for writer in reversed(started):
+        writer.stop()
+    cleaner = Writer()
+    cleaner.call(lambda: remove_committed(first_event_id))
+    cleaner.stop()
+
+
+@pytest.fixture
+def seeded_register(db, settings):
+    """The demo register and a sole trader's home with a manager: the data the privacy scans
+    look for (tests.disclosure_support)."""
+    from tests.disclosure_support import seed_with_personal_data
+
+    # seed_demo sets the demo logins' passwords: a fast hasher keeps that quick.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    seed_with_personal_data()
+
+
+@pytest.fixture
+def public_register(db):
+    """Four public homes at two providers, with decisions, findings and inspections
+    (tests.factories.build_public_register); add_protected_homes puts protected ones among them."""
+    from tests.factories import build_public_register
+
+    return build_public_register()
+
+
+# On PostgreSQL the feed lists only ended transactions, so a test that writes in its own
+# transaction sees none of its writes there; such tests run on SQLite, and the follower below
+# covers the feed on both databases.
+@pytest.fixture
+def sqlite_feed():
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        pytest.skip("the feed lists only ended transactions (the follower test covers PostgreSQL)")
 
 
 def pytest_collection_modifyitems(items):

@@ -15,6 +15,7 @@ from register.codes import (
     Outcome,
     Ownership,
     ReviewArea,
+    TargetGroup,
 )
 from register.models import Decision, Facility, Finding, Inspection, Municipality, Provider
 
@@ -188,3 +189,82 @@ class CaseRecordFactory(factory.django.DjangoModelFactory):
     decision_date = datetime.date(2024, 6, 1)
     outcome = Outcome.INGA_BRISTER
     facility_name = factory.Sequence(lambda n: f"Ärendegården {n}")
+
+
+# Protected homes beside public ones (tests/test_protected_homes*.py) -------------------------
+
+
+def build_public_register() -> dict:
+    """A small register of public homes (tests/test_protected_homes*.py): two providers, homes in
+    two län, decisions and inspections, names that sort around the protected ones."""
+    shared = ProviderFactory(name="Delad Omsorg AB")
+    other = ProviderFactory(name="Annan Omsorg AB")
+    homes = [
+        FacilityFactory(facility_id="P-1", name="Almgården", provider=shared),
+        FacilityFactory(facility_id="P-2", name="Dungen", provider=shared),
+        FacilityFactory(
+            facility_id="P-3",
+            name="Ekbacken",
+            provider=other,
+            municipality_id="0180",
+            target_groups=[TargetGroup.HEDERSRELATERAT],
+        ),
+        FacilityFactory(facility_id="P-4", name="Granen", provider=other),
+    ]
+    for number, home in enumerate(homes):
+        decision = DecisionFactory(
+            facility=home,
+            diarienummer=f"3.2.2-{100 + number}/2024",
+            decision_date=datetime.date(2024, 3, 1 + number),
+            outcome=Outcome.BRISTER,
+        )
+        _with_findings(decision)
+        InspectionFactory(facility=home, diarienummer=f"3.2.2-{200 + number}/2024")
+    return {"shared": shared, "other": other}
+
+
+def _with_findings(decision) -> None:
+    """A deficiency with an open requirement and an area without one."""
+    FindingFactory(
+        decision=decision,
+        area=ReviewArea.TRYGGHET_SAKERHET,
+        assessment=Assessment.ALLVARLIG_BRIST,
+        observation=f"Iakttagelse i {decision.diarienummer}.",
+        requirement="Ta fram rutiner.",
+        due_date=datetime.date(2099, 1, 1),
+        fine_amount=50_000 if decision.outcome == Outcome.FORELAGGANDE_VITE else None,
+    )
+    FindingFactory(decision=decision, area=ReviewArea.LOKALER)
+
+
+def add_protected_homes(public_register: dict, *, provider_id=None) -> dict:
+    """One home with the target group skydd at a provider with public homes, sorting between
+    them; one marked by IVO alone at a provider that runs nothing else; both with history."""
+    by_target_group = FacilityFactory(
+        facility_id="S-1",
+        name="Björken",  # between Almgården and Dungen
+        provider=public_register["shared"],
+        target_groups=[TargetGroup.SKYDD, TargetGroup.HEDERSRELATERAT],
+        gender="flickor",
+        street_address="Hemliga vägen 1",
+    )
+    only_provider = ProviderFactory(
+        name="Skyddsstiftelsen Trygga Händer", **({"public_id": provider_id} if provider_id else {})
+    )
+    by_mark = FacilityFactory(
+        facility_id="S-2",
+        name="Ängsbo",
+        provider=only_provider,
+        municipality_id="0180",
+        protected_by_ivo=True,
+    )
+    for number, home in enumerate((by_target_group, by_mark)):
+        decision = DecisionFactory(
+            facility=home,
+            diarienummer=f"3.2.2-{900 + number}/2025",
+            decision_date=datetime.date(2025, 1, 1),
+            outcome=Outcome.FORELAGGANDE_VITE,
+        )
+        _with_findings(decision)
+        InspectionFactory(facility=home, diarienummer=f"3.2.2-{950 + number}/2025")
+    return {"homes": [by_target_group, by_mark], "only_provider": only_provider}

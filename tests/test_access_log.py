@@ -158,17 +158,36 @@ def worker(monkeypatch):
     connection.close()
 
 
-def _entries_committed_before_their_flush(worker, count: int) -> int:
-    """How many of ``count`` entries were committed while the WAL up to their commit had not
-    reached the disk yet."""
-    connection, write = worker
-    waiting = 0
-    for _ in range(count):
-        write()
+@pytest.fixture
+def at_commit(worker):
+    """The synchronous_commit each entry's transaction commits with, as the server saw it: a
+    deferred constraint trigger runs at COMMIT, before the commit record is written, and notes
+    the setting in a variable of the worker's session. (Whether the WAL had reached the disk
+    when the commit returned cannot be watched without a race with the WAL writer and every
+    other session's flushes; the setting decides it, so the setting is what is read.)"""
+    connection, _write = worker
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION test_note_synchronous_commit() RETURNS trigger "
+            "LANGUAGE plpgsql AS $$ BEGIN "
+            "PERFORM set_config('hvb_test.at_commit', current_setting('synchronous_commit'), "
+            "false); RETURN NULL; END $$"
+        )
+        cursor.execute(
+            "CREATE CONSTRAINT TRIGGER test_note_synchronous_commit "
+            "AFTER INSERT ON access_accessevent DEFERRABLE INITIALLY DEFERRED "
+            "FOR EACH ROW EXECUTE FUNCTION test_note_synchronous_commit()"
+        )
+
+    def seen() -> str:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_current_wal_flush_lsn() < pg_current_wal_insert_lsn()")
-            waiting += cursor.fetchone()[0]
-    return waiting
+            cursor.execute("SELECT current_setting('hvb_test.at_commit', true)")
+            return cursor.fetchone()[0]
+
+    yield seen
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER test_note_synchronous_commit ON access_accessevent")
+        cursor.execute("DROP FUNCTION test_note_synchronous_commit()")
 
 
 def _entries_on_disk_when_committed(worker, count: int) -> int:
@@ -187,19 +206,25 @@ def _entries_on_disk_when_committed(worker, count: int) -> int:
 
 
 @postgresql_only
-def test_record__postgresql__the_entrys_commit_does_not_wait_for_the_disk(worker):
-    assert _synchronous_commit(worker[0]) == "on"  # the server's, as the register's writes
+def test_record__postgresql__the_entrys_commit_does_not_wait_for_the_disk(worker, at_commit):
+    connection, write = worker
+    assert _synchronous_commit(connection) == "on"  # the server's, as the register's writes
 
-    assert _entries_committed_before_their_flush(worker, 20) >= 10
+    write()
+
+    assert at_commit() == "off"
+    assert _synchronous_commit(connection) == "on"  # for that commit alone
 
 
 @postgresql_only
 def test_record__postgresql_synchronous_commit_on__each_entry_on_disk_before_the_response(
-    worker, settings
+    worker, at_commit, settings
 ):
     settings.ACCESS_LOG_POSTGRESQL_SYNCHRONOUS_COMMIT = "on"
 
+    # A commit with synchronous_commit on returns once its WAL is flushed: no race to lose.
     assert _entries_on_disk_when_committed(worker, 20) == 20
+    assert at_commit() == "on"
 
 
 @postgresql_only

@@ -6,6 +6,7 @@ from django.contrib import admin
 from access import register_admin
 from register.codes import FacilityStatus
 from register.models import Decision, Facility, Finding, Provider
+from tests.admin_support import NO_FINDINGS
 from tests.factories import DecisionFactory, FacilityFactory, ProviderFactory
 
 pytestmark = pytest.mark.django_db
@@ -32,15 +33,6 @@ def staff_client(client, django_user_model):
     session.save()
     client.user = user
     return client
-
-
-# The decision form's inline of findings, empty: a browser always posts its management form.
-NO_FINDINGS = {
-    "findings-TOTAL_FORMS": "0",
-    "findings-INITIAL_FORMS": "0",
-    "findings-MIN_NUM_FORMS": "0",
-    "findings-MAX_NUM_FORMS": "1000",
-}
 
 
 def form_data(response) -> dict:
@@ -120,7 +112,7 @@ def test_admin_facility_edit__goes_through_services_and_leaves_history_with_the_
 
 
 def test_admin_add_and_rename__facility_and_provider__name_keys_written(staff_client):
-    from tests.test_name_key import assert_name_keys_written
+    from tests.assertions import assert_name_keys_written
 
     data = {"organisation_number": "212000-0746", "name": "ÅSBO KOMMUN", "ownership": "kommunal"}
     assert staff_client.post("/admin/register/provider/add/", data).status_code == 302

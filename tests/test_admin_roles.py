@@ -9,8 +9,8 @@ from access.models import Account
 from access.roles import ROLE_MODEL_PERMISSIONS, Role
 from api import services as api_services
 from register.models import County, Decision, Manager, Municipality
+from tests.admin_support import NO_FINDINGS
 from tests.factories import DecisionFactory, InspectionFactory, make_user, sign_in
-from tests.test_admin import NO_FINDINGS
 
 pytestmark = pytest.mark.django_db
 

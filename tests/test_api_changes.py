@@ -9,17 +9,15 @@ writers are serialised by the database, and the writes are made in the test's tr
 """
 
 import datetime
-import queue
-import threading
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 
 from api.models import ChangeEvent
 from register import services
 from register.codes import Outcome
 from register.models import Decision, Facility, Inspection, Provider
-from tests.api_support import Mirror, server_state
+from tests.api_support import Mirror, on_writer, server_state
 from tests.factories import (
     DecisionFactory,
     FacilityFactory,
@@ -40,86 +38,6 @@ def _reads_only(settings):
     settings.ACCESS_LOG_ENABLED = False
 
 
-class Writer(threading.Thread):
-    """A connection of its own, in autocommit: what it writes is committed at once, or when the
-    transaction it opened with ``begin`` ends with ``commit``."""
-
-    def __init__(self):
-        super().__init__(daemon=True)
-        self.jobs: queue.Queue = queue.Queue()
-        self.atomic = None
-        self.start()
-
-    def run(self):
-        while (job := self.jobs.get()) is not None:
-            function, done, result = job
-            try:
-                result.append(function())
-            except BaseException as error:  # handed to the test's thread
-                result.append(error)
-            done.set()
-        connection.close()
-
-    def call(self, function):
-        done, result = threading.Event(), []
-        self.jobs.put((function, done, result))
-        assert done.wait(30), "the writer did not answer"
-        if isinstance(result[0], BaseException):
-            raise result[0]
-        return result[0]
-
-    def begin(self):
-        def enter():
-            self.atomic = transaction.atomic()
-            self.atomic.__enter__()
-
-        self.call(enter)
-
-    def commit(self):
-        self.call(lambda: self.atomic.__exit__(None, None, None))
-
-    def stop(self):
-        self.jobs.put(None)
-        self.join(10)
-
-
-def _remove_committed(first_event_id: int) -> None:
-    """Deletes what the writers committed, history and feed included (raw SQL: the register's
-    services would write more history)."""
-    with connection.cursor() as cursor:
-        tables = ("finding", "decision", "inspection", "manager", "permit", "registration")
-        for table in (*tables, "facility"):
-            cursor.execute(f"DELETE FROM register_historical{table}")
-            cursor.execute(f"DELETE FROM register_{table}")
-        cursor.execute("DELETE FROM register_historicalprovider")
-        cursor.execute("DELETE FROM register_provider")
-        cursor.execute("DELETE FROM api_changeevent WHERE id >= %s", [first_event_id])
-
-
-@pytest.fixture
-def writers():
-    if connection.vendor != "postgresql":
-        yield None
-        return
-    first_event_id = (
-        ChangeEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    ) + 1
-    started = [Writer(), Writer()]
-    yield started
-    # The second first: its open transaction rolls back and lets a write of the first that
-    # waits on it finish, even when the test failed half-way; then a fresh connection cleans up.
-    for writer in reversed(started):
-        writer.stop()
-    cleaner = Writer()
-    cleaner.call(lambda: _remove_committed(first_event_id))
-    cleaner.stop()
-
-
-def _on(writer):
-    """Runs a write on the writer's connection (PostgreSQL) or in the test (SQLite)."""
-    return writer.call if writer is not None else (lambda function: function())
-
-
 def assert_in_order_and_once(mirror: Mirror) -> None:
     keys = [tuple(int(part) for part in cursor.split("-")) for cursor in mirror.seen]
     assert keys == sorted(keys)
@@ -129,7 +47,7 @@ def assert_in_order_and_once(mirror: Mirror) -> None:
 def test_follower_ends_with_exactly_the_server_data_through_creates_changes_and_removals(
     client, writers
 ):
-    do = _on(writers[0] if writers else None)
+    do = on_writer(writers[0] if writers else None)
     mirror = Mirror(client)
 
     facility = do(lambda: FacilityFactory(facility_id="FEED-1", name="Första hemmet"))
@@ -300,7 +218,7 @@ def test_finding_moved_to_another_decision__both_decisions_changed():
 
 
 def test_follower__a_finding_changed_or_removed_reaches_its_decision_and_facility(client, writers):
-    do = _on(writers[0] if writers else None)
+    do = on_writer(writers[0] if writers else None)
     mirror = Mirror(client)
 
     def build():

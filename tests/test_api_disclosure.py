@@ -8,6 +8,7 @@ import io
 import json
 
 import pytest
+from django.utils import timezone
 from openpyxl import load_workbook
 from rdflib import BNode, Graph, URIRef
 
@@ -31,41 +32,54 @@ from tests.api_support import (
     body,
     get_json,
 )
-from tests.test_disclosure import manager_and_sole_trader_home, secrets_of_the_register
-from tests.test_disclosure import seeded as seeded
+from tests.assertions import assert_none_shown, assert_shows
+from tests.disclosure_support import (
+    every_form,
+    manager_and_sole_trader_home,
+    secrets_of_the_register,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("roomy_rate_limit")]
 
 
 def every_api_output(http, **headers) -> dict[str, str]:
-    outputs = {}
-
-    def keep(url):
-        response = http.get(url, **headers)
-        assert response.status_code == 200, (url, response.status_code)
-        outputs[url] = body(response).decode()
-
-    for url in ("/api/v1/api-info", "/api/v1/code-lists", "/api/v1/counties"):
-        keep(url)
-    outputs["facilities"] = json.dumps(
-        all_pages(http, "/api/v1/facilities", ALL_STATUSES, **headers), ensure_ascii=False
-    )
-    for path in (
-        "/api/v1/providers",
-        "/api/v1/decisions",
-        "/api/v1/findings",
-        "/api/v1/inspections",
-    ):
-        outputs[path] = json.dumps(all_pages(http, path, **headers), ensure_ascii=False)
+    """Every answer of the API, each seen to hold what it is there to give."""
     # Without a key protected homes, and providers of only such homes, are not there at all
     # (tests/test_protected_homes.py).
     outsider = "HTTP_AUTHORIZATION" not in headers
     facilities = Facility.objects.unprotected() if outsider else Facility.objects.all()
     providers = Provider.objects.shown_to_outsiders() if outsider else Provider.objects.all()
+    outputs = {}
+
+    def keep(url, *expected):
+        outputs[url] = assert_shows(http.get(url, **headers), *expected)
+
+    keep("/api/v1/api-info", '"api_name": "HVB-registret"')
+    keep("/api/v1/code-lists", "facility_type")
+    keep("/api/v1/counties", "Kalmar län")
+    lists = {
+        path: all_pages(http, path, params, **headers)
+        for path, params in (
+            ("/api/v1/facilities", ALL_STATUSES),
+            ("/api/v1/providers", None),
+            ("/api/v1/decisions", None),
+            ("/api/v1/findings", None),
+            ("/api/v1/inspections", None),
+        )
+    }
+    assert {item["facility_id"] for item in lists["/api/v1/facilities"]} == {
+        facility.facility_id for facility in facilities
+    }
+    assert {item["provider_id"] for item in lists["/api/v1/providers"]} == {
+        str(provider.public_id) for provider in providers
+    }
+    assert all(lists.values()), {path: len(items) for path, items in lists.items()}
+    for path, items in lists.items():
+        outputs[path] = json.dumps(items, ensure_ascii=False)
     for facility in facilities:
-        keep(f"/api/v1/facilities/{facility.facility_id}")
+        keep(f"/api/v1/facilities/{facility.facility_id}", facility.facility_id)
     for provider in providers:
-        keep(f"/api/v1/providers/{provider.public_id}")
+        keep(f"/api/v1/providers/{provider.public_id}", str(provider.public_id))
     cursor, feed = "", []
     while True:
         page = get_json(http, f"/api/v1/changes?since={cursor}&limit=1000", **headers)
@@ -73,26 +87,55 @@ def every_api_output(http, **headers) -> dict[str, str]:
         cursor = page["next_cursor"]
         if not page["has_more"]:
             break
+    assert {("facility", facility.facility_id) for facility in facilities} <= {
+        (change["resource"], change["resource_id"]) for change in feed
+    }
     outputs["changes"] = json.dumps(feed, ensure_ascii=False)
     return outputs
 
 
+def a_public_row_of_each_dataset() -> dict[str, str]:
+    """A value each open-data file must hold: the first public row's key."""
+    public = {
+        "verksamheter": Facility.objects.unprotected().values_list("facility_id", flat=True),
+        "beslut": Decision.objects.exclude(protected_condition("facility__")).values_list(
+            "diarienummer", flat=True
+        ),
+        "iakttagelser": Finding.objects.exclude(
+            protected_condition("decision__facility__")
+        ).values_list("decision__diarienummer", flat=True),
+        "inspektioner": Inspection.objects.exclude(protected_condition("facility__")).values_list(
+            "diarienummer", flat=True
+        ),
+    }
+    assert public.keys() == DATASETS.keys()
+    rows = {slug: values.order_by("pk").first() for slug, values in public.items()}
+    assert None not in rows.values(), rows  # the demo register has rows of each
+    return rows
+
+
 def every_open_data_file(http) -> dict[str, str]:
+    """Every file and page of open data, each seen to hold a public row."""
     files = {}
-    for slug in DATASETS:
+    for slug, row in a_public_row_of_each_dataset().items():
         for file_format in ("csv", "json"):
             url = f"/oppna-data/{slug}.{file_format}"
-            files[url] = body(http.get(url)).decode()
-        workbook = load_workbook(io.BytesIO(body(http.get(f"/oppna-data/{slug}.xlsx"))))
+            files[url] = assert_shows(http.get(url), row)
+        response = http.get(f"/oppna-data/{slug}.xlsx")
+        assert response.status_code == 200
+        workbook = load_workbook(io.BytesIO(body(response)))
         cells = [str(v) for row in workbook.active.iter_rows(values_only=True) for v in row]
+        assert row in cells, slug
         files[f"/oppna-data/{slug}.xlsx"] = "\n".join(cells)
-    files["/datasets/dcat"] = http.get("/datasets/dcat").content.decode()
-    files["/oppna-data/"] = http.get("/oppna-data/").content.decode()
+    files["/datasets/dcat"] = assert_shows(http.get("/datasets/dcat"), "dcat:Dataset")
+    files["/oppna-data/"] = assert_shows(http.get("/oppna-data/"), "CC BY 4.0")
     return files
 
 
 @pytest.mark.parametrize("with_key", [False, True], ids=["utan-nyckel", "med-nyckel"])
-def test_disclosure_off__no_endpoint_export_or_feed_shows_personal_data(client, seeded, with_key):
+def test_disclosure_off__no_endpoint_export_or_feed_shows_personal_data(
+    client, seeded_register, with_key
+):
     headers = bearer(api_client_with_token()[1]) if with_key else {}
     secrets = secrets_of_the_register()
     assert len(secrets) > 100
@@ -101,13 +144,12 @@ def test_disclosure_off__no_endpoint_export_or_feed_shows_personal_data(client, 
 
     assert len(outputs) > 80
     for url, text in outputs.items():
-        found = [secret for secret in secrets if secret in text]
-        assert not found, f"{url} shows {found[:3]}"
+        assert_none_shown(text, secrets, url)
     assert not AccessEvent.objects.filter(action=AccessEvent.Action.PERSONAL_DATA_VIEW).exists()
 
 
 def test_disclosure_on__a_municipal_system_gets_the_manager_and_it_is_logged(
-    client, seeded, settings
+    client, seeded_register, settings
 ):
     settings.PERSONAL_DATA_DISCLOSURE = True
     api_client, token = api_client_with_token()
@@ -123,7 +165,7 @@ def test_disclosure_on__a_municipal_system_gets_the_manager_and_it_is_logged(
         "phone": manager.phone,
     }
     assert detail["provider"]["name"] == facility.provider.name
-    assert manager.personal_identity_number not in json.dumps(detail)
+    assert_none_shown(json.dumps(detail), every_form(manager.personal_identity_number))
     events = AccessEvent.objects.filter(
         action=AccessEvent.Action.PERSONAL_DATA_VIEW, user_id=api_client.account_user_id
     ).order_by("id")
@@ -134,7 +176,12 @@ def test_disclosure_on__a_municipal_system_gets_the_manager_and_it_is_logged(
     # Open data and callers without a key still get nothing of it.
     anonymous = get_json(client, f"/api/v1/facilities/{facility.facility_id}")
     assert anonymous["manager"]["withheld"] is True
-    assert facility.provider.name not in body(client.get("/oppna-data/verksamheter.csv")).decode()
+    listed = assert_shows(
+        client.get("/oppna-data/verksamheter.csv"), facility.facility_id, "Enskild näringsidkare"
+    )
+    assert_none_shown(
+        listed, [facility.provider.name, *every_form(manager.personal_identity_number)]
+    )
 
 
 PUBLIC_FACILITY_COLUMNS = [
@@ -166,7 +213,9 @@ PUBLIC_INSPECTION_COLUMNS = ["diarienummer", "facility_id", "start_date", "end_d
         ("inspektioner", PUBLIC_INSPECTION_COLUMNS, Inspection),
     ],
 )
-def test_open_data__exactly_the_public_fields_in_every_format(client, seeded, slug, columns, model):
+def test_open_data__exactly_the_public_fields_in_every_format(
+    client, seeded_register, slug, columns, model
+):
     with_findings(
         Decision.objects.filter(facility__in=Facility.objects.protected()).first(),
         Decision.objects.exclude(protected_condition("facility__")).first(),
@@ -212,7 +261,7 @@ def with_findings(*decisions) -> None:
         )
 
 
-def test_open_data__findings_with_their_decision_and_requirement_state(client, seeded):
+def test_open_data__findings_with_their_decision_and_requirement_state(client, seeded_register):
     # One no later decision follows up (the demo's follow-ups would settle its requirement).
     public = (
         Decision.objects.exclude(protected_condition("facility__"))
@@ -226,7 +275,8 @@ def test_open_data__findings_with_their_decision_and_requirement_state(client, s
         key=lambda item: item["area"] != "trygghet_sakerhet",
     )
     due = public.decision_date + datetime.timedelta(days=30)
-    state = "overdue" if due < datetime.date.today() else "open"
+    # The application's today is Swedish (timezone.localdate()), not the machine's date.
+    state = "overdue" if due < timezone.localdate() else "open"
 
     assert mine == [
         {
@@ -254,7 +304,7 @@ def test_open_data__findings_with_their_decision_and_requirement_state(client, s
     ]
 
 
-def test_open_data__sole_trader_withheld_legal_person_given(client, seeded):
+def test_open_data__sole_trader_withheld_legal_person_given(client, seeded_register):
     rows = {
         row["facility_id"]: row
         for row in json.loads(body(client.get("/oppna-data/verksamheter.json")))["items"]
@@ -273,7 +323,7 @@ def test_open_data__sole_trader_withheld_legal_person_given(client, seeded):
     )
 
 
-def test_open_data__licence_stated_and_download_logged(client, seeded):
+def test_open_data__licence_stated_and_download_logged(client, seeded_register):
     response = client.get("/oppna-data/beslut.csv", REMOTE_ADDR="192.0.2.9")
     body(response)
 

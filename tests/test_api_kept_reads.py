@@ -15,11 +15,9 @@ from api import services as api_services
 from register import data_version, selectors, services
 from register.codes import Outcome
 from register.models import Facility
-from tests.api_support import api_client_with_token, bearer, get_json
+from tests.api_support import Writer, api_client_with_token, bearer, get_json
+from tests.disclosure_support import manager_and_sole_trader_home
 from tests.factories import DecisionFactory, FacilityFactory, make_user
-from tests.test_api_changes import Writer
-from tests.test_disclosure import manager_and_sole_trader_home
-from tests.test_disclosure import seeded as seeded
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("roomy_rate_limit")]
 
@@ -187,7 +185,7 @@ def test_facility__a_removed_decision_leaves_the_history_at_once(client, home, c
 
 
 def test_answers__personal_data_follows_the_setting_and_is_logged_every_time(
-    client, seeded, settings
+    client, seeded_register, settings
 ):
     api_client, token = api_client_with_token()
     facility = manager_and_sole_trader_home()

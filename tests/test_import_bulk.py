@@ -17,7 +17,7 @@ from api.models import ChangeEvent
 from register import demo, services
 from register.imports import DECISION_COLUMNS
 from register.models import Decision, Facility, Inspection, Permit
-from tests.test_imports import snapshot
+from tests.import_support import snapshot
 
 pytestmark = pytest.mark.django_db
 

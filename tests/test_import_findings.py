@@ -6,12 +6,12 @@ import datetime
 import pytest
 
 from register.models import Decision, Facility, Finding
-from tests.test_imports import (
+from tests.import_support import (
     FACILITY_EXAMPLE,
     REGISTER_MODELS,
+    personnummer_in_test_range,
     run,
     run_failing,
-    test_personnummer,
     write,
 )
 
@@ -151,7 +151,7 @@ def row(**cells: str) -> str:
     return ";".join(values.values())
 
 
-PERSONNUMMER = test_personnummer()
+PERSONNUMMER = personnummer_in_test_range()
 PERSONNUMMER_MESSAGE = (
     "texten innehåller något som ser ut som ett personnummer; offentliga texter får inte "
     "innehålla personuppgifter"

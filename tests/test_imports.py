@@ -1,13 +1,10 @@
 """The two imports of ../shared/formats/register-import.md, through their commands."""
 
 import datetime
-import io
 
 import openpyxl
 import pytest
-from django.core.management import CommandError, call_command
 from django.utils import timezone
-from stdnum import luhn
 
 from register.codes import FacilityStatus, PermitStatus
 from register.models import (
@@ -17,68 +14,22 @@ from register.models import (
     Manager,
     Permit,
     Provider,
-    Registration,
 )
 from tests.factories import build_valid_organisation_number
+from tests.import_support import (
+    DECISION_EXAMPLE,
+    DECISION_HEADER,
+    FACILITY_EXAMPLE,
+    FACILITY_HEADER,
+    PRIVATE_HEADER,
+    personnummer_in_test_range,
+    run,
+    run_failing,
+    snapshot,
+    write,
+)
 
 pytestmark = pytest.mark.django_db
-
-REGISTER_MODELS = [Provider, Facility, Permit, Registration, Manager, Inspection, Decision]
-
-# The example of the format file, as it stands there.
-FACILITY_EXAMPLE = (
-    "verksamhetsid;verksamhet;verksamhetstyp;organisationsnummer;huvudman;regi;kommunkod;"
-    "antal_platser;status;kon;alder_fran;alder_till\n"
-    "K0880-001;Exempelgården HVB;hvb;212000-0746;Kalmar kommun;kommunal;0880;6;aktiv;alla;13;17\n"
-)
-DECISION_HEADER = (
-    "diarienummer;verksamhetsid;beslutstyp;beslutsdatum;utfall;granskade_omraden;"
-    "inspektionsdatum;inspektion_anmald;sammanfattning\n"
-)
-DECISION_EXAMPLE = DECISION_HEADER + (
-    "3.2.2-13748/2022;K0880-001;tillsyn;2022-11-03;brister;trygghet_sakerhet|dokumentation;"
-    "2022-09-14|2022-09-15;nej;IVO fann brister i dokumentationen.\n"
-)
-FACILITY_HEADER = FACILITY_EXAMPLE.splitlines()[0]
-PRIVATE_HEADER = FACILITY_HEADER + ";tillstand_dnr;tillstand_datum"
-
-
-def test_personnummer(birth: str = "19811218", serial: str = "987") -> str:
-    """A personnummer from Skatteverket's test range (födelsenummer 980–999)."""
-    check = luhn.calc_check_digit(birth[2:] + serial)
-    return f"{birth}-{serial}{check}"
-
-
-test_personnummer.__test__ = False  # a helper, not a test
-
-
-def snapshot() -> dict[str, int]:
-    """Row counts of the register and of its history: "nothing written" means all are equal."""
-    counts = {}
-    for model in REGISTER_MODELS:
-        counts[model.__name__] = model.objects.count()
-        counts[f"{model.__name__} history"] = model.history.count()
-    return counts
-
-
-def write(tmp_path, text: str, name: str = "fil.csv", encoding: str = "utf-8") -> str:
-    path = tmp_path / name
-    path.write_bytes(text.encode(encoding))
-    return str(path)
-
-
-def run(command: str, path: str, *args: str) -> tuple[str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    call_command(command, path, *args, stdout=out, stderr=err)
-    return out.getvalue(), err.getvalue()
-
-
-def run_failing(command: str, path: str) -> tuple[list[str], str]:
-    """Run an import that must fail; its error lines and the final message."""
-    err = io.StringIO()
-    with pytest.raises(CommandError) as failure:
-        call_command(command, path, stdout=io.StringIO(), stderr=err)
-    return err.getvalue().splitlines(), str(failure.value)
 
 
 @pytest.fixture
@@ -148,7 +99,7 @@ def test_import_facilities__changed_row__updates_and_keeps_before_and_after(exam
 
 
 def test_import_facilities__new_and_renamed__name_keys_written(example, tmp_path):
-    from tests.test_name_key import assert_name_keys_written
+    from tests.assertions import assert_name_keys_written
 
     renamed = FACILITY_EXAMPLE.replace("Exempelgården HVB", "ÄNGSBO HVB").replace(
         "Kalmar kommun", "KALMAR KOMMUN ÖSTRA"
@@ -234,12 +185,12 @@ def test_import__xlsx_first_sheet__with_numbers_and_dates_as_spreadsheets_store_
 
 
 def test_import_facilities__manager_and_sole_trader__stored_in_canonical_form(tmp_path):
-    pnr = test_personnummer()
+    pnr = personnummer_in_test_range()
     header = (
         PRIVATE_HEADER + ";enskild_naringsidkare;forestandare_namn;forestandare_personnummer;"
         "forestandare_epost;forestandare_telefon"
     )
-    owner = test_personnummer("19700101", "990")
+    owner = personnummer_in_test_range("19700101", "990")
     row = (
         f"E-1;Familjehemmet Björken;hvb;{owner.replace('-', '')[2:]};Anna Andersson;ENSKILD;0880;"
         f"3;aktiv;alla;13;17;8.5-1001/2019;2019-05-02;ja;Test Testsson;{pnr.replace('-', '')};"
@@ -422,7 +373,7 @@ def test_import_facilities__permit_for_municipal_home__rejected(tmp_path):
 
 
 def test_import_facilities__sole_trader_in_municipal_ownership__rejected(tmp_path):
-    owner = test_personnummer("19700101", "990")
+    owner = personnummer_in_test_range("19700101", "990")
     text = (
         f"{FACILITY_HEADER};enskild_naringsidkare\n{facility_row(organisationsnummer=owner)};ja\n"
     )

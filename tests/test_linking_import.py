@@ -9,7 +9,7 @@ from django.utils import timezone
 from linking.models import Candidate, CaseRecord, CaseStatus, LinkAction
 from register.models import Decision, Inspection
 from tests.factories import FacilityFactory, ProviderFactory
-from tests.test_imports import run, run_failing, write
+from tests.import_support import run, run_failing, write
 
 pytestmark = pytest.mark.django_db
 

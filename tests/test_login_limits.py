@@ -15,8 +15,8 @@ from django.db import connection
 from django.test import Client, TestCase
 from django.utils import timezone
 
-from access.models import AllowlistEntry, LoginCodeAttempt, LoginToken
-from tests.test_login import ADDRESS, link_and_code, same_page
+from access.models import LoginCodeAttempt, LoginToken
+from tests.login_support import ADDRESS, link_and_code, same_page
 
 pytestmark = pytest.mark.django_db
 
@@ -38,17 +38,6 @@ MAIL_SENT = "Om {address} är frilistad har vi skickat en inloggningslänk och e
 NO_MAIL = "så vi har inte skickat något nytt mejl till {address}."
 VICTIM_IP = "192.0.2.10"  # the owner's municipality
 STRANGER_IPS = ["198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.4"]
-
-
-@pytest.fixture
-def listed(db):
-    now = timezone.now()
-    return AllowlistEntry.objects.create(
-        email=ADDRESS,
-        municipality_id="0880",
-        confirmed_at=now,
-        expires_at=now + datetime.timedelta(days=365),
-    )
 
 
 def browser(ip: str) -> Client:

@@ -17,17 +17,10 @@ from register import services
 from register.codes import Ownership
 from register.models import Facility, Municipality, Provider, name_key_of
 from register.selectors import FacilitySearch, facility_search
+from tests.assertions import assert_name_keys_written
 from tests.factories import FacilityFactory, ProviderFactory, build_valid_organisation_number
 
 pytestmark = pytest.mark.django_db
-
-
-def assert_name_keys_written() -> None:
-    """Every facility and provider holds the name_key of its name."""
-    for model in (Facility, Provider):
-        rows = list(model.objects.values_list("name", "name_key"))
-        assert rows, model
-        assert [key for _, key in rows] == [name_key_of(name) for name, _ in rows], model
 
 
 def test_name_key_of__python_lower__not_casefold():

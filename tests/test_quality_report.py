@@ -20,7 +20,7 @@ from tests.factories import (
     make_user,
     sign_in,
 )
-from tests.test_imports import test_personnummer
+from tests.import_support import personnummer_in_test_range
 
 pytestmark = pytest.mark.django_db
 
@@ -99,7 +99,7 @@ def test_invalid_organisation_number__found_and_a_sole_trader_s_not_repeated(cle
     sole = ProviderFactory(
         name="Anna Andersson",
         is_sole_trader=True,
-        organisation_number=test_personnummer()[2:],
+        organisation_number=personnummer_in_test_range()[2:],
     )
     # Data from before the register validated numbers: around the services on purpose.
     Provider.objects.filter(pk=legal.pk).update(organisation_number="556000-0002")
@@ -176,7 +176,7 @@ def test_provider_without_active_facility(clean):
 
 def test_manager_on_several_active_facilities__named_by_the_facilities_only(clean):
     other = complete("Q-9", "Ekhagen")
-    number = test_personnummer()
+    number = personnummer_in_test_range()
     for facility in (clean, other):
         services.manager_set_current(
             facility=facility, values={"name": "Sara Svensson", "personal_identity_number": number}

@@ -155,7 +155,7 @@ def test_seed_demo__every_row_passes_full_clean(seeded):
 
 
 def test_seed_demo__name_keys_written(seeded):
-    from tests.test_name_key import assert_name_keys_written
+    from tests.assertions import assert_name_keys_written
 
     assert_name_keys_written()
 

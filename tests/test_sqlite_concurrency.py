@@ -25,6 +25,9 @@ from register import services
 from register.models import Provider
 
 writer = int(sys.argv[1])
+Provider.objects.exists()  # connected, and the first query's imports done
+print("ready", flush=True)
+sys.stdin.readline()  # every writer starts at the same go
 for number in range({writes}):
     with transaction.atomic():
         Provider.objects.count()  # a read first: the lock upgrade DEFERRED mode deadlocks on
@@ -54,11 +57,20 @@ def test_sqlite__concurrent_writers_in_separate_processes__none_sees_database_is
             [sys.executable, "-c", script, str(writer)],
             env=environment,
             cwd=BASE_DIR,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
         for writer in range(WRITERS)
     ]
+    # Started together: loading Django takes each process longer than writing all its rows, so
+    # writers started one after another might never overlap, and the test would prove nothing.
+    for process in writers:
+        assert process.stdout.readline() == "ready\n", process.stderr.read()
+    for process in writers:
+        process.stdin.write("go\n")
+        process.stdin.flush()
     failures = [process.communicate(timeout=120)[1] for process in writers]
 
     assert [process.returncode for process in writers] == [0] * WRITERS, failures

@@ -145,9 +145,12 @@ def test_content_security_policy__no_violation_on_any_portal_page(page, register
         f"/verksamhet/{register_data.facility_id}/",
         f"/huvudman/{register_data.provider.public_id}/",
     ):
-        response = page.goto(path)
+        response = page.goto(path)  # returns after the load event: every resource asked for
         assert "default-src 'none'" in response.headers["content-security-policy"]
-        page.wait_for_load_state("networkidle")
+        # A message of the test's own, logged now: once it has arrived, so has every message
+        # the browser logged before it (one channel, in order), a refused resource's included.
+        with page.expect_console_message(lambda message: message.text == "csp-checked"):
+            page.evaluate("console.log('csp-checked')")
 
     assert violations == []
     # The error summary got focus from site.js: the script ran under the policy.
