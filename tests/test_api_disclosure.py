@@ -8,6 +8,7 @@ import io
 import json
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from openpyxl import load_workbook
 from rdflib import BNode, Graph, URIRef
@@ -87,9 +88,12 @@ def every_api_output(http, **headers) -> dict[str, str]:
         cursor = page["next_cursor"]
         if not page["has_more"]:
             break
-    assert {("facility", facility.facility_id) for facility in facilities} <= {
-        (change["resource"], change["resource_id"]) for change in feed
-    }
+    # On PostgreSQL the feed lists only ended transactions, and this test's never ends: there
+    # the feed is empty, and the followers of tests/test_api_changes.py read it on both.
+    if connection.vendor == "sqlite":
+        assert {("facility", facility.facility_id) for facility in facilities} <= {
+            (change["resource"], change["resource_id"]) for change in feed
+        }
     outputs["changes"] = json.dumps(feed, ensure_ascii=False)
     return outputs
 

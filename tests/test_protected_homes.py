@@ -10,6 +10,7 @@ import io
 import json
 
 import pytest
+from django.db import connection
 from openpyxl import load_workbook
 
 from access.models import AccessEvent
@@ -126,6 +127,10 @@ def assert_answers_with_the_public_homes(view: dict[str, bytes], not_found: set[
             assert status == b"404", url
             continue
         assert status == b"200", (url, status)
+        if url.startswith("/api/v1/changes") and connection.vendor == "postgresql":
+            # The feed lists only ended transactions, and this test's never ends: on
+            # PostgreSQL the follower below reads it.
+            continue
         if url.startswith("/api/v1/") and url.split("?")[0].count("/") == 3:  # a list
             items = json.loads(answer)["items"]
             assert (items == []) == (url in NOTHING_FOR_AN_OUTSIDER), url
