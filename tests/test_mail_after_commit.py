@@ -7,25 +7,23 @@ runs the callbacks still pending when it ends, as the commit would: those of a r
 block Django has already dropped.
 """
 
-import datetime
 import logging
 
 import pytest
 from django.db import transaction
 from django.test import RequestFactory
-from django.utils import timezone
 
 from access import services as access_services
-from access.models import AllowlistEntry, LoginToken
+from access.models import LoginToken
 from access.roles import Role
 from documents import services as documents_services
 from documents.models import DecisionRequest
 from tests.documents_helpers import pdf_upload
 from tests.factories import DecisionFactory, FacilityFactory, make_user
+from tests.login_support import ADDRESS
 
 pytestmark = pytest.mark.django_db
 
-ADDRESS = "anna.andersson@kalmar.example"
 State = DecisionRequest.State
 
 
@@ -34,17 +32,6 @@ class CallerFailed(Exception):
 
 
 # Login mail (access.services.login_link_request) -----------------------------------------------
-
-
-@pytest.fixture
-def listed():
-    now = timezone.now()
-    return AllowlistEntry.objects.create(
-        email=ADDRESS,
-        municipality_id="0880",
-        confirmed_at=now,
-        expires_at=now + datetime.timedelta(days=365),
-    )
 
 
 def ask_for_login(email: str = ADDRESS):

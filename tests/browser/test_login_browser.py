@@ -1,28 +1,14 @@
 """Login by one-time link, end to end in Chromium, the mail read from a real SMTP server."""
 
-import datetime
 import re
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
 
-from access.models import AccessEvent, AllowlistEntry
+from access.models import AccessEvent
+from tests.login_support import ADDRESS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
-
-ADDRESS = "anna.andersson@kalmar.example"
-
-
-@pytest.fixture
-def listed(db):
-    now = timezone.now()
-    return AllowlistEntry.objects.create(
-        email=ADDRESS,
-        municipality_id="0880",
-        confirmed_at=now,
-        expires_at=now + datetime.timedelta(days=365),
-    )
 
 
 def test_login_by_link__from_the_mail_to_the_search_page(
