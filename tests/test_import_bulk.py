@@ -425,7 +425,8 @@ def test_import_decisions__bulk_write__data_version_changes_and_its_triggers_sta
 ):
     """On SQLite the bulk write drops the data version's row triggers for its own tables and
     bumps the version once (register.data_version.bumped_once_sqlite): afterwards the version has
-    changed, so kept reads are dropped, and every trigger is back, also after a failed import."""
+    changed, so an import planned before it plans again, and every trigger is back, also after a
+    failed import."""
     from django.db import connection
 
     from register.selectors import data_version

@@ -78,7 +78,7 @@ def _installed_triggers() -> set[str]:
 
 def test_data_version__every_register_table_has_its_triggers_and_migrate_puts_lost_ones_back(db):
     """SQLite drops a table's triggers when a migration rebuilds the table; every migrate puts
-    them back (post_migrate), or writes to it would leave kept reads stale."""
+    them back (post_migrate), or an import would not see writes to it made after its plan."""
     expected = data_version.trigger_names(connection.vendor)
     assert len(expected) in (10, 30)
     assert expected <= _installed_triggers()
