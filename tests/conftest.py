@@ -23,6 +23,17 @@ def _plain_static_files(settings, tmp_path):
     }
     # Production redirects plain HTTP to HTTPS; the test client speaks plain HTTP.
     settings.SECURE_SSL_REDIRECT = False
+    # The rate count in memory, with the project's options: the database cache would write in
+    # the test's own transaction (clearing it deletes rows a live server committed), and on
+    # PostgreSQL a transaction with an id holds the changes feed back until it ends.
+    # tests/test_api_rate_limit_cache.py tests the database cache itself.
+    settings.CACHES = {
+        "default": {
+            **settings.CACHES["default"],
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "tests",
+        }
+    }
 
 
 @pytest.fixture

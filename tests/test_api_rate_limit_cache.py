@@ -211,9 +211,13 @@ def test_rate_limit__more_callers_than_django_s_default_cache_size__each_count_k
     client, settings
 ):
     """Django's caches keep 300 entries unless told otherwise, then drop a third of them: a
-    caller whose count was dropped would start afresh."""
+    caller whose count was dropped would start afresh. The cache as the project configures it
+    (the tests' own is in memory: tests/conftest.py)."""
     from django.core.cache import cache
 
+    from config import settings as project
+
+    settings.CACHES = project.CACHES
     cache.clear()
     settings.API_RATE_LIMIT_PER_MINUTE = 1
     callers = [f"10.0.{number // 250}.{number % 250 + 1}" for number in range(400)]
