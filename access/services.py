@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -118,6 +118,28 @@ def _log_change(request: HttpRequest, entry: AllowlistEntry, what: str) -> None:
             "roll": entry.role,
             "till": entry.expires_at.date().isoformat(),
         },
+    )
+
+
+def users_told_of_watches(user_ids) -> set[int]:
+    """Of these users, those whose access holds now: active, a municipal role, and a live
+    allowlist entry for their address, municipality and role — the check the middleware makes
+    on every request (access/middleware.py). A user whose entry is revoked or has run out is
+    told nothing more; their watches stay for the administrator to hand over."""
+    user_ids = list(user_ids)
+    if not user_ids:
+        return set()
+    live = AllowlistEntry.objects.active().filter(
+        email=OuterRef("user__email"),
+        municipality_id=OuterRef("municipality_id"),
+        role=OuterRef("role"),
+    )
+    return set(
+        Account.objects.filter(
+            user_id__in=user_ids, user__is_active=True, role__in=list(MUNICIPAL_ROLES)
+        )
+        .filter(Exists(live))
+        .values_list("user_id", flat=True)
     )
 
 

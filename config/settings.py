@@ -99,6 +99,9 @@ INSTALLED_APPS = [
     "portal",
     "documents",
     "linking",
+    "alerts",
+    "django_tasks",
+    "django_tasks_db",
     # django-ninja's own static files: the API documentation page served without a CDN.
     "ninja",
     "api",
@@ -213,6 +216,25 @@ if CACHES["default"]["BACKEND"] != "django.core.cache.backends.redis.RedisCache"
     # start dropping live counts (a third of the entries at a time) once more callers than that
     # were active; Redis has no such limit of its own.
     CACHES["default"]["OPTIONS"] = {"MAX_ENTRIES": 5000}
+# The worker's queue (alerts.delivery): Django's tasks framework with its database backend, in the
+# register's database, so a task is queued in the transaction of the write that makes it.
+# Production runs `manage.py run_worker` beside the site (README; docs/architecture.md).
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["alerts"],
+    }
+}
+# Notices (alerts.delivery): a mail refused by the SMTP server is tried again after
+# NOTICE_RETRY_SECONDS, then twice that, and so on, NOTICE_MAIL_ATTEMPTS times in all; a worker
+# holds a mail it sends for NOTICE_LEASE_SECONDS (a killed worker's mails go after that); the
+# sweep runs every NOTICE_SWEEP_SECONDS; the daily summary goes at NOTICE_DIGEST_HOUR.
+NOTICE_RETRY_SECONDS = env_int("NOTICE_RETRY_SECONDS", 60)
+NOTICE_MAIL_ATTEMPTS = env_int("NOTICE_MAIL_ATTEMPTS", 8)
+NOTICE_LEASE_SECONDS = env_int("NOTICE_LEASE_SECONDS", 600)
+NOTICE_SWEEP_SECONDS = env_int("NOTICE_SWEEP_SECONDS", 30)
+NOTICE_DIGEST_HOUR = env_int("NOTICE_DIGEST_HOUR", 7)
+
 DATABASE_ROUTERS = ["config.routers.CacheRouter", "access.routers.AccessLogRouter"]
 # Off only in bench/, to measure what the log costs; a deployment never turns it off.
 ACCESS_LOG_ENABLED = env_bool("ACCESS_LOG_ENABLED", True)

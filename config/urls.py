@@ -17,5 +17,6 @@ urlpatterns = [
     path("", include("documents.urls")),
     # Linking case records to facilities, and the quality report (linking/urls.py).
     path("", include("linking.urls")),
+    path("", include("alerts.urls")),
     path("", include("portal.urls")),
 ]

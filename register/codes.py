@@ -208,3 +208,22 @@ def marking_for(outcome: str, appeal_status: str = AppealStatus.EJ_OVERKLAGAT) -
         label = f"{label} (överklagat)"
     symbol, colour = _SEVERITY_STYLE[severity]
     return Marking(severity, symbol, colour, label)
+
+
+class EventKind(models.TextChoices):
+    """What happened at a facility that a watcher is told (register.events)."""
+
+    FACILITY_CREATED = "facility_created", _("Ny verksamhet")
+    DECISION = "decision", _("Nytt beslut")
+    REQUIREMENT_OVERDUE = "requirement_overdue", _("Krav inte åtgärdat i tid")
+    STATUS_CHANGED = "status_changed", _("Ändrad status")
+    APPEAL_DECIDED = "appeal_decided", _("Överklagande avgjort")
+    PROVIDER_CHANGED = "provider_changed", _("Ny huvudman")
+    MANAGER_CHANGED = "manager_changed", _("Ny föreståndare")
+    INSPECTION_OVERDUE = "inspection_overdue", _("Inspektion försenad")
+
+
+# Statuses whose coming is serious news for a home where a child may be placed.
+SERIOUS_STATUSES = frozenset(
+    {FacilityStatus.FORBUD, FacilityStatus.ATERKALLAD, FacilityStatus.TILLFALLIGT_FORBUD}
+)

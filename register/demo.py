@@ -50,6 +50,7 @@ from register.models import (
     Municipality,
     Permit,
     Provider,
+    RegisterEvent,
     Registration,
 )
 from register.selectors import inspection_overdue_cutoff
@@ -1638,6 +1639,8 @@ def delete_demo_data() -> None:
         .values("provider_id")
     )
     _delete_rows_of_other_apps()
+    queryset = RegisterEvent.objects.filter(facility__facility_id__startswith=DEMO_ID_PREFIX)
+    queryset._raw_delete(queryset.db)
     queryset = Finding.objects.filter(decision__facility__facility_id__startswith=DEMO_ID_PREFIX)
     queryset._raw_delete(queryset.db)
     for model in (Decision, Inspection, Manager, Permit, Registration):

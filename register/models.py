@@ -13,6 +13,7 @@ from register.codes import (
     AppealStatus,
     Assessment,
     DecisionKind,
+    EventKind,
     FacilityStatus,
     FacilityType,
     FollowUp,
@@ -862,3 +863,68 @@ class DataVersion(models.Model):
 
     def __str__(self) -> str:
         return self.stamp
+
+
+class RegisterEvent(models.Model):
+    """Something that happened at a facility that its watchers are told (DESIGN.md: bevakning):
+    a new decision, a status change, a new provider or manager, an appeal decided, a requirement
+    or an inspection overdue, a new home.
+
+    Recorded by ``register.events`` in the transaction of the write that made it (every service
+    of ``register.services``, bulk writes included), or by the daily scan for what only the
+    calendar makes (overdue). Holds nothing about a child and no personal data: a new manager is
+    the fact only, the provider by reference. ``details`` holds codes and dates (the outcome,
+    the status before and after, the area and due day of a requirement)."""
+
+    kind = models.CharField(_("händelse"), max_length=24, choices=EventKind.choices)
+    facility = models.ForeignKey(
+        "Facility", on_delete=models.CASCADE, related_name="events", verbose_name=_("verksamhet")
+    )
+    # Where and whose the home was when it happened: the watchers of an area or a provider are
+    # told what happened while it was theirs.
+    provider = models.ForeignKey(
+        Provider, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("huvudman")
+    )
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="+", verbose_name=_("kommun")
+    )
+    county = models.ForeignKey(
+        County, on_delete=models.PROTECT, related_name="+", verbose_name=_("län")
+    )
+    decision = models.ForeignKey(
+        "Decision",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("beslut"),
+    )
+    serious = models.BooleanField(_("allvarlig"), default=False)
+    # A protected home's events reach only those who watch that very home (never an area's or a
+    # provider's watchers: where a protected home is must not spread).
+    protected = models.BooleanField(_("skyddat boende"), default=False)
+    occurred_on = models.DateField(_("datum"))
+    details = models.JSONField(_("uppgifter"), default=dict, blank=True)
+    # For what the daily scan records: one event per requirement, per inspection period.
+    once_key = models.CharField(max_length=80, null=True, blank=True, unique=True)  # noqa: DJ001
+    # PostgreSQL's transaction id, for the notifications feed's cursor as the changes feed's
+    # (api/changes.py: a transaction that commits late never lands behind a cursor); 0 on SQLite.
+    transaction_id = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(_("registrerad"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("registerhändelse")
+        verbose_name_plural = _("registerhändelser")
+        constraints = [
+            models.CheckConstraint(
+                condition=_in_choices("kind", EventKind), name="registerevent_kind_known"
+            ),
+        ]
+        indexes = [
+            # The notifications feed: (transaction_id, id) after a cursor.
+            models.Index(fields=["transaction_id", "id"], name="registerevent_feed_idx"),
+            models.Index(fields=["facility", "-id"], name="registerevent_facility_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.facility_id} {self.occurred_on}"

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from register import data_version
+from register import events as register_events
 from register.codes import STATUS_FROM_OUTCOME, AppealStatus, FacilityStatus, Outcome, PermitStatus
 from register.models import (
     Decision,
@@ -44,11 +45,19 @@ Result = Literal["created", "updated", "unchanged"]
 RegisterModel = TypeVar("RegisterModel", bound=models.Model)
 
 
-def _save(instance: RegisterModel, *, actor: Actor, reason: str) -> RegisterModel:
+def _save(
+    instance: RegisterModel, *, actor: Actor, reason: str, events: bool = True
+) -> RegisterModel:
+    """Validate and save one record with its history row and, unless ``events`` is False, the
+    events its watchers are told (register.events), all in the caller's transaction."""
     instance.full_clean()
     instance._history_user = actor  # type: ignore[attr-defined]
     instance._change_reason = reason  # type: ignore[attr-defined]
+    created = instance.pk is None
+    before = register_events.before_save(instance) if events else None
     instance.save()
+    if events:
+        register_events.after_save(instance, before=before, created=created)
     return instance
 
 
@@ -438,7 +447,13 @@ def _apply_status_rule(decision: Decision, *, actor: Actor) -> None:
         if facility.status == status and facility.status_date == decision.decision_date:
             facility.status = FacilityStatus.AKTIV
             facility.status_date = timezone.localdate()
-            _save(facility, actor=actor, reason=reason + " – " + _("upphävt av domstol"))
+            # The appeal's own event (register.events) tells the watchers.
+            _save(
+                facility,
+                actor=actor,
+                reason=reason + " – " + _("upphävt av domstol"),
+                events=False,
+            )
             if decision.outcome == Outcome.ATERKALLELSE:
                 _set_permit_status(
                     facility.permits.filter(status=PermitStatus.ATERKALLAT),
@@ -451,8 +466,8 @@ def _apply_status_rule(decision: Decision, *, actor: Actor) -> None:
         facility.status = status
         facility.status_date = decision.decision_date
         # The decision changes the status: facility_save would refuse one an earlier decision
-        # gave (a revocation after a prohibition).
-        _save(facility, actor=actor, reason=reason)
+        # gave (a revocation after a prohibition). The decision's own event tells the watchers.
+        _save(facility, actor=actor, reason=reason, events=False)
     if decision.outcome == Outcome.ATERKALLELSE:
         _set_permit_status(
             facility.permits.filter(status=PermitStatus.GALLANDE),
@@ -574,6 +589,7 @@ def register_bulk_create(
         )
         if model in (Decision, Inspection):
             refresh_latest({obj.facility_id for obj in objects})
+        register_events.after_bulk_write(model, created=created)
         return created
 
 
@@ -610,6 +626,8 @@ class BulkPlan(Generic[RegisterModel]):
     )  # moved to another facility
     errors: dict[Any, ValidationError] = dataclasses.field(default_factory=dict)
     version: str | None = None
+    # What changed records held before, by key: the fields that changed (register.events).
+    before: dict[Any, dict[str, Any]] = dataclasses.field(default_factory=dict)
 
     def key_of(self, instance: RegisterModel) -> Any:
         if isinstance(self.key_field, str):
@@ -678,6 +696,12 @@ def register_bulk_plan(
                 plan.instances[key] = instance
                 plan.results[key] = "unchanged"
                 continue
+            plan.before[key] = {
+                instance._meta.get_field(name).attname: getattr(
+                    instance, instance._meta.get_field(name).attname
+                )
+                for name in changed
+            }
             for name in changed:
                 setattr(instance, name, values[name])
             plan.changed_fields.update(model._meta.get_field(name).name for name in changed)
@@ -798,6 +822,9 @@ def register_bulk_write(plan: BulkPlan, *, actor: Actor, reason: str, when=None)
                 reason=reason,
                 when=when,
             )
+    register_events.after_bulk_write(
+        model, created=created, updated=updated, before=plan.before, key_of=plan.key_of
+    )
 
 
 def _ids_by_key(

@@ -61,6 +61,8 @@ EXPECTED: dict[str, tuple] = {
     "oidc_authentication_init":         (  404,   404,   404,   404,   404,   404,   404),
     "oidc_authentication_callback":     (  404,   404,   404,   404,   404,   404,   404),
     "oidc_logout":                      (  405,   405,   405,   405,   405,   405,   405),
+    # Watches (bevakningar): the municipality's users.
+    "alerts:watches":                   (LOGIN,   200,   200,   200,   200,   200,   403),
     # The municipal administrator's own allowlist and access-log extract.
     "access:allowlist":                 (LOGIN,   403,   200,   403,   403,   403,   403),
     "access:allowlist_renew":           (LOGIN,   403,   405,   403,   403,   403,   403),
