@@ -19,6 +19,7 @@ So nothing is lost, and nothing is sent twice unless a worker dies in the instan
 mail server's acceptance and the UPDATE that follows it (then that one mail is sent again).
 """
 
+import contextlib
 import datetime
 import logging
 import smtplib
@@ -250,10 +251,8 @@ def send_mails(notice_ids: list[int]) -> int:
             )
             sent += 1
     finally:
-        try:
+        with contextlib.suppress(smtplib.SMTPException, OSError):
             connection.close()
-        except (smtplib.SMTPException, OSError):
-            pass
     return sent
 
 

@@ -906,7 +906,7 @@ class RegisterEvent(models.Model):
     occurred_on = models.DateField(_("datum"))
     details = models.JSONField(_("uppgifter"), default=dict, blank=True)
     # For what the daily scan records: one event per requirement, per inspection period.
-    once_key = models.CharField(max_length=80, null=True, blank=True, unique=True)  # noqa: DJ001
+    once_key = models.CharField(max_length=80, null=True, blank=True, unique=True)
     # PostgreSQL's transaction id, for the notifications feed's cursor as the changes feed's
     # (api/changes.py: a transaction that commits late never lands behind a cursor); 0 on SQLite.
     transaction_id = models.BigIntegerField(default=0)
