@@ -18,7 +18,11 @@ $(STAMP): $(BIN)/python pyproject.toml
 run: $(STAMP)
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate_all
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py seed_demo
-	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver 127.0.0.1:8000
+	@# The background worker (notices and their mail, printed in this terminal) beside the site,
+	@# stopped with it.
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py run_worker -v 0 & worker=$$!; \
+		trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+		DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
