@@ -174,6 +174,9 @@ def remove_committed(first_event_id: int) -> None:
     """Deletes what the writers committed, history and feed included (raw SQL: the register's
     services would write more history)."""
     with connection.cursor() as cursor:
+        # The events the writes recorded, and what the watchers were told of them.
+        for table in ("alerts_notice", "alerts_eventfanout", "register_registerevent"):
+            cursor.execute(f"DELETE FROM {table}")
         tables = ("finding", "decision", "inspection", "manager", "permit", "registration")
         for table in (*tables, "facility"):
             cursor.execute(f"DELETE FROM register_historical{table}")

@@ -198,3 +198,53 @@ def smtp_server(settings):
     settings.EMAIL_HOST_PASSWORD = ""
     yield mailbox
     controller.stop()
+
+
+# Every write to the register goes through register.services (STYLE.md §2): only there are the
+# history, the legal rules and the watchers' events (register/events.py) written with it. A
+# record of the register saved or deleted one by one from the project's own code anywhere else
+# fails the test that made it happen. Tests themselves may write around the services on purpose
+# (to show that the database refuses a bad row); bulk statements (``update()``, bulk_create) send
+# no signals, and the services' own bulk writes are theirs.
+
+_PROJECT = str(__import__("pathlib").Path(__file__).resolve().parent.parent)
+_SERVICES = _PROJECT + "/register/services.py"
+_TESTS = _PROJECT + "/tests/"
+_MODELS = _PROJECT + "/register/models.py"  # a model's own save(), on the way from its caller
+
+
+def _written_past_the_services() -> str:
+    import sys
+
+    frame = sys._getframe(2)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if filename == _SERVICES or filename.startswith(_TESTS):
+            return ""
+        if filename.startswith(_PROJECT) and "/.venv/" not in filename and filename != _MODELS:
+            return f"{filename[len(_PROJECT) + 1 :]}:{frame.f_lineno}"
+        frame = frame.f_back
+    return ""
+
+
+def _guard_register_write(sender, instance, **kwargs):
+    if sender._meta.app_label != "register" or sender.__name__.startswith("Historical"):
+        return
+    if sender.__name__ in ("County", "Municipality", "DataVersion", "RegisterEvent"):
+        return  # reference data (migrations), the data version's row, the events' own writes
+    where = _written_past_the_services()
+    assert not where, (
+        f"{sender.__name__} written past register.services at {where}: history, rules and "
+        "watchers' events would be skipped"
+    )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _register_writes_go_through_the_services():
+    from django.db.models.signals import pre_delete, pre_save
+
+    pre_save.connect(_guard_register_write, dispatch_uid="register-writes-guard-save")
+    pre_delete.connect(_guard_register_write, dispatch_uid="register-writes-guard-delete")
+    yield
+    pre_save.disconnect(dispatch_uid="register-writes-guard-save")
+    pre_delete.disconnect(dispatch_uid="register-writes-guard-delete")
