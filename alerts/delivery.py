@@ -218,6 +218,15 @@ def _stop_for_those_without_access(notices: list[Notice]) -> list[Notice]:
     return [n for n in notices if n.user_id in allowed]
 
 
+# What the server answers to one mail (a recipient, the sender or the content refused, after
+# which smtplib resets the session): the connection still carries the batch's other mails.
+_REFUSED_THIS_MAIL = (
+    smtplib.SMTPRecipientsRefused,
+    smtplib.SMTPSenderRefused,
+    smtplib.SMTPDataError,
+)
+
+
 def send_mails(notice_ids: list[int]) -> int:
     """Send each of these notices' mail at once (not the daily summary's). Returns how many
     were sent."""
@@ -243,6 +252,10 @@ def send_mails(notice_ids: list[int]) -> int:
             )
             try:
                 message.send()
+            except _REFUSED_THIS_MAIL as error:
+                # The server refused this mail and reset the session: the others still go.
+                _refused([notice], error)
+                continue
             except (smtplib.SMTPException, OSError) as error:
                 _refused(notices[index:], error)
                 break
