@@ -73,6 +73,11 @@ def watches_for(event: RegisterEvent):
     if not event.protected:
         if event.provider_id is not None:
             reach |= Q(provider_id=event.provider_id)
+        if event.kind == EventKind.PROVIDER_CHANGED and (event.details or {}).get(
+            "provider_before"
+        ):
+            # A provider's watchers follow its homes: also the one that has left it.
+            reach |= Q(provider_id=event.details["provider_before"])
         if _reaches_area(event):
             reach |= Q(municipality_id=event.municipality_id) | Q(county_id=event.county_id)
     # A watch made after the event is told from the next event on.
