@@ -23,7 +23,7 @@ from alerts.models import EventFanOut, MailChoice, Notice
 from register import services as register_services
 from register.codes import EventKind
 from register.models import County, Decision, Facility, Manager, Municipality, RegisterEvent
-from tests.alerts_support import SmtpServer, assert_nothing_personal, run_queued
+from tests.alerts_support import Mailbox, SmtpServer, assert_nothing_personal, run_queued
 from tests.factories import (
     CaseRecordFactory,
     DecisionFactory,
@@ -478,7 +478,10 @@ def test_new_manager_by_import__the_fact_only_never_the_name_or_personnummer(wor
     assert mail["Subject"] == "Ny föreståndare – Almgården"
     assert "Verksamheten har fått en ny föreståndare." in body(mail)
     for message in smtp.messages:
-        assert MANAGER not in str(message) and MANAGER_NUMBER[2:] not in str(message)
+        assert MANAGER not in Mailbox.text(message)
+        assert MANAGER_NUMBER[2:] not in Mailbox.text(message)
+    for notice in Notice.objects.all():
+        assert MANAGER not in shown(notice)
 
 
 # What only the calendar makes -------------------------------------------------------------------
