@@ -73,6 +73,11 @@ def watches_for(event: RegisterEvent):
     if not event.protected:
         if event.provider_id is not None:
             reach |= Q(provider_id=event.provider_id)
+        if event.kind == EventKind.PROVIDER_CHANGED and (event.details or {}).get(
+            "provider_before"
+        ):
+            # A provider's watchers follow its homes: also the one that has left it.
+            reach |= Q(provider_id=event.details["provider_before"])
         if _reaches_area(event):
             reach |= Q(municipality_id=event.municipality_id) | Q(county_id=event.county_id)
     # A watch made after the event is told from the next event on.
@@ -163,12 +168,16 @@ def _queue_mails(notice_ids: list[int], *, run_after: datetime.datetime | None =
 # Sending --------------------------------------------------------------------------------------
 
 
-def _claim(notice_ids: list[int], *, digest: bool) -> list[Notice]:
-    """Take the notices no other worker holds (one UPDATE): ours until the lease ends."""
+def _claim(
+    notice_ids: list[int], *, digest: bool, due_by: datetime.datetime | None = None
+) -> list[Notice]:
+    """Take the notices due by ``due_by`` (now) that no other worker holds (one UPDATE): ours
+    until the lease ends."""
     now = timezone.now()
+    due_by = max(now, due_by) if due_by else now
     token = uuid.uuid4()
     Notice.objects.filter(
-        pk__in=notice_ids, mail=Notice.Mail.PENDING, digest=digest, mail_due_at__lte=now
+        pk__in=notice_ids, mail=Notice.Mail.PENDING, digest=digest, mail_due_at__lte=due_by
     ).filter(Q(mail_lease_until__isnull=True) | Q(mail_lease_until__lte=now)).update(
         mail_claim=token,
         mail_lease_until=now + datetime.timedelta(seconds=settings.NOTICE_LEASE_SECONDS),
@@ -218,6 +227,15 @@ def _stop_for_those_without_access(notices: list[Notice]) -> list[Notice]:
     return [n for n in notices if n.user_id in allowed]
 
 
+# What the server answers to one mail (a recipient, the sender or the content refused, after
+# which smtplib resets the session): the connection still carries the batch's other mails.
+_REFUSED_THIS_MAIL = (
+    smtplib.SMTPRecipientsRefused,
+    smtplib.SMTPSenderRefused,
+    smtplib.SMTPDataError,
+)
+
+
 def send_mails(notice_ids: list[int]) -> int:
     """Send each of these notices' mail at once (not the daily summary's). Returns how many
     were sent."""
@@ -243,6 +261,10 @@ def send_mails(notice_ids: list[int]) -> int:
             )
             try:
                 message.send()
+            except _REFUSED_THIS_MAIL as error:
+                # The server refused this mail and reset the session: the others still go.
+                _refused([notice], error)
+                continue
             except (smtplib.SMTPException, OSError) as error:
                 _refused(notices[index:], error)
                 break
@@ -256,14 +278,16 @@ def send_mails(notice_ids: list[int]) -> int:
     return sent
 
 
-def send_digest(user_id: int) -> int:
-    """The daily summary of one user's notices that are due: one mail."""
+def send_digest(user_id: int, due_by: datetime.datetime | None = None) -> int:
+    """The daily summary of one user's notices that are due (by ``due_by``, the time of the
+    sweep that found them due; now when later): one mail."""
+    due_by = max(timezone.now(), due_by) if due_by else timezone.now()
     due = list(
         Notice.objects.filter(
-            user_id=user_id, mail=Notice.Mail.PENDING, digest=True, mail_due_at__lte=timezone.now()
+            user_id=user_id, mail=Notice.Mail.PENDING, digest=True, mail_due_at__lte=due_by
         ).values_list("pk", flat=True)
     )
-    notices = _stop_for_those_without_access(_claim(due, digest=True))
+    notices = _stop_for_those_without_access(_claim(due, digest=True, due_by=due_by))
     if not notices:
         return 0
     described = [texts.describe(n.event, for_mail=True) for n in notices]
@@ -326,6 +350,7 @@ def sweep(now: datetime.datetime | None = None) -> dict[str, int]:
         .distinct()
     )
     for user_id in users:
-        tasks.send_digest.enqueue(user_id)
+        # The sweep's time goes with the task: what it found due is sent as due.
+        tasks.send_digest.enqueue(user_id, now.isoformat())
     counts["digests"] = len(users)
     return counts

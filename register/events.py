@@ -106,7 +106,15 @@ def _events_of(instance, *, before, created: bool) -> list[RegisterEvent]:
                 )
             )
         if before.get("provider_id", instance.provider_id) != instance.provider_id:
-            events.append(_event(EventKind.PROVIDER_CHANGED, instance.pk, today))
+            # The provider it leaves: that provider's watchers are told it has gone.
+            events.append(
+                _event(
+                    EventKind.PROVIDER_CHANGED,
+                    instance.pk,
+                    today,
+                    details={"provider_before": before["provider_id"]},
+                )
+            )
         return events
     if isinstance(instance, Decision):
         serious = OUTCOME_SEVERITY[instance.outcome] == Severity.SERIOUS
