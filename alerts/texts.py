@@ -86,6 +86,9 @@ def describe(event: RegisterEvent, *, request=None, for_mail: bool = False) -> N
         marking = marking_for(details["outcome"], details.get("appeal_status", ""))
         text.marking = marking
         overturned = details.get("appeal_status") == AppealStatus.UPPHAVT
+        # Told at once and to the area's watchers, as the serious decision was, but a court
+        # that overturns it is not a danger: not marked serious.
+        text.serious = text.serious and not overturned
         text.title = (
             _("Domstolen upphävde beslutet") if overturned else _("Domstolen fastställde beslutet")
         )

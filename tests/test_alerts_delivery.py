@@ -395,7 +395,7 @@ def test_appeal_overturns_prohibition_by_import__watchers_told_once_status_back(
     assert world.told() == ["hem", "huvudman", "kommun", "lan"]
     assert world.told(EventKind.APPEAL_DECIDED) == world.told()
     (mail,) = smtp.to("hem@kommun.example")
-    assert mail["Subject"] == "Allvarligt: Domstolen upphävde beslutet – Almgården"
+    assert mail["Subject"] == "Domstolen upphävde beslutet – Almgården"
     assert "Beslut 3.2.2-506/2024: Förbud – upphävt av domstol." in body(mail)
     world.home.refresh_from_db()
     assert world.home.status == "aktiv"
