@@ -24,7 +24,9 @@ import datetime
 import logging
 import smtplib
 import uuid
+from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.core import mail
@@ -66,22 +68,39 @@ def _reaches_area(event: RegisterEvent) -> bool:
     return event.kind == EventKind.FACILITY_CREATED or event.serious
 
 
-def watches_for(event: RegisterEvent):
-    """The watches an event reaches. A protected home's events reach only the watchers of that
-    very home: never a provider's or an area's (DESIGN.md: where it is must not spread)."""
-    reach = Q(facility_id=event.facility_id)
+def _reach(event: RegisterEvent) -> list[tuple[str, Any]]:
+    """What an event reaches, as (watch kind, target id) pairs. A protected home's events reach
+    only the watchers of that very home: never a provider's or an area's (DESIGN.md: where it
+    is must not spread)."""
+    reach: list[tuple[str, Any]] = [(Watch.Kind.FACILITY, event.facility_id)]
     if not event.protected:
         if event.provider_id is not None:
-            reach |= Q(provider_id=event.provider_id)
+            reach.append((Watch.Kind.PROVIDER, event.provider_id))
         if event.kind == EventKind.PROVIDER_CHANGED and (event.details or {}).get(
             "provider_before"
         ):
             # A provider's watchers follow its homes: also the one that has left it.
-            reach |= Q(provider_id=event.details["provider_before"])
+            reach.append((Watch.Kind.PROVIDER, event.details["provider_before"]))
         if _reaches_area(event):
-            reach |= Q(municipality_id=event.municipality_id) | Q(county_id=event.county_id)
-    # A watch made after the event is told from the next event on.
-    return Watch.objects.filter(reach, created_at__lte=event.created_at)
+            reach.append((Watch.Kind.MUNICIPALITY, event.municipality_id))
+            reach.append((Watch.Kind.COUNTY, event.county_id))
+    return reach
+
+
+def _reaching(pairs: Iterable[tuple[str, Any]]) -> Q:
+    targets: dict[str, set] = defaultdict(set)
+    for kind, target in pairs:
+        targets[kind].add(target)
+    reach = Q(pk__in=[])
+    for kind, ids in targets.items():
+        reach |= Q(**{f"{kind}_id__in": sorted(ids)})
+    return reach
+
+
+def watches_for(event: RegisterEvent):
+    """The watches an event reaches. A watch made after the event is told from the next event
+    on."""
+    return Watch.objects.filter(_reaching(_reach(event)), created_at__lte=event.created_at)
 
 
 _SPECIFIC = {
@@ -114,21 +133,43 @@ def fan_out(event_ids: list[int]) -> int:
             return 0
         now = timezone.now()
         digest_at = next_digest_at(now)
+        # Every watch any of the events reaches, in one query; then each event's in memory.
+        reach = {event.pk: _reach(event) for event in events}
+        by_target: dict[tuple[str, Any], list[Watch]] = defaultdict(list)
+        for watch in Watch.objects.filter(
+            _reaching(pair for pairs in reach.values() for pair in pairs)
+        ).only(
+            "pk",
+            "user_id",
+            "kind",
+            "created_at",
+            "facility_id",
+            "provider_id",
+            "municipality_id",
+            "county_id",
+        ):
+            by_target[(watch.kind, getattr(watch, f"{watch.kind}_id"))].append(watch)
+        allowed = users_told_of_watches(
+            {watch.user_id for watches in by_target.values() for watch in watches}
+        )
+        choices = dict(
+            AlertSettings.objects.filter(user_id__in=allowed).values_list("user_id", "mail")
+        )
+        notices = []
+        fanned_out = []
         for event in events:
-            watches: dict[int, Watch] = {}
-            for watch in watches_for(event).only("pk", "user_id", "kind"):
-                known = watches.get(watch.user_id)
-                if known is None or _SPECIFIC[watch.kind] < _SPECIFIC[known.kind]:
-                    watches[watch.user_id] = watch
-            allowed = users_told_of_watches(list(watches))
-            choices = dict(
-                AlertSettings.objects.filter(user_id__in=allowed).values_list("user_id", "mail")
-            )
-            notices = []
-            for user_id in sorted(allowed):
+            chosen: dict[int, Watch] = {}
+            for pair in reach[event.pk]:
+                for watch in by_target.get(pair, ()):
+                    if watch.created_at > event.created_at or watch.user_id not in allowed:
+                        continue
+                    known = chosen.get(watch.user_id)
+                    if known is None or _SPECIFIC[watch.kind] < _SPECIFIC[known.kind]:
+                        chosen[watch.user_id] = watch
+            for user_id in sorted(chosen):
                 choice = choices.get(user_id, MailChoice.AT_ONCE)
                 notice = Notice(
-                    user_id=user_id, watch=watches[user_id], event=event, serious=event.serious
+                    user_id=user_id, watch=chosen[user_id], event=event, serious=event.serious
                 )
                 if event.serious or choice == MailChoice.AT_ONCE:
                     notice.mail_due_at = now
@@ -138,11 +179,10 @@ def fan_out(event_ids: list[int]) -> int:
                 else:
                     notice.mail = Notice.Mail.NOT_SENT
                 notices.append(notice)
-            Notice.objects.bulk_create(notices, batch_size=1000, ignore_conflicts=True)
-            EventFanOut.objects.bulk_create(
-                [EventFanOut(event=event, notices=len(notices))], ignore_conflicts=True
-            )
-            made += len(notices)
+            fanned_out.append(EventFanOut(event=event, notices=len(chosen)))
+            made += len(chosen)
+        Notice.objects.bulk_create(notices, batch_size=1000, ignore_conflicts=True)
+        EventFanOut.objects.bulk_create(fanned_out, ignore_conflicts=True)
         due_now = list(
             Notice.objects.filter(
                 event_id__in=[e.pk for e in events],

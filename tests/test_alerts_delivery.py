@@ -630,6 +630,21 @@ def test_second_fan_out_of_the_same_event__no_second_notice_no_second_mail(world
     assert world.mailed(smtp) == ["hem", "huvudman"]
 
 
+def test_watch_made_after_the_event_before_its_fan_out__told_from_the_next_event_on(
+    world, smtp, tmp_path
+):
+    import_decisions(tmp_path, "3.2.2-513/2025;A-1;tillsyn;2025-01-10;brister;\n")
+    # The worker has not fanned the decision out yet when a second user starts to watch.
+    RegisterEvent.objects.filter(kind=EventKind.DECISION).update(
+        created_at=timezone.now() - datetime.timedelta(seconds=5)
+    )
+    world.add_user("sen", target=world.home)
+    run_queued()
+
+    assert world.told() == ["hem", "huvudman"]
+    assert world.mailed(smtp) == ["hem", "huvudman"]
+
+
 def test_smtp_server_refuses_twice__mailed_once_after_two_backoffs_attempts_recorded(
     world, smtp, tmp_path, settings
 ):
