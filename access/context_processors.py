@@ -11,10 +11,12 @@ _LINKS = [
     (Permission.MANAGE_OWN_ALLOWLIST, "access:allowlist", _("Frilistning")),
     (Permission.MANAGE_ALL_ALLOWLISTS, "access:municipalities", _("Kommuner")),
     (Permission.READ_OWN_ACCESS_LOG, "accesslog:municipal", _("Loggutdrag")),
+    (Permission.MANAGE_OWN_ALLOWLIST, "alerts:municipal", _("Kommunens bevakningar")),
     (Permission.REVIEW_ACCESS_LOG, "accesslog:search", _("Åtkomstlogg")),
     (Permission.REVIEW_ACCESS_LOG, "accesslog:review", _("Logggranskning")),
     (Permission.LINK_CASES, "linking:queue", _("Koppling av ärenden")),
     (Permission.LINK_CASES, "linking:quality", _("Kvalitetsrapport")),
+    (Permission.READ_ALERT_NUMBERS, "alerts:numbers", _("Bevakningar i siffror")),
     (Permission.BACK_OFFICE, "admin:index", _("Back office")),
 ]
 

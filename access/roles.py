@@ -52,14 +52,20 @@ class Permission(models.TextChoices):
     )
     USE_API = "use_api", _("Läsa registret genom API:t")
     MANAGE_API_CLIENTS = "manage_api_clients", _("Registrera API-klienter och ge ut nycklar")
+    # Watches (alerts/): a socialnämnd's users follow the homes where its children are placed.
+    WATCH = "watch", _("Bevaka verksamheter, huvudmän och områden")
+    READ_ALERT_NUMBERS = "read_alert_numbers", _("Läsa siffror om bevakningarnas utskick")
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.MUNICIPAL_USER: frozenset({Permission.USE_PORTAL, Permission.REQUEST_DECISIONS}),
+    Role.MUNICIPAL_USER: frozenset(
+        {Permission.USE_PORTAL, Permission.REQUEST_DECISIONS, Permission.WATCH}
+    ),
     Role.MUNICIPAL_ADMIN: frozenset(
         {
             Permission.USE_PORTAL,
             Permission.REQUEST_DECISIONS,
+            Permission.WATCH,
             Permission.MANAGE_OWN_ALLOWLIST,
             Permission.READ_OWN_ACCESS_LOG,
         }
@@ -90,6 +96,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Permission.REVIEW_ACCESS_LOG,
             Permission.LINK_CASES,
             Permission.MANAGE_API_CLIENTS,
+            Permission.READ_ALERT_NUMBERS,
         }
     ),
     Role.MUNICIPAL_SYSTEM: frozenset({Permission.USE_API}),

@@ -61,18 +61,29 @@ EXPECTED: dict[str, tuple] = {
     "oidc_authentication_init":         (  404,   404,   404,   404,   404,   404,   404),
     "oidc_authentication_callback":     (  404,   404,   404,   404,   404,   404,   404),
     "oidc_logout":                      (  405,   405,   405,   405,   405,   405,   405),
-    # Watches (bevakningar): the municipality's users.
-    "alerts:watches":                   (LOGIN,   200,   200,   200,   200,   200,   403),
+    # Watches (bevakningar) and their notices: the municipality's users. 405: a POST only.
+    "alerts:watches":                   (LOGIN,   200,   200,   403,   403,   403,   403),
+    "alerts:watch_facility":            (LOGIN,   405,   405,   403,   403,   403,   403),
+    "alerts:watch_provider":            (LOGIN,   405,   405,   403,   403,   403,   403),
+    "alerts:watch_area":                (LOGIN,   405,   405,   403,   403,   403,   403),
+    "alerts:mail_choice":               (LOGIN,   405,   405,   403,   403,   403,   403),
+    "alerts:unwatch":                   (LOGIN,   405,   405,   403,   403,   403,   403),
+    "alerts:notices":                   (LOGIN,   200,   200,   403,   403,   403,   403),
+    "alerts:mark_read":                 (LOGIN,   405,   405,   403,   403,   403,   403),
     # The municipal administrator's own allowlist and access-log extract.
     "access:allowlist":                 (LOGIN,   403,   200,   403,   403,   403,   403),
     "access:allowlist_renew":           (LOGIN,   403,   405,   403,   403,   403,   403),
     "access:allowlist_revoke":          (LOGIN,   403,   405,   403,   403,   403,   403),
     "accesslog:municipal":              (LOGIN,   403,   200,   403,   403,   403,   403),
+    "alerts:municipal":                 (LOGIN,   403,   200,   403,   403,   403,   403),
+    "alerts:hand_over":                 (LOGIN,   403,   405,   403,   403,   403,   403),
+    "alerts:remove_all":                (LOGIN,   403,   405,   403,   403,   403,   403),
     # The IVO administrator's: municipalities, the access log.
     "access:municipalities":            (LOGIN,   403,   403,   403,   403,   200,   403),
     "access:municipality_login_method": (LOGIN,   403,   403,   403,   403,   405,   403),
     "accesslog:search":                 (LOGIN,   403,   403,   403,   403,   200,   403),
     "accesslog:review":                 (LOGIN,   403,   403,   403,   403,   200,   403),
+    "alerts:numbers":                   (LOGIN,   403,   403,   403,   403,   200,   403),
     # Decisions requested by a socialnämnd (3 d § SoF, proposed): its users ask and read.
     "documents:request":                (LOGIN,   200,   200,   403,   403,   403,   403),
     "documents:my_requests":            (LOGIN,   200,   200,   403,   403,   403,   403),

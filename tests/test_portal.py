@@ -338,8 +338,8 @@ def test_search__queries__fixed_whatever_the_number_of_results(client, homes, ur
         assert "Återkommande brister ↻ Lokaler" in text_of(response)  # the findings were read
     assert len(many) == len(few)
     # 5 for the page (count, hits, län and kommuner, the hits' decisions and their findings);
-    # session, user, account, allowlist
-    assert reads(many) <= 9
+    # session, user, account, allowlist; 2 for watches (the header's unread count, the buttons)
+    assert reads(many) <= 11
 
 
 # The facility page ----------------------------------------------------------------------------
@@ -420,8 +420,9 @@ def test_facility_page__queries__fixed_whatever_the_length_of_the_history(client
         client.get(url)
 
     assert len(many) == len(few)
-    # 6 for the page (findings too), 2 for the documents beside decisions, 4 access
-    assert reads(many) <= 12
+    # 6 for the page (findings too), 2 for the documents beside decisions, 4 access,
+    # 2 for watches (the header's unread count, the button)
+    assert reads(many) <= 14
 
 
 # The provider page ----------------------------------------------------------------------------
@@ -470,8 +471,9 @@ def test_provider_page__queries__fixed_whatever_the_number_of_homes(client, home
         response = client.get(url)
 
     assert len(many) == len(few)
-    # 4 for the page and its homes' decisions and findings, 4 for the session and the user
-    assert reads(many) <= 8
+    # 4 for the page and its homes' decisions and findings, 4 for the session and the user,
+    # 2 for watches (the header's unread count, the buttons)
+    assert reads(many) <= 10
     # Each home says what it must still put right, as a search hit does.
     shown = Facility.objects.filter(provider=provider).unprotected().count()
     assert response.content.decode().count("Krav att åtgärda") == shown > 15
