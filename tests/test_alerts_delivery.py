@@ -19,7 +19,7 @@ from django.utils import timezone
 from access.models import AllowlistEntry
 from access.roles import Role
 from alerts import delivery, services, texts
-from alerts.models import EventFanOut, MailChoice, Notice
+from alerts.models import EventFanOut, MailChoice, Notice, Watch
 from register import services as register_services
 from register.codes import EventKind
 from register.models import County, Decision, Facility, Manager, Municipality, RegisterEvent
@@ -635,10 +635,11 @@ def test_watch_made_after_the_event_before_its_fan_out__told_from_the_next_event
 ):
     import_decisions(tmp_path, "3.2.2-513/2025;A-1;tillsyn;2025-01-10;brister;\n")
     # The worker has not fanned the decision out yet when a second user starts to watch.
-    RegisterEvent.objects.filter(kind=EventKind.DECISION).update(
-        created_at=timezone.now() - datetime.timedelta(seconds=5)
-    )
+    event = RegisterEvent.objects.get(kind=EventKind.DECISION)
     world.add_user("sen", target=world.home)
+    Watch.objects.filter(user=world.users["sen"]).update(
+        created_at=event.created_at + datetime.timedelta(seconds=1)
+    )
     run_queued()
 
     assert world.told() == ["hem", "huvudman"]
