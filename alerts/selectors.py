@@ -2,6 +2,7 @@
 IVO's numbers. Access is checked by the caller first."""
 
 import datetime
+from collections import Counter
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
@@ -95,13 +96,16 @@ class Departed:
 
 
 def watch_counts_by_facility(municipality: Municipality) -> list[tuple[Facility, int]]:
-    """How many of the municipality's users watch each home: a number, never who."""
-    counts = dict(
+    """How many of the municipality's users whose access holds watch each home: a number, never
+    who. A departed user's watches are counted only as theirs, under "departed" (a home
+    watched by them alone here would point at them)."""
+    pairs = list(
         Watch.objects.filter(owner_municipality=municipality, kind=Watch.Kind.FACILITY)
-        .values("facility_id")
-        .annotate(watchers=Count("user_id", distinct=True))
-        .values_list("facility_id", "watchers")
+        .values_list("facility_id", "user_id")
+        .distinct()
     )
+    allowed = users_told_of_watches({user_id for _facility_id, user_id in pairs})
+    counts = Counter(facility_id for facility_id, user_id in pairs if user_id in allowed)
     facilities = register_selectors.facilities_with_marking(
         Facility.objects.filter(pk__in=list(counts))
     ).order_by("name")

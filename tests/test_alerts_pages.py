@@ -564,6 +564,9 @@ def test_municipal_page__departed_address__a_number_never_which_homes(admin_clie
     departed = section(response, "departed-heading")
     assert "anna@kalmar.example – 2 bevakningar Överlåt till" in departed
     assert "Björkgården" not in departed and "Ekgården" not in departed
+    # Nor in the counts: a home watched here by the departed user alone would point at them.
+    counts = section(response, "counts-heading")
+    assert "Björkgården" not in counts and "Ekgården" not in counts
 
 
 def test_municipal_page__expired_address__listed_as_departed(admin_client, owner, home):
