@@ -287,6 +287,33 @@ def test_notifications__pages_of_two__never_skip_or_repeat_while_events_are_writ
     assert (again["items"], again["next_cursor"], again["has_more"]) == ([], cursor, False)
 
 
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_postgresql__an_event_committing_late_is_not_skipped(client, world, writers):
+    """T1 records its event first (the lower transaction id), T2 later and commits first. The
+    feed holds T2's event, and its next cursor, back until T1 ends: read then, both come, T1's
+    first."""
+    first, second = writers
+    watch(world, "kalmar_user", world["provider"])
+    decision(world, "home", "3.2.2-1/2026")
+    token = token_of(world, "kalmar")
+    _items, pages = follow(client, token, count=1)
+    cursor = pages[-1]["next_cursor"]
+    # Two homes: a decision writes its home's latest decision, and the second would wait for
+    # the first's lock on the row.
+    home = Facility.objects.get(facility_id="K0880-001")
+    other_home = Facility.objects.get(facility_id="K0180-001")
+
+    first.begin()
+    first.call(lambda: DecisionFactory(facility=home, diarienummer="3.2.2-2/2026"))
+    second.call(lambda: DecisionFactory(facility=other_home, diarienummer="3.2.2-3/2026"))
+    held = page(client, token, cursor)
+    first.commit()
+    items, _pages = follow(client, token, count=2, since=held["next_cursor"])
+
+    assert (held["items"], held["next_cursor"]) == ([], cursor)
+    assert diarienummer_of(items) == ["3.2.2-2/2026", "3.2.2-3/2026"]
+
+
 def test_notifications__quiet_watches__the_cursor_moves_past_what_reached_none(client, world):
     watch(world, "kalmar_user", world["home"])
     decision(world, "home", "3.2.2-1/2026")
