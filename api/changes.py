@@ -39,6 +39,18 @@ def format_cursor(transaction_id: int, event_id: int) -> str:
     return f"{transaction_id}-{event_id}"
 
 
+def ended_transactions_only(queryset):
+    """Only the rows of transactions older than the oldest still running (PostgreSQL; on SQLite
+    every committed row): a feed ordered by (transaction id, id) lists nothing a transaction
+    still running could land before. ``queryset`` of a model with ``transaction_id`` (the changes
+    feed's ``ChangeEvent``, the notifications feed's ``RegisterEvent``)."""
+    if connection.vendor != "postgresql":
+        return queryset
+    return queryset.alias(
+        horizon=RawSQL("pg_snapshot_xmin(pg_current_snapshot())::text::bigint", [])
+    ).filter(transaction_id__lt=F("horizon"))
+
+
 def changes_after(
     cursor: tuple[int, int], *, limit: int, include_protected: bool = False
 ) -> tuple[list[ChangeEvent], bool]:
@@ -59,10 +71,7 @@ def changes_after(
         queryset = queryset.filter(outsiders_only=False)
     else:
         queryset = queryset.filter(protected=False, public_position__isnull=False)
-    if connection.vendor == "postgresql":
-        queryset = queryset.alias(
-            horizon=RawSQL("pg_snapshot_xmin(pg_current_snapshot())::text::bigint", [])
-        ).filter(transaction_id__lt=F("horizon"))
+    queryset = ended_transactions_only(queryset)
     events = list(queryset.order_by("transaction_id", column)[: limit + 1])
     for event in events:
         event.position = getattr(event, column)

@@ -10,6 +10,7 @@ schemathesis checks every response against the published OpenAPI document.
 import datetime
 import hashlib
 import logging
+import re
 from dataclasses import asdict
 from functools import lru_cache
 from typing import Annotated, Literal
@@ -38,7 +39,10 @@ from access.disclosure import (
 )
 from access.models import AccessEvent
 from access.roles import Role
+from alerts.models import Watch
+from alerts.services import watch_add, watch_remove
 from api import changes as change_feed
+from api import notifications as notification_feed
 from api import schemas
 from api.auth import BearerToken, ClientRateThrottle, query_deadline
 from api.jsonrender import Renderer, schema_response
@@ -47,6 +51,7 @@ from api.opendata import DECISION_COLUMNS, FINDING_COLUMNS, INSPECTION_COLUMNS
 from api.problems import (
     PROBLEM_TYPES,
     ApiProblem,
+    method_not_allowed,
     not_found,
     problem_response,
     validation_problem,
@@ -61,6 +66,7 @@ from register.models import (
     Inspection,
     Municipality,
     Provider,
+    RegisterEvent,
     protected_condition,
 )
 from register.supervision import Requirement, Supervision, supervision_of
@@ -95,8 +101,9 @@ markerade av IVO) visas bara med en kommuns nyckel, och varje visning loggas.
 **Fel** är `application/problem+json` (RFC 9457) med `code` och svensk `title`/`detail`; alla
 koder finns på `/api/v1/problem-types`. 401: `token-saknas`, `ogiltig-token`, `okand-token`,
 `token-har-gatt-ut`, `token-aterkallad`. 403: `fel-kommun`. 404: `finns-inte`.
-422: `ogiltig-parameter` (också för en markör av fel form). 429: `for-manga-anrop` med
-`Retry-After`. 503: `tidsgrans` när en fråga tar mer än en sekund.
+405: `metod-ej-tillaten`. 422: `ogiltig-parameter` (också för en markör av fel form och en
+kropp som inte är JSON). 429: `for-manga-anrop` med `Retry-After`. 503: `tidsgrans` när en
+fråga tar mer än en sekund.
 
 **Ändringar.** `/api/v1/changes?since=<markör>` listar varje skapad, ändrad eller borttagen
 verksamhet, huvudman, beslut och inspektion i ordning, med nästa markör. En iakttagelse eller
@@ -104,6 +111,19 @@ ett krav som skapas, ändras eller tas bort anges som en ändring av sitt beslut
 verksamhet och huvudman). Börja utan markör och spara `next_cursor`; ingen ändring missas
 eller räknas två gånger. Flödet med nyckel och flödet utan nyckel numreras var för sig: använd
 markören från det flöde du läser. Enskilda resurser har `ETag`; skicka `If-None-Match` för 304.
+
+**Bevakningar.** `GET /api/v1/watches` listar klientens egna bevakningar. `POST
+/api/v1/watches` med `{"kind": "facility", "target": "K0880-001"}` lägger till en: `facility`
+med verksamhetens id, `provider` med huvudmannens id (alla dess verksamheter, också framtida),
+`municipality` med kommunkoden och `county` med länskoden (nya verksamheter och allvarliga
+händelser där). 201 för en ny bevakning, 200 när den redan fanns; ett id som inte finns ger 404.
+`DELETE /api/v1/watches/{id}` tar bort en (204). `GET /api/v1/notifications?since=<markör>`
+listar i ordning händelserna som når någon av kommunens bevakningar, användarnas i tjänsten och
+klientens egna, med en markör som ändringsflödets. En bevakning når bara händelser som
+registrerats efter att den lades till; ett skyddat boendes händelser når bara den som bevakar
+just det boendet. Händelserna har inga personuppgifter och inget om något barn: en ny
+föreståndare anges bara som att verksamheten har fått en, en ny huvudman som är enskild
+näringsidkare bara enligt utlämnandepolicyn. Bara med nyckel.
 
 **Tider** är RFC 3339. `inspection_overdue`, `status` (ett tillfälligt förbud gäller till och
 med sin sista dag) och kravens läge (`requirement_state`) beräknas mot dagens datum.
@@ -230,8 +250,15 @@ def _unauthenticated(request, exc):
 @api.exception_handler(HttpError)
 def _http_error(request, exc):
     if exc.status_code == 405:
+        return problem_response(request, method_not_allowed(request.method))
+    if exc.status_code == 400:  # ninja's: a request body that is not JSON
         return problem_response(
-            request, ApiProblem("metod-ej-tillaten", _("API:t tar bara emot GET."))
+            request,
+            ApiProblem(
+                "ogiltig-parameter",
+                _("body: Ange ett JSON-objekt."),
+                errors=[{"parameter": "body", "detail": _("Ange ett JSON-objekt.")}],
+            ),
         )
     return problem_response(request, ApiProblem("serverfel", str(exc)))
 
@@ -255,7 +282,7 @@ def _get(path: str, response, *, auth=PUBLIC, **kwargs):
         if auth is PUBLIC:
             PUBLIC_OPERATIONS.add(f"api_endpoints_{handler.__name__}")
         responses = {200: response, **ERRORS}
-        if auth is TOKEN_ONLY:
+        if auth is TOKEN_ONLY and kwargs.pop("other_municipality_refused", True):
             responses[403] = schemas.Problem
         responses.update(kwargs.pop("extra_responses", {}))
         return api.get(path, response=responses, auth=auth, **kwargs)(handler)
@@ -978,4 +1005,256 @@ def municipality_access_events(request, code: str, limit: int = Limit, offset: i
     ]
     return schema_response(
         schemas.AccessEventPage, {"total": total, "limit": limit, "offset": offset, "items": items}
+    )
+
+
+# --- watches and notifications: a municipality's system follows homes (the alerts app) ---
+
+KEY_ERRORS = ERRORS  # 401, 422, 429, 503
+
+
+def _client(request) -> ApiClient:
+    """The key's client: these operations take a key only (``auth=TOKEN_ONLY``)."""
+    return request.auth
+
+
+def _watch_item(watch: Watch) -> dict:
+    if watch.kind == Watch.Kind.FACILITY:
+        target = watch.facility.facility_id
+    elif watch.kind == Watch.Kind.PROVIDER:
+        target = str(watch.provider.public_id)
+    elif watch.kind == Watch.Kind.MUNICIPALITY:
+        target = watch.municipality_id
+    else:
+        target = watch.county_id
+    return {
+        "id": watch.public_id,
+        "kind": watch.kind,
+        "target": target,
+        "created_at": watch.created_at,
+    }
+
+
+def _watches_of(client: ApiClient):
+    """The client's own watches (its account's), with what each one watches."""
+    return Watch.objects.filter(user_id=client.account_user_id).select_related(
+        "facility", "provider"
+    )
+
+
+@_get(
+    "/watches",
+    schemas.WatchPage,
+    auth=TOKEN_ONLY,
+    tags=["Bevakningar"],
+    other_municipality_refused=False,
+)
+def watches(request, limit: int = Limit, offset: int = Offset):
+    """Klientens egna bevakningar, äldst först. Händelserna de ger läses i
+    `/api/v1/notifications`, tillsammans med kommunens användares bevakningar."""
+    total, rows = _page(_watches_of(_client(request)).order_by("created_at", "id"), limit, offset)
+    log.record(request, AccessEvent.Action.API_READ, object_type="watch")
+    items = [_watch_item(watch) for watch in rows]
+    return schema_response(
+        schemas.WatchPage, {"total": total, "limit": limit, "offset": offset, "items": items}
+    )
+
+
+_FACILITY_ID = validation.FACILITY_ID_PATTERN
+_UUID = re.compile(r"^[0-9A-Fa-f]{8}(-?[0-9A-Fa-f]{4}){3}-?[0-9A-Fa-f]{12}$")
+
+
+def _watch_target(kind: str, target: str, request):
+    """What ``target`` names for a watch of ``kind``, or the problem that it names nothing.
+    A protected home may be watched by a key (municipalities' systems see them), and is logged."""
+    found = None
+    if kind == Watch.Kind.FACILITY:
+        if _FACILITY_ID.match(target):
+            found = Facility.objects.filter(facility_id=target.upper()).first()
+        if found is not None:
+            record_protected_views(request, [found])
+        missing = _("Det finns ingen verksamhet med id %(target)s i registret.")
+    elif kind == Watch.Kind.PROVIDER:
+        if _UUID.match(target):
+            found = Provider.objects.filter(public_id=UUID(target)).first()
+        missing = _("Det finns ingen huvudman med id %(target)s i registret.")
+    elif kind == Watch.Kind.MUNICIPALITY:
+        found = Municipality.objects.filter(code=target).first()
+        missing = _("Det finns ingen kommun med koden %(target)s.")
+    else:
+        found = County.objects.filter(code=target).first()
+        missing = _("Det finns inget län med koden %(target)s.")
+    if found is None:
+        detail = missing % {"target": target}
+        raise ApiProblem("finns-inte", detail, errors=[{"parameter": "target", "detail": detail}])
+    return found
+
+
+WATCH_EXAMPLES = {
+    "verksamhet": {
+        "summary": "En verksamhet",
+        "value": {"kind": "facility", "target": "K0880-001"},
+    },
+    "huvudman": {
+        "summary": "En huvudman och alla dess verksamheter",
+        "value": {"kind": "provider", "target": "3f1c2b9e-8d7a-4c1b-9e2f-0a1b2c3d4e5f"},
+    },
+    "kommun": {"summary": "En kommun", "value": {"kind": "municipality", "target": "0880"}},
+    "län": {"summary": "Ett län", "value": {"kind": "county", "target": "08"}},
+}
+
+
+@api.post(
+    "/watches",
+    response={200: schemas.WatchOut, 201: schemas.WatchOut, 404: schemas.Problem, **KEY_ERRORS},
+    auth=TOKEN_ONLY,
+    tags=["Bevakningar"],
+    openapi_extra={
+        "requestBody": {
+            "content": {"application/json": {"examples": WATCH_EXAMPLES}},
+        }
+    },
+)
+def watch_create(request, body: schemas.WatchIn):
+    """Bevaka en verksamhet, en huvudman, en kommun eller ett län. 201 med den nya
+    bevakningen; 200 med den som redan fanns när klienten redan bevakar samma sak. Ett id eller
+    en kod som inte finns ger 404 (`finns-inte`) och ingen bevakning; ett värde av fel form
+    422."""
+    client = _client(request)
+    target = _watch_target(body.kind, body.target, request)
+    existing = _watches_of(client).filter(**{body.kind: target}).first()
+    if existing is not None:
+        return schema_response(schemas.WatchOut, _watch_item(existing))
+    watch = watch_add(
+        user=client.account_user, owner_municipality=client.municipality_id, target=target
+    )
+    response = schema_response(schemas.WatchOut, _watch_item(watch))
+    response.status_code = 201
+    return response
+
+
+@api.delete(
+    "/watches/{watch_id}",
+    response={204: None, 404: schemas.Problem, **KEY_ERRORS},
+    auth=TOKEN_ONLY,
+    tags=["Bevakningar"],
+)
+def watch_delete(request, watch_id: UUID):
+    """Sluta bevaka. Händelser som redan har listats i `/api/v1/notifications` ligger kvar
+    där; en annan klients bevakning, eller en kommunanvändares, går inte att ta bort (404)."""
+    watch = _watches_of(_client(request)).filter(public_id=watch_id).first()
+    if watch is None:
+        raise not_found(_("Bevakningen finns inte."))
+    watch_remove(watch=watch)
+    return HttpResponse(status=204)
+
+
+def _event_details(event: RegisterEvent) -> dict:
+    """The event's codes and dates that may be shown (``details`` is read by name: nothing
+    else in it leaves)."""
+    details = event.details or {}
+    return {
+        "diarienummer": details.get("diarienummer") or None,
+        "outcome": details.get("outcome") or None,
+        "appeal_status": details.get("appeal_status") or None,
+        "status_before": details.get("status_before") or None,
+        "status": details.get("status") or None,
+        "area": details.get("area") or None,
+        "due_date": details.get("due_date") or None,
+        "last_inspection": details.get("last_inspection") or None,
+    }
+
+
+def _deficient_areas_of(events: list[RegisterEvent]) -> dict[int, list[str]]:
+    """The areas found deficient in the page's new decisions, in the code list's order: one
+    query."""
+    decision_ids = {e.decision_id for e in events if e.kind == codes.EventKind.DECISION}
+    found: dict[int, list[str]] = {}
+    if decision_ids:
+        rows = Finding.objects.filter(
+            decision_id__in=decision_ids, assessment__in=codes.DEFICIENT_ASSESSMENTS
+        ).values_list("decision_id", "area")
+        for decision_id, area in rows:
+            found.setdefault(decision_id, []).append(area)
+    return {key: sorted(set(areas), key=_AREA_ORDER.__getitem__) for key, areas in found.items()}
+
+
+def notification_item(
+    event: RegisterEvent, deficient_areas: dict[int, list[str]], request: HttpRequest
+) -> dict:
+    """One event as the feed tells it. A new manager is the fact only (the name is the
+    facility's, through the disclosure policy); a new provider through the policy."""
+    from urllib.parse import quote
+
+    facility = event.facility
+    marked = event.kind in (codes.EventKind.DECISION, codes.EventKind.APPEAL_DECIDED)
+    details = event.details or {}
+    provider = None
+    if event.kind == codes.EventKind.PROVIDER_CHANGED and event.provider is not None:
+        provider = _provider_ref(provider_facts(event.provider, request=request))
+    return {
+        "cursor": change_feed.format_cursor(event.transaction_id, event.pk),
+        "kind": event.kind,
+        "kind_label": str(codes.EventKind(event.kind).label),
+        "serious": event.serious,
+        "occurred_on": event.occurred_on,
+        "recorded_at": event.created_at,
+        "facility_id": facility.facility_id,
+        "facility_name": facility.name,
+        "protected": event.protected or facility.is_protected,
+        "marking": _marking(details["outcome"], details.get("appeal_status", ""))
+        if marked and details.get("outcome")
+        else None,
+        "deficient_areas": deficient_areas.get(event.decision_id, [])
+        if event.kind == codes.EventKind.DECISION
+        else [],
+        "details": _event_details(event),
+        "provider": provider,
+        "url": "/api/v1/facilities/" + quote(facility.facility_id, safe=""),
+    }
+
+
+@_get(
+    "/notifications",
+    schemas.NotificationPage,
+    auth=TOKEN_ONLY,
+    tags=["Bevakningar"],
+    other_municipality_refused=False,
+)
+def notifications(
+    request,
+    since: str = Query(
+        "",
+        pattern=change_feed.CURSOR_PATTERN,
+        description="Markören (next_cursor) från förra svaret; tom: från början.",
+        examples=["0-1532"],
+    ),
+    limit: int = Query(100, ge=1, le=MAX_LIMIT),
+):
+    """Händelser som når någon av kommunens bevakningar (kommunens användares och klientens
+    egna), äldst först: nya beslut med märkning och områden med brist, ändrad status,
+    överklaganden som avgjorts, ny huvudman, ny föreståndare (bara att det skett), försenade
+    krav och inspektioner, nya verksamheter. Spara `next_cursor` och fråga igen; ingen händelse
+    missas eller listas två gånger."""
+    client = _client(request)
+    cursor = change_feed.parse_cursor(since)
+    events, has_more, next_cursor = notification_feed.notifications_after(
+        cursor, municipality_code=client.municipality_id, limit=limit
+    )
+    log.record(
+        request, AccessEvent.Action.API_READ, object_type="notifications", detail={"since": since}
+    )
+    record_protected_views(
+        request,
+        sorted({(e.facility.facility_id, e.protected or e.facility.is_protected) for e in events}),
+    )
+    deficient_areas = _deficient_areas_of(events)
+    items = [notification_item(event, deficient_areas, request) for event in events]
+    return schema_response(
+        schemas.NotificationPage,
+        {
+            "items": items,
+            "next_cursor": change_feed.format_cursor(*next_cursor),
+            "has_more": has_more,
+        },
     )

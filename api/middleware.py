@@ -1,9 +1,7 @@
 """Every answer under /api/v1 is problem+json when it is an error, even the 405 that
 django-ninja gives itself for a method no operation takes (before any handler of ours runs)."""
 
-from django.utils.translation import gettext as _
-
-from api.problems import MEDIA_TYPE, ApiProblem, problem_response
+from api.problems import MEDIA_TYPE, method_not_allowed, problem_response
 
 API_PREFIX = "/api/v1/"
 
@@ -20,7 +18,7 @@ class MethodNotAllowedProblemMiddleware:
             and not response.get("Content-Type", "").startswith(MEDIA_TYPE)
         ):
             problem = problem_response(
-                request, ApiProblem("metod-ej-tillaten", _("API:t tar bara emot GET."))
+                request, method_not_allowed(request.method, response.get("Allow", ""))
             )
             if response.has_header("Allow"):
                 problem["Allow"] = response["Allow"]

@@ -83,6 +83,14 @@ def problem_response(request: HttpRequest, problem: ApiProblem) -> HttpResponse:
     return response
 
 
+def method_not_allowed(method: str, allowed: str = "") -> ApiProblem:
+    """A method the resource does not take; ``allowed``: its ``Allow`` header, when known."""
+    detail = _("Resursen tar inte emot %(method)s.") % {"method": method}
+    if allowed:
+        detail += " " + _("Den tar emot %(allowed)s.") % {"allowed": allowed}
+    return ApiProblem("metod-ej-tillaten", detail)
+
+
 def not_found(detail: str | None = None) -> ApiProblem:
     return ApiProblem("finns-inte", detail or _("Det finns ingen sådan resurs i registret."))
 
@@ -113,7 +121,10 @@ def validation_problem(errors: list[dict]) -> ApiProblem:
     """Ninja's (pydantic's) validation errors, each with the parameter it concerns, in Swedish."""
     translated = []
     for error in errors:
-        location = [str(part) for part in error.get("loc", ()) if part not in ("query", "path")]
+        loc = tuple(error.get("loc", ()))
+        if loc[:1] == ("body",):  # ("body", the handler's argument, field, ...): the field's name
+            loc = loc[2:] or ("body",)
+        location = [str(part) for part in loc if part not in ("query", "path")]
         context = {key: value for key, value in (error.get("ctx") or {}).items()}
         message = _VALIDATION_MESSAGES.get(error.get("type", ""))
         try:

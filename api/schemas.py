@@ -6,7 +6,7 @@ dates are RFC 3339 full-date, times RFC 3339 date-time with offset."""
 
 import datetime
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel as Schema
@@ -410,3 +410,99 @@ class AccessEventPage(Schema):
     limit: int
     offset: int
     items: list[AccessEventOut]
+
+
+# Watches and notifications (the alerts app, through the API) -----------------------------------
+
+WATCH_KIND_DESCRIPTION = (
+    "Vad som bevakas: `facility` (en verksamhet, med dess id), `provider` (en huvudman och alla "
+    "dess verksamheter, med huvudmannens id), `municipality` (nya verksamheter och allvarliga "
+    "händelser i en kommun, med kommunkoden) eller `county` (detsamma i ett län, med länskoden)."
+)
+
+
+class WatchIn(Schema):
+    """A watch to make for the key's own client."""
+
+    kind: Literal["facility", "provider", "municipality", "county"] = Field(
+        description=WATCH_KIND_DESCRIPTION, examples=["facility"]
+    )
+    target: str = Field(
+        min_length=1,
+        max_length=36,
+        pattern=r"^[A-Za-z0-9-]+$",
+        description="Verksamhetens id, huvudmannens id (UUID), kommunkoden (fyra siffror) "
+        "eller länskoden (två siffror).",
+        examples=["K0880-001"],
+    )
+
+
+class WatchOut(Schema):
+    id: UUID = Field(description="Bevakningens id; används för att ta bort den.")
+    kind: str = Field(description=WATCH_KIND_DESCRIPTION, examples=["facility"])
+    target: str = Field(
+        description="Verksamhetens id, huvudmannens id, kommunkoden eller länskoden.",
+        examples=["K0880-001"],
+    )
+    created_at: datetime.datetime = Field(description="När bevakningen lades till.")
+
+
+class WatchPage(Schema):
+    total: int
+    limit: int
+    offset: int
+    items: list[WatchOut]
+
+
+class NotificationDetails(Schema):
+    """The event's public facts: codes and dates, never anything about a person or a child."""
+
+    diarienummer: str | None = Field(None, examples=["3.2.2-13748/2022"])
+    outcome: str | None = Field(None, description="Beslutets utfall (kodlistan outcome).")
+    appeal_status: str | None = Field(None, examples=["fastallt"])
+    status_before: str | None = Field(None, description="Status före ändringen.")
+    status: str | None = Field(None, description="Status efter ändringen.", examples=["forbud"])
+    area: str | None = Field(None, description="Området för ett försenat krav (review_area).")
+    due_date: datetime.date | None = Field(
+        None, description="Dagen då kravet skulle vara åtgärdat."
+    )
+    last_inspection: datetime.date | None = Field(
+        None, description="Senaste inspektionen, för en försenad inspektion (tom: ingen)."
+    )
+
+
+class Notification(Schema):
+    cursor: str = Field(examples=["0-1532"])
+    kind: str = Field(
+        description="Händelsen: facility_created, decision, requirement_overdue, "
+        "status_changed, appeal_decided, provider_changed, manager_changed eller "
+        "inspection_overdue.",
+        examples=["decision"],
+    )
+    kind_label: str = Field(examples=["Nytt beslut"])
+    serious: bool = Field(description="Allvarlig enligt märkningens svårighetsgrad.")
+    occurred_on: datetime.date
+    recorded_at: datetime.datetime = Field(description="När händelsen registrerades.")
+    facility_id: str = Field(examples=["K0880-001"])
+    facility_name: str = Field(examples=["Testgården"])
+    protected: bool = Field(description="Ett skyddat boende (varje visning loggas).")
+    marking: Marking | None = Field(
+        None, description="Beslutets märkning, för ett nytt beslut och ett avgjort överklagande."
+    )
+    deficient_areas: list[str] = Field(
+        description="Områden med brist i ett nytt beslut (review_area), när iakttagelserna finns.",
+        examples=[["trygghet_sakerhet"]],
+    )
+    details: NotificationDetails
+    provider: ProviderRef | None = Field(
+        None,
+        description="Den nya huvudmannen, för provider_changed; en enskild näringsidkares namn "
+        "och nummer bara enligt utlämnandepolicyn.",
+    )
+    url: str = Field(examples=["/api/v1/facilities/K0880-001"])
+
+
+class NotificationPage(Schema):
+    items: list[Notification]
+    next_cursor: str = Field(examples=["0-1532"])
+    has_more: bool

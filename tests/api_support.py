@@ -171,12 +171,14 @@ class Writer(threading.Thread):
 
 
 def remove_committed(first_event_id: int) -> None:
-    """Deletes what the writers committed, history and feed included (raw SQL: the register's
-    services would write more history)."""
+    """Deletes what the writers committed, history, feeds, events, watches and queued tasks
+    included (raw SQL: the register's services would write more history)."""
     with connection.cursor() as cursor:
-        # The events the writes recorded, and what the watchers were told of them.
-        for table in ("alerts_notice", "alerts_eventfanout", "register_registerevent"):
+        # What the register's events made first: they refer to its facilities and decisions.
+        for table in ("alerts_notice", "alerts_eventfanout", "alerts_watch"):
             cursor.execute(f"DELETE FROM {table}")
+        cursor.execute("DELETE FROM register_registerevent")
+        cursor.execute("DELETE FROM django_tasks_database_dbtaskresult")
         tables = ("finding", "decision", "inspection", "manager", "permit", "registration")
         for table in (*tables, "facility"):
             cursor.execute(f"DELETE FROM register_historical{table}")

@@ -131,6 +131,12 @@ EXPECTED: dict[str, tuple] = {
     "api_not_found":                    (  404,   404,   404,   404,   404,   404,   404),
     # A municipality's own access log through the API: a key only (401 without one).
     "api:municipality_access_events":   (  401,   401,   401,   401,   401,   401,   401),
+    # A municipality's system's watches and the events they reach: a key only. A GET of one
+    # watch is 405: it is there to be deleted.
+    "api:watches":                      (  401,   401,   401,   401,   401,   401,   401),
+    "api:watch_create":                 (  401,   401,   401,   401,   401,   401,   401),
+    "api:watch_delete":                 (  405,   405,   405,   405,   405,   405,   405),
+    "api:notifications":                (  401,   401,   401,   401,   401,   401,   401),
 }
 # fmt: on
 
@@ -190,6 +196,7 @@ def sample_kwargs(name: str, objects) -> dict:
         "rest": "finns-inte",
         "dataset": "verksamheter",
         "file_format": "csv",
+        "watch_id": "3f1c2b9e-8d7a-4c1b-9e2f-0a1b2c3d4e5f",
     }
     kwargs = {}
     for key in _route_params(name):

@@ -208,7 +208,9 @@ def test_other_methods__405_problem_in_swedish(client, homes, method):
     assert response.status_code == 405
     assert response["Content-Type"].startswith("application/problem+json")
     assert response.json()["code"] == "metod-ej-tillaten"
-    assert response.json()["detail"] == "API:t tar bara emot GET."
+    assert response.json()["detail"] == (
+        f"Resursen tar inte emot {method.upper()}. Den tar emot GET."
+    )
     assert "GET" in response["Allow"]
 
 
