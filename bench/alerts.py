@@ -583,7 +583,8 @@ def report(results: list[dict]) -> None:
     )
     print(
         "| database | delivered by | all notices made s | first mail s | last mail accepted s "
-        "| last marked sent s | notices/s | mails/s | × floor | mails (distinct) | load |"
+        "| last marked sent s | notices/s | mails/s (from the commit; while sending) "
+        "| × floor | mails (distinct) | load |"
     )
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     for r in results:
@@ -611,7 +612,8 @@ def report(results: list[dict]) -> None:
             print(
                 f"| {name[r['leg']]} | run_worker × {run['workers']} | {run['notices_s']:.2f} | "
                 f"{run['first_mail_s']:.2f} | {run['mails_s']:.1f} | {run['marked_s']:.1f} | "
-                f"{WATCHERS / run['notices_s']:.0f} | {WATCHERS / run['mails_s']:.0f} | "
+                f"{WATCHERS / run['notices_s']:.0f} | {WATCHERS / run['mails_s']:.0f}; "
+                f"{WATCHERS / (run['mails_s'] - run['first_mail_s']):.0f} | "
                 f"{run['mails_s'] / floor_s:.2f} | {run['mails']} ({run['distinct']}) | "
                 f"{run['load']} |"
             )
@@ -621,7 +623,8 @@ def report(results: list[dict]) -> None:
     )
     print(
         "| database | idle RSS | idle peak (VmHWM) | busy RSS at the end | busy peak (VmHWM) | "
-        "× idle peak | mails sent in the time | ready tasks before → after | load |"
+        "× idle peak | mails sent in the time | ready tasks before → after "
+        "(queued meanwhile) | load |"
     )
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |")
     for r in results:
@@ -632,7 +635,8 @@ def report(results: list[dict]) -> None:
             f"{m['busy_kb']['VmHWM'] / 1024:.0f} | "
             f"{m['busy_kb']['VmHWM'] / m['idle_kb']['VmHWM']:.2f} | "
             f"{m['sent']:,} ({m['sent'] / m['seconds']:.0f}/s) | "
-            f"{m['tasks_before']} → {m['tasks_after']} | {m['load']} |"
+            f"{m['tasks_before']} → {m['tasks_after']} ({m['tasks_queued_meanwhile']}) | "
+            f"{m['load']} |"
         )
 
 
