@@ -584,8 +584,18 @@ def main() -> None:
     report(results)
 
 
+NAME = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+
+
 def report(results: list[dict]) -> None:
-    name = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+    if any("runs" in r for r in results):
+        report_decisions(results)
+    if any("memory" in r for r in results):
+        report_memory(results)
+
+
+def report_decisions(results: list[dict]) -> None:
+    name = NAME
     print(
         f"\nOne serious decision, {WATCHERS:,} watchers: seconds from the commit "
         "(× the floor: Django's mail API, one connection, the mean of first and last)"
@@ -628,6 +638,10 @@ def report(results: list[dict]) -> None:
                 f"{run['mails_s'] / floor_s:.2f} | {run['mails']} ({run['distinct']}) | "
                 f"{run['load']} |"
             )
+
+
+def report_memory(results: list[dict]) -> None:
+    name = NAME
     print(
         f"\nThe worker's memory (MB): idle, and a fresh worker sending from {BACKLOG:,} "
         f"undelivered notices for {BACKLOG_SECONDS:.0f} s"
