@@ -10,6 +10,7 @@ from access.roles import Role
 from alerts import delivery, services
 from alerts.models import Notice
 from register.codes import Outcome
+from register.models import RegisterEvent
 from tests.factories import DecisionFactory, FacilityFactory, make_user
 
 pytestmark = pytest.mark.django_db
@@ -28,9 +29,9 @@ def two_decisions_told_to_three_watchers():
         facility=home, diarienummer="8.5-22222/2024", outcome=Outcome.SANKTIONSAVGIFT
     )
     events = list(
-        delivery.RegisterEvent.objects.filter(
-            decision__in=[prohibition, fine], kind="decision"
-        ).order_by("pk")
+        RegisterEvent.objects.filter(decision__in=[prohibition, fine], kind="decision").order_by(
+            "pk"
+        )
     )
     delivery.fan_out([event.pk for event in events])
     return list(Notice.objects.order_by("pk").values_list("pk", flat=True))
