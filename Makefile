@@ -61,3 +61,4 @@ bench: $(STAMP)
 	.ci/postgres hvb_bench
 	$(BIN)/python bench/api_load.py
 	$(BIN)/python bench/imports.py
+	$(BIN)/python bench/alerts.py

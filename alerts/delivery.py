@@ -283,6 +283,7 @@ def send_mails(notice_ids: list[int]) -> int:
     if not notices:
         return 0
     sent = 0
+    described: dict[int, texts.NoticeText] = {}  # a mail's text is the event's, whoever reads it
     try:
         connection = mail.get_connection()
         connection.open()
@@ -291,7 +292,9 @@ def send_mails(notice_ids: list[int]) -> int:
         return 0
     try:
         for index, notice in enumerate(notices):
-            text = texts.describe(notice.event, for_mail=True)
+            text = described.get(notice.event_id)
+            if text is None:
+                text = described[notice.event_id] = texts.describe(notice.event, for_mail=True)
             message = mail.EmailMessage(
                 subject=texts.mail_subject(text),
                 body=texts.mail_body([text]),
