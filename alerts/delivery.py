@@ -31,6 +31,7 @@ from typing import Any
 from django.conf import settings
 from django.core import mail
 from django.core.cache import cache
+from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -363,11 +364,16 @@ def sweep(now: datetime.datetime | None = None) -> dict[str, int]:
     from register.events import record_overdue
 
     now = now or timezone.now()
-    grace = now - datetime.timedelta(seconds=settings.NOTICE_SWEEP_SECONDS)
+    # Work not started a lease's time after it was due is taken as lost (its task's worker was
+    # killed before it claimed anything). Sooner, a backlog's tasks still waiting in the queue
+    # would be queued again at every sweep.
+    grace = now - datetime.timedelta(seconds=settings.NOTICE_LEASE_SECONDS)
     counts = {"events": 0, "mails": 0, "digests": 0, "overdue": 0}
     today = timezone.localdate(now)
     if cache.add(f"alerts:overdue-scan:{today.isoformat()}", 1, timeout=2 * 86400):
         counts["overdue"] = len(record_overdue(today))
+        # Finished tasks' rows, older than two weeks (django-tasks-db keeps them otherwise).
+        call_command("prune_db_task_results", queue_name=tasks.QUEUE, verbosity=0)
     # Events whose fan-out did not happen (its worker was killed, or the task failed).
     waiting = list(
         RegisterEvent.objects.filter(fan_out__isnull=True, created_at__lt=grace)

@@ -780,3 +780,42 @@ def test_daily_choice__ordinary_events_in_one_mail_at_the_digest_hour_serious_at
     assert set(
         Notice.objects.filter(user=world.users["dagligen"]).values_list("mail", flat=True)
     ) == {Notice.Mail.SENT}
+
+
+# The sweep ------------------------------------------------------------------------------------
+
+
+def test_sweep__work_still_queued_within_a_lease__not_queued_again_then_after_it__queued(
+    world, smtp, tmp_path, settings
+):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.NOTICE_LEASE_SECONDS = 600
+    cache.clear()
+    import_decisions(tmp_path, "3.2.2-514/2025;A-1;tillsyn;2025-01-10;brister;\n")
+    queued = DBTaskResult.objects.count()  # the fan-out, waiting for a worker
+
+    counts = delivery.sweep(now=timezone.now() + datetime.timedelta(seconds=599))
+
+    assert counts["events"] == 0
+    assert DBTaskResult.objects.count() == queued
+
+    counts = delivery.sweep(now=timezone.now() + datetime.timedelta(seconds=601))
+
+    assert counts["events"] == 1  # as if its worker had been killed: queued again
+    run_queued()
+    assert world.mailed(smtp) == ["hem", "huvudman"]  # once each, the two fan-outs together
+
+
+def test_sweep__the_day_s_first__prunes_finished_tasks_older_than_two_weeks(world, smtp):
+    from django_tasks_db.models import DBTaskResult
+
+    run_queued()
+    finished = DBTaskResult.objects.filter(status="SUCCESSFUL")
+    assert finished.exists()
+    finished.update(finished_at=timezone.now() - datetime.timedelta(days=15))
+    cache.clear()
+
+    delivery.sweep()
+
+    assert not DBTaskResult.objects.filter(status="SUCCESSFUL").exists()
