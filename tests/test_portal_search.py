@@ -36,9 +36,10 @@ def text_of(response) -> str:
 
 
 def hit(response, name: str) -> str:
-    """The text of one hit in the result list."""
+    """The text of one hit in the result list (its watch button left out)."""
     html = response.content.decode().split("</ol>", 1)[0]
-    item = next(part for part in html.split('<li class="result">') if f">{name}</a></h3>" in part)
+    item = next(part for part in html.split('<li class="result"') if f">{name}</a></h3>" in part)
+    item = re.sub(r"<form\b.*?</form>", " ", item.split(">", 1)[1], flags=re.S)
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", item)).strip()
 
 
