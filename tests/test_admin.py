@@ -6,7 +6,7 @@ from django.contrib import admin
 from access import register_admin
 from register.codes import FacilityStatus
 from register.models import Decision, Facility, Finding, Provider
-from tests.admin_support import NO_FINDINGS
+from tests.admin_support import NO_FINDINGS, form_data
 from tests.factories import DecisionFactory, FacilityFactory, ProviderFactory
 
 pytestmark = pytest.mark.django_db
@@ -33,23 +33,6 @@ def staff_client(client, django_user_model):
     session.save()
     client.user = user
     return client
-
-
-def form_data(response) -> dict:
-    """The values an admin change form shows, as the browser would post them back."""
-    data = {}
-    for bound_field in response.context["adminform"].form:
-        value = bound_field.value()
-        if value is None:
-            value = ""
-        elif isinstance(value, datetime.date):
-            value = value.isoformat()
-        elif isinstance(value, bool):
-            if not value:
-                continue
-            value = "on"
-        data[bound_field.html_name] = value
-    return data
 
 
 def test_every_register_model_in_the_admin_saves_through_a_service():

@@ -23,6 +23,7 @@ from alerts.models import EventFanOut, MailChoice, Notice, Watch
 from register import services as register_services
 from register.codes import EventKind
 from register.models import County, Decision, Facility, Manager, Municipality, RegisterEvent
+from tests.admin_support import form_data
 from tests.alerts_support import Mailbox, SmtpServer, assert_nothing_personal, run_queued
 from tests.factories import (
     CaseRecordFactory,
@@ -148,23 +149,6 @@ def admin_client(role=Role.IVO_REGISTRATOR) -> Client:
     user = make_user(role)
     sign_in(client, user)
     return client
-
-
-def form_data(response) -> dict:
-    """The values an admin change form shows, as the browser would post them back."""
-    data = {}
-    for bound_field in response.context["adminform"].form:
-        value = bound_field.value()
-        if value is None:
-            value = ""
-        elif isinstance(value, datetime.date):
-            value = value.isoformat()
-        elif isinstance(value, bool):
-            if not value:
-                continue
-            value = "on"
-        data[bound_field.html_name] = value
-    return data
 
 
 def facility_row(facility: Facility, **cells) -> str:

@@ -27,6 +27,7 @@ import pytest
 from django.db import connection
 
 from tests.alerts_support import SmtpServer, wait_for
+from tests.process_support import database_of_their_own
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 WATCHERS = 300
@@ -80,44 +81,13 @@ def worker_environment(tmp_path, django_db_setup, django_db_blocker):
         "NOTICE_SWEEP_SECONDS": "1",
         "NOTICE_RETRY_SECONDS": "1",
     }
-    environment.pop("TEST_DATABASE_NAME", None)
-    environment.pop("TEST_ACCESS_LOG_DATABASE_NAME", None)
-    server = None
     with django_db_blocker.unblock():
-        database = connection.settings_dict
+        database = dict(connection.settings_dict)
         vendor = connection.vendor
-    if vendor == "sqlite":
-        environment["DATABASE_URL"] = f"sqlite:///{tmp_path / 'register.sqlite3'}"
-        environment["ACCESS_LOG_DATABASE_URL"] = f"sqlite:///{tmp_path / 'accesslog.sqlite3'}"
-    else:
-        import psycopg
-
-        name = f"{database['NAME']}_alerts_worker"
-        server = psycopg.connect(
-            host=database["HOST"],
-            port=database["PORT"] or 5432,
-            user=database["USER"],
-            password=database["PASSWORD"],
-            dbname="postgres",
-            autocommit=True,
-        )
-        server.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        server.execute(f'CREATE DATABASE "{name}"')
-        environment["DATABASE_URL"] = (
-            f"postgres://{database['USER']}:{database['PASSWORD']}@{database['HOST']}:"
-            f"{database['PORT'] or 5432}/{name}"
-        )
-        environment.pop("ACCESS_LOG_DATABASE_URL", None)
-    subprocess.run(
-        [sys.executable, str(BASE_DIR / "manage.py"), "migrate_all", "-v", "0"],
-        env=environment,
-        cwd=BASE_DIR,
-        check=True,
-    )
-    yield environment
-    if server is not None:
-        server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        server.close()
+    with database_of_their_own(
+        database, vendor, folder=tmp_path, name="alerts_worker", environment=environment
+    ) as environment:
+        yield environment
 
 
 @pytest.fixture

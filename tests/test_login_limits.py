@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from access.models import LoginCodeAttempt, LoginToken
 from tests.login_support import ADDRESS, link_and_code, same_page
+from tests.process_support import database_of_their_own
 
 pytestmark = pytest.mark.django_db
 
@@ -328,43 +329,14 @@ def concurrent_database(tmp_path_factory, django_db_setup):
         "SECURE_SSL_REDIRECT": "false",
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
     }
-    environment.pop("TEST_DATABASE_NAME", None)
-    environment.pop("TEST_ACCESS_LOG_DATABASE_NAME", None)
-    database = connection.settings_dict
-    server = None
-    if connection.vendor == "sqlite":
-        folder = tmp_path_factory.mktemp("login_race")
-        environment["DATABASE_URL"] = f"sqlite:///{folder / 'register.sqlite3'}"
-        environment["ACCESS_LOG_DATABASE_URL"] = f"sqlite:///{folder / 'accesslog.sqlite3'}"
-    else:
-        import psycopg
-
-        name = f"{database['NAME']}_login_race"
-        server = psycopg.connect(
-            host=database["HOST"],
-            port=database["PORT"] or 5432,
-            user=database["USER"],
-            password=database["PASSWORD"],
-            dbname="postgres",
-            autocommit=True,
-        )
-        server.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        server.execute(f'CREATE DATABASE "{name}"')
-        environment["DATABASE_URL"] = (
-            f"postgres://{database['USER']}:{database['PASSWORD']}@{database['HOST']}:"
-            f"{database['PORT'] or 5432}/{name}"
-        )
-        environment.pop("ACCESS_LOG_DATABASE_URL", None)
-    subprocess.run(
-        [sys.executable, str(BASE_DIR / "manage.py"), "migrate_all", "-v", "0"],
-        env=environment,
-        cwd=BASE_DIR,
-        check=True,
-    )
-    yield environment
-    if server is not None:
-        server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        server.close()
+    with database_of_their_own(
+        connection.settings_dict,
+        connection.vendor,
+        folder=tmp_path_factory.mktemp("login_race"),
+        name="login_race",
+        environment=environment,
+    ) as environment:
+        yield environment
 
 
 def run(environment, *arguments) -> str:
