@@ -437,6 +437,14 @@ def _with_etag(request: HttpRequest, schema, data: dict) -> HttpResponse:
 
 Limit = Query(20, ge=1, le=MAX_LIMIT, description="Antal rader, 1–1000.")
 Offset = Query(0, ge=0, le=MAX_OFFSET, description="Antal rader att hoppa över.")
+# The feeds' cursor (/changes, /notifications).
+Since = Query(
+    "",
+    pattern=change_feed.CURSOR_PATTERN,
+    description="Markören (next_cursor) från förra svaret; tom: från början.",
+    examples=["0-1532"],
+)
+FeedLimit = Query(100, ge=1, le=MAX_LIMIT)
 IfNoneMatch = {
     "name": "If-None-Match",
     "in": "header",
@@ -927,13 +935,8 @@ RESOURCE_URLS = {
 @_get("/changes", schemas.ChangePage, tags=["Synkronisering"])
 def changes(
     request,
-    since: str = Query(
-        "",
-        pattern=change_feed.CURSOR_PATTERN,
-        description="Markören (next_cursor) från förra svaret; tom: från början.",
-        examples=["0-1532"],
-    ),
-    limit: int = Query(100, ge=1, le=MAX_LIMIT),
+    since: str = Since,
+    limit: int = FeedLimit,
 ):
     """Ändringar efter markören, i ordning: spara `next_cursor` och fråga igen."""
     from urllib.parse import quote
@@ -1223,13 +1226,8 @@ def notification_item(
 )
 def notifications(
     request,
-    since: str = Query(
-        "",
-        pattern=change_feed.CURSOR_PATTERN,
-        description="Markören (next_cursor) från förra svaret; tom: från början.",
-        examples=["0-1532"],
-    ),
-    limit: int = Query(100, ge=1, le=MAX_LIMIT),
+    since: str = Since,
+    limit: int = FeedLimit,
 ):
     """Händelser som når någon av kommunens bevakningar (kommunens användares och klientens
     egna), äldst först: nya beslut med märkning och områden med brist, ändrad status,
