@@ -441,6 +441,34 @@ def test_notices__protected_home__each_showing_logged(owner_client, owner):
     assert logged.order_by("-pk").first().user_id == owner.pk
 
 
+@pytest.mark.parametrize("disclosure", [False, True])
+def test_notices__new_manager__name_only_with_disclosure_and_then_logged(
+    owner_client, owner, home, settings, disclosure
+):
+    from register import services as register_services
+
+    settings.PERSONAL_DATA_DISCLOSURE = disclosure
+    watch(owner, home)
+    register_services.manager_set_current(
+        facility=home, values={"name": "Karin Karlsson", "personal_identity_number": ""}
+    )
+    fan_out()
+    logged = AccessEvent.objects.filter(
+        action=AccessEvent.Action.PERSONAL_DATA_VIEW, object_id=home.facility_id
+    )
+
+    response = owner_client.get("/notiser/")
+
+    page = text_of(response)
+    assert "Verksamheten har fått en ny föreståndare." in page
+    if disclosure:  # 3 a § SoF (proposed): shown to a municipal user, and logged
+        assert "Föreståndare: Karin Karlsson." in page
+        assert logged.filter(user_id=owner.pk).count() == 1
+    else:
+        assert "Karin" not in page
+        assert not logged.exists()
+
+
 def test_notices__mark_read__only_the_users_own(owner_client, owner, home):
     _client, colleague = signed_in(Role.MUNICIPAL_USER)
     watch(owner, home)
