@@ -882,14 +882,25 @@ class RegisterEvent(models.Model):
     )
     # Where and whose the home was when it happened: the watchers of an area or a provider are
     # told what happened while it was theirs.
+    # No index of their own: nothing reads events by these (the fan-out reads watches by them),
+    # and each index is written for every event of a 100,000-decision import.
     provider = models.ForeignKey(
-        Provider, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("huvudman")
+        Provider,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("huvudman"),
+        db_index=False,
     )
     municipality = models.ForeignKey(
-        Municipality, on_delete=models.PROTECT, related_name="+", verbose_name=_("kommun")
+        Municipality,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("kommun"),
+        db_index=False,
     )
     county = models.ForeignKey(
-        County, on_delete=models.PROTECT, related_name="+", verbose_name=_("län")
+        County, on_delete=models.PROTECT, related_name="+", verbose_name=_("län"), db_index=False
     )
     decision = models.ForeignKey(
         "Decision",
@@ -923,7 +934,6 @@ class RegisterEvent(models.Model):
         indexes = [
             # The notifications feed: (transaction_id, id) after a cursor.
             models.Index(fields=["transaction_id", "id"], name="registerevent_feed_idx"),
-            models.Index(fields=["facility", "-id"], name="registerevent_facility_idx"),
         ]
 
     def __str__(self) -> str:
