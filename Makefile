@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench clean messages
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 krävs ($(PYTHON) saknas)"; exit 1; }
@@ -15,7 +15,12 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-run: $(STAMP)
+# The translations Django reads, compiled from the committed .po files (config/translations.py).
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard */locale/*/LC_MESSAGES/django.po))
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel --quiet compile --domain django --input-file $< --output-file $@
+
+run: $(STAMP) $(MO_FILES)
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate_all
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py seed_demo
 	@# The background worker (notices and their mail, printed in this terminal) beside the site,
@@ -24,7 +29,7 @@ run: $(STAMP)
 		trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 		DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver 127.0.0.1:8000
 
-test: $(STAMP)
+test: $(STAMP) $(MO_FILES)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -34,6 +39,19 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# After changing user-facing text: the new and changed texts into every app's catalogue (needs GNU
+# gettext's xgettext: apt-get install gettext), then translate them (tests/test_translations.py
+# names what is missing).
+TRANSLATED_APPS := register access portal documents api linking alerts
+messages: $(STAMP)
+	for app in $(TRANSLATED_APPS); do \
+		(cd $$app && DJANGO_SETTINGS_MODULE=config.settings PYTHONPATH=.. ../$(BIN)/django-admin \
+			makemessages --locale en --no-obsolete --no-location --ignore "migrations/*" -v 0) \
+		|| exit 1; \
+	done
+	@# The extraction's timestamp only makes merge conflicts.
+	sed -i '/^"POT-Creation-Date/d' */locale/*/LC_MESSAGES/django.po
 
 clean:
 	rm -rf $(VENV) db.sqlite3* accesslog.sqlite3* bench/*.sqlite3*

@@ -28,6 +28,9 @@ class Account(models.Model):
         related_name="+",
         verbose_name=_("kommun"),
     )
+    # The language the user chose with the language switch: their pages on a new device and the
+    # mail sent to them (alerts, one-time login links) are in it. Empty: Swedish.
+    language = models.CharField(_("språk"), max_length=8, blank=True, default="")
 
     class Meta:
         verbose_name = _("konto")

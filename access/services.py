@@ -143,6 +143,17 @@ def users_told_of_watches(user_ids) -> set[int]:
     )
 
 
+def account_set_language(*, user, language: str) -> None:
+    """Keep the language a user chose: their mail is written in it (``language_of``)."""
+    Account.objects.filter(user=user).update(language=language)
+
+
+def language_of(user) -> str:
+    """The language to write to a user in when there is no request: their choice, or Swedish."""
+    account = getattr(user, "account", None)
+    return (account.language if account is not None else "") or settings.LANGUAGE_CODE
+
+
 def live_entry(email: str) -> AllowlistEntry | None:
     """The entry a login with this address signs in by. When two municipalities list the
     address, the one that listed it first decides until its entry ends: a second municipality's

@@ -9,6 +9,7 @@ urlpatterns = [
     path("logga-in/skickat/", views.login_sent, name="login_sent"),
     path("logga-in/lank/<str:link>/", views.login_link, name="login_link"),
     path("logga-ut/", views.logout_view, name="logout"),
+    path("sprak/", views.language_choice, name="language"),
     path("kommun/frilistning/", views.allowlist, name="allowlist"),
     path(
         "kommun/frilistning/<uuid:public_id>/fornya/", views.allowlist_renew, name="allowlist_renew"

@@ -11,8 +11,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 
 from access import log, services
 from access.decorators import public, requires
@@ -20,6 +21,7 @@ from access.forms import AllowlistAddForm, CodeForm, EmailForm, FirstAdministrat
 from access.middleware import session_started
 from access.models import AccessEvent, AllowlistEntry, MunicipalityLogin
 from access.roles import Permission
+from config.language import supported
 from register.models import Municipality
 
 SESSION_EMAIL = "access_login_email"
@@ -31,18 +33,18 @@ SESSION_CODE_SECRET = "access_login_code_secret"
 SESSION_LIMITED = "access_login_limited"
 
 CODE_REFUSALS = {
-    services.CodeOutcome.WRONG: _lazy(
+    services.CodeOutcome.WRONG: gettext_lazy(
         "Koden stämmer inte eller har gått ut. Begär en ny kod med länken nedan."
     ),
-    services.CodeOutcome.IP_LIMIT: _lazy(
+    services.CodeOutcome.IP_LIMIT: gettext_lazy(
         "För många felaktiga koder har skrivits från din anslutning det senaste dygnet, så "
         "ingen kod prövas just nu. Logga in med länken i mejlet i stället."
     ),
-    services.CodeOutcome.ADDRESS_LIMIT: _lazy(
+    services.CodeOutcome.ADDRESS_LIMIT: gettext_lazy(
         "För många felaktiga koder har skrivits för den här adressen det senaste dygnet, så "
         "ingen kod prövas just nu. Logga in med länken i mejlet i stället."
     ),
-    services.CodeOutcome.TOTAL_LIMIT: _lazy(
+    services.CodeOutcome.TOTAL_LIMIT: gettext_lazy(
         "Inloggning med kod är tillfälligt avstängd efter många felaktiga koder. Logga in med "
         "länken i mejlet i stället."
     ),
@@ -152,6 +154,18 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     logout(request)
     messages.info(request, _("Du är utloggad."))
     return redirect("access:login")
+
+
+@public
+@require_POST
+def language_choice(request: HttpRequest) -> HttpResponse:
+    """The language switch: Django's set_language (the cookie, and back to the page the form was
+    on), and for a signed-in user the choice kept on the account for their mail."""
+    response = set_language(request)
+    language = supported(request.POST.get("language"))
+    if language and request.user.is_authenticated:
+        services.account_set_language(user=request.user, language=language)
+    return response
 
 
 # Frilistning: a municipal administrator keeps their own municipality's list -----------------

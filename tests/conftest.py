@@ -147,6 +147,14 @@ def sqlite_feed():
         pytest.skip("the feed lists only ended transactions (the follower test covers PostgreSQL)")
 
 
+def pytest_sessionstart(session):
+    # The English the pages are tested in is the committed .po files' (make compiles them at
+    # install; a test run straight from pytest compiles them here).
+    from config.translations import compile_all
+
+    compile_all()
+
+
 def pytest_collection_modifyitems(items):
     """Every database test may touch every database: the access log has one of its own on
     SQLite (config/settings.py), and every logged page writes to it."""

@@ -57,6 +57,7 @@ EXPECTED: dict[str, tuple] = {
     "access:login_link":                (  200,   200,   200,   200,   200,   200,   200),
     "access:login_sent":                (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN),
     "access:logout":                    (  405,   405,   405,   405,   405,   405,   405),
+    "access:language":                  (  405,   405,   405,   405,   405,   405,   405),
     "staff:login":                      (  200,   200,   200,   200,   200,   200,   200),
     "oidc_authentication_init":         (  404,   404,   404,   404,   404,   404,   404),
     "oidc_authentication_callback":     (  404,   404,   404,   404,   404,   404,   404),
