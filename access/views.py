@@ -161,9 +161,12 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 def language_choice(request: HttpRequest) -> HttpResponse:
     """The language switch: Django's set_language (the cookie, and back to the page the form was
     on), and for a signed-in user the choice kept on the account for their mail."""
-    response = set_language(request)
     language = supported(request.POST.get("language"))
-    if language and request.user.is_authenticated:
+    if language is None or language != request.POST.get("language"):
+        # Only the service's own languages: Django's set_language would take any it has files for.
+        return redirect("portal:search")
+    response = set_language(request)
+    if request.user.is_authenticated:
         services.account_set_language(user=request.user, language=language)
     return response
 
