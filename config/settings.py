@@ -272,6 +272,8 @@ USE_TZ = True
 # Each app keeps its translations in <app>/locale/en/LC_MESSAGES/django.po; the .mo files are
 # compiled from them at install (Makefile) and never committed.
 LOCALE_PATHS: list = []
+# English dates in British form (config/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["config.formats"]
 LANGUAGE_COOKIE_NAME = "sprak"
 LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
 LANGUAGE_COOKIE_SAMESITE = "Lax"

@@ -72,3 +72,18 @@ def test_choosing_english_signed_in__is_kept_for_mail_and_other_devices(client):
 @pytest.mark.django_db
 def test_a_user_who_never_chose__is_written_to_in_swedish():
     assert language_of(make_user(Role.MUNICIPAL_USER)) == "sv"
+
+
+@pytest.mark.parametrize(
+    ("language", "short", "long"),
+    [("sv", "2026-12-07", "7 december 2026"), ("en", "7 Dec 2026", "7 December 2026")],
+)
+def test_dates__are_written_in_each_languages_form(language, short, long):
+    import datetime
+
+    from django.utils import formats, translation
+
+    day = datetime.date(2026, 12, 7)
+    with translation.override(language):
+        assert formats.date_format(day, "SHORT_DATE_FORMAT") == short
+        assert formats.date_format(day) == long
