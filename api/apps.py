@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ApiConfig(AppConfig):
     name = "api"
-    verbose_name = "API och öppna data"
+    verbose_name = _("API och öppna data")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

@@ -203,9 +203,10 @@ def marking_for(outcome: str, appeal_status: str = AppealStatus.EJ_OVERKLAGAT) -
     label = str(Outcome(outcome).label)
     if appeal_status == AppealStatus.UPPHAVT:
         # The court's judgment replaces the decision: no longer a finding against the home.
-        return Marking(Severity.NEUTRAL, "–", "grey", f"{label} – upphävt av domstol")
+        overturned = _("%(outcome)s – upphävt av domstol") % {"outcome": label}
+        return Marking(Severity.NEUTRAL, "–", "grey", overturned)
     if appeal_status == AppealStatus.OVERKLAGAT:
-        label = f"{label} (överklagat)"
+        label = _("%(outcome)s (överklagat)") % {"outcome": label}
     symbol, colour = _SEVERITY_STYLE[severity]
     return Marking(severity, symbol, colour, label)
 

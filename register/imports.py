@@ -31,6 +31,7 @@ from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from register import services, validation
 from register.codes import (
@@ -966,9 +967,9 @@ def _write_facilities(
     kinds = {
         "provider": _("huvudmän"),
         "facility": _("verksamheter"),
-        "permit": _("tillstånd"),
+        "permit": pgettext("plural", "tillstånd"),
         "registration": _("anmälningar"),
-        "manager": _("föreståndare"),
+        "manager": pgettext("plural", "föreståndare"),
     }
     providers_done: set[str] = set()
     for row in rows:
@@ -1417,7 +1418,7 @@ def _record_decision_plan(
     report.counts.clear()
     for kind, plan, columns, default in (
         (_("inspektioner"), inspections, _INSPECTION_FIELD_COLUMNS, "inspektionsdatum"),
-        (_("beslut"), decisions, _DECISION_FIELD_COLUMNS, "diarienummer"),
+        (pgettext("plural", "beslut"), decisions, _DECISION_FIELD_COLUMNS, "diarienummer"),
     ):
         for row in rows:
             if row.diarienummer not in plan.results:

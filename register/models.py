@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Func, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from register import validation
@@ -463,7 +464,7 @@ class Permit(TimeStamped):
 
     class Meta:
         verbose_name = _("tillstånd")
-        verbose_name_plural = _("tillstånd")
+        verbose_name_plural = pgettext_lazy("plural", "tillstånd")
         ordering = ["-granted_on"]
         constraints = [
             models.UniqueConstraint(fields=["diarienummer"], name="permit_unique_diarienummer"),
@@ -529,7 +530,7 @@ class Manager(TimeStamped):
 
     class Meta:
         verbose_name = _("föreståndare")
-        verbose_name_plural = _("föreståndare")
+        verbose_name_plural = pgettext_lazy("plural", "föreståndare")
         ordering = ["-start_date"]
         constraints = [
             models.CheckConstraint(
@@ -665,7 +666,7 @@ class Decision(TimeStamped):
 
     class Meta:
         verbose_name = _("beslut")
-        verbose_name_plural = _("beslut")
+        verbose_name_plural = pgettext_lazy("plural", "beslut")
         ordering = ["-decision_date", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["diarienummer"], name="decision_unique_diarienummer"),
