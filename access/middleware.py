@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from access import log
 from access.models import AccessEvent, AllowlistEntry
@@ -39,13 +40,14 @@ class AccessMiddleware:
         if user.is_authenticated:
             reason = self._reason_to_end(request, user)
             if reason:
+                # The log keeps the reason in Swedish, whatever language the user reads.
                 log.record(request, AccessEvent.Action.SESSION_ENDED, detail={"orsak": reason})
                 logout(request)
                 if request.path.startswith("/api/"):
                     # The API never reads the session (a key or nothing): it answers as usual,
                     # not with the login page.
                     return self.get_response(request)
-                messages.info(request, _("Du har loggats ut: %(reason)s.") % {"reason": reason})
+                messages.info(request, _("Du har loggats ut: %(reason)s.") % {"reason": _(reason)})
                 return redirect_to_login(request.get_full_path())
             now = int(time.time())
             # Written at most once a minute: a session write per page would take the SQLite
@@ -62,9 +64,9 @@ class AccessMiddleware:
         login_at = request.session.setdefault(LOGIN_AT, int(now))
         seen_at = request.session.setdefault(SEEN_AT, login_at)
         if now - login_at > settings.SESSION_ABSOLUTE_SECONDS:
-            return _("sessionens längsta tid har gått ut")
+            return gettext_noop("sessionens längsta tid har gått ut")
         if now - seen_at > settings.SESSION_IDLE_SECONDS:
-            return _("du har varit inaktiv för länge")
+            return gettext_noop("du har varit inaktiv för länge")
         role = role_of(user)
         if role in MUNICIPAL_ROLES:
             account = user.account
@@ -72,5 +74,5 @@ class AccessMiddleware:
                 email=user.email, municipality_id=account.municipality_id, role=role
             )
             if not live.exists():
-                return _("din behörighet har upphört")
+                return gettext_noop("din behörighet har upphört")
         return ""

@@ -17,6 +17,7 @@ from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import prefetch_related_objects
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
@@ -104,7 +105,8 @@ class RegisterAdmin(SimpleHistoryAdmin):
     """Saves and deletes through the services, with the signed-in user as the actor; shows and
     logs personal data through access.disclosure."""
 
-    change_reason = _("Ändrad i registerförvaltningen")
+    # Kept in the history as written, in Swedish whatever language the editor reads.
+    change_reason = gettext_noop("Ändrad i registerförvaltningen")
 
     # Personal data: every page that shows a record, a list of them or their history ------------
 
@@ -196,7 +198,7 @@ class RegisterAdmin(SimpleHistoryAdmin):
             services.register_object_delete(
                 instance=obj,
                 actor=request.user,
-                reason=str(_("Borttagen i registerförvaltningen")),
+                reason=gettext_noop("Borttagen i registerförvaltningen"),
             )
         for obj in instances:
             _SAVE[type(obj)](obj, actor=request.user, reason=reason)
@@ -204,7 +206,9 @@ class RegisterAdmin(SimpleHistoryAdmin):
 
     def delete_model(self, request, obj):
         services.register_object_delete(
-            instance=obj, actor=request.user, reason=str(_("Borttagen i registerförvaltningen"))
+            instance=obj,
+            actor=request.user,
+            reason=gettext_noop("Borttagen i registerförvaltningen"),
         )
 
     def delete_queryset(self, request, queryset):
@@ -254,7 +258,8 @@ class ProviderAdmin(RegisterAdmin):
     def autocomplete_shown(self, records):
         # The list logs its rows itself; a form's choice of provider prints no sole trader's
         # name (Provider.__str__), but a match by name or number still links the person.
-        return [(provider, str(_("val av huvudman"))) for provider in records]
+        # The access log keeps what was shown in Swedish.
+        return [(provider, gettext_noop("val av huvudman")) for provider in records]
 
 
 class _FacilityRelatedAdmin(RegisterAdmin):

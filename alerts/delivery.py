@@ -34,9 +34,11 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from access.services import users_told_of_watches
+from access.services import language_of, users_told_of_watches
 from alerts import texts
 from alerts.models import AlertSettings, EventFanOut, MailChoice, Notice, Watch
 from register.codes import EventKind
@@ -226,7 +228,7 @@ def _claim(
     return list(
         Notice.objects.filter(mail_claim=token)
         .select_related(
-            "user",
+            "user__account",
             "event__facility__municipality",
             "event__provider",
         )
@@ -284,7 +286,9 @@ def send_mails(notice_ids: list[int]) -> int:
     if not notices:
         return 0
     sent = 0
-    described: dict[int, texts.NoticeText] = {}  # a mail's text is the event's, whoever reads it
+    # A mail's text is the event's, whoever reads it, in the reader's language: written once
+    # for each language the batch's readers chose.
+    described: dict[tuple[int, str], tuple[str, str]] = {}
     try:
         connection = mail.get_connection()
         connection.open()
@@ -293,12 +297,17 @@ def send_mails(notice_ids: list[int]) -> int:
         return 0
     try:
         for index, notice in enumerate(notices):
-            text = described.get(notice.event_id)
-            if text is None:
-                text = described[notice.event_id] = texts.describe(notice.event, for_mail=True)
+            language = language_of(notice.user)
+            written = described.get((notice.event_id, language))
+            if written is None:
+                with translation.override(language):
+                    text = texts.describe(notice.event, for_mail=True)
+                    written = (texts.mail_subject(text), texts.mail_body([text]))
+                described[(notice.event_id, language)] = written
+            subject, body = written
             message = mail.EmailMessage(
-                subject=texts.mail_subject(text),
-                body=texts.mail_body([text]),
+                subject=subject,
+                body=body,
                 to=[notice.user.email],
                 connection=connection,
                 headers={"Message-ID": f"<notice-{notice.pk}@hvb-registret>"},
@@ -334,13 +343,21 @@ def send_digest(user_id: int, due_by: datetime.datetime | None = None) -> int:
     notices = _stop_for_those_without_access(_claim(due, digest=True, due_by=due_by))
     if not notices:
         return 0
-    described = [texts.describe(n.event, for_mail=True) for n in notices]
-    serious = any(t.serious for t in described)
+    user = notices[0].user
+    # No request here: the summary is written in the language the reader chose (Swedish if none).
+    with translation.override(language_of(user)):
+        described = [texts.describe(n.event, for_mail=True) for n in notices]
+        serious = any(t.serious for t in described)
+        subject = (_("Allvarligt: ") if serious else "") + ngettext(
+            "Bevakningar i HVB-registret: %(count)s händelse",
+            "Bevakningar i HVB-registret: %(count)s händelser",
+            len(described),
+        ) % {"count": len(described)}
+        body = texts.mail_body(described)
     message = mail.EmailMessage(
-        subject=("Allvarligt: " if serious else "")
-        + f"Bevakningar i HVB-registret: {len(described)} händelser",
-        body=texts.mail_body(described),
-        to=[notices[0].user.email],
+        subject=subject,
+        body=body,
+        to=[user.email],
         headers={"Message-ID": f"<digest-{notices[0].pk}-{len(notices)}@hvb-registret>"},
     )
     try:

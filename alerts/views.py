@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from access.decorators import requires
@@ -264,7 +265,11 @@ def hand_over(request: HttpRequest) -> HttpResponse:
     )
     messages.success(
         request,
-        _("%(count)s bevakningar är överlåtna till %(email)s.")
+        ngettext(
+            "%(count)s bevakning är överlåten till %(email)s.",
+            "%(count)s bevakningar är överlåtna till %(email)s.",
+            moved,
+        )
         % {"count": moved, "email": users[to_user].email},
     )
     return redirect("alerts:municipal")
@@ -282,7 +287,11 @@ def remove_all(request: HttpRequest) -> HttpResponse:
     removed = services.watches_remove_all(request=request, user=user, municipality=municipality)
     messages.success(
         request,
-        _("%(count)s bevakningar för %(email)s är borttagna.")
+        ngettext(
+            "%(count)s bevakning för %(email)s är borttagen.",
+            "%(count)s bevakningar för %(email)s är borttagna.",
+            removed,
+        )
         % {"count": removed, "email": user.email},
     )
     return redirect("alerts:municipal")

@@ -94,6 +94,22 @@ def test_admin_facility_edit__goes_through_services_and_leaves_history_with_the_
     assert latest.history_change_reason == "Ändrad i registerförvaltningen"
 
 
+def test_admin_facility_edit__by_a_reader_of_english__history_reason_kept_in_swedish(
+    staff_client, settings
+):
+    facility = FacilityFactory(places=6)
+    staff_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    url = f"/admin/register/facility/{facility.pk}/change/"
+    data = form_data(staff_client.get(url))
+    data["places"] = "9"
+
+    response = staff_client.post(url, data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    latest = Facility.objects.get(pk=facility.pk).history.latest()
+    assert latest.history_change_reason == "Ändrad i registerförvaltningen"
+
+
 def test_admin_add_and_rename__facility_and_provider__name_keys_written(staff_client):
     from tests.assertions import assert_name_keys_written
 

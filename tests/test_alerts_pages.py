@@ -642,7 +642,7 @@ def test_hand_over__watches_moved_duplicates_skipped_and_logged(admin_client, ow
     entry = AccessEvent.objects.filter(object_type="watches").get()
     assert entry.action == AccessEvent.Action.ALLOWLIST_CHANGE
     assert "bevakningar överlåtna" in entry.detail and "bo@kalmar.example" in entry.detail
-    assert "1 bevakningar är överlåtna till bo@kalmar.example." in text_of(
+    assert "1 bevakning är överlåten till bo@kalmar.example." in text_of(
         admin_client.get("/kommun/bevakningar/")
     )
 

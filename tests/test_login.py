@@ -183,6 +183,20 @@ def test_session__allowlist_entry_revoked__ends_at_the_next_request(client, sign
     assert_sent_to_login(client, "behörighet har upphört")
 
 
+def test_session__ended_for_a_reader_of_english__told_in_english_logged_in_swedish(
+    client, signed_in
+):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    AllowlistEntry.objects.filter(email=signed_in.email).update(revoked_at=timezone.now())
+
+    response = client.get("/", follow=True)
+
+    assert "You have been logged out: your access has ended." in response.content.decode()
+    assert (
+        AccessEvent.objects.get(action="session_ended").detail == "orsak=din behörighet har upphört"
+    )
+
+
 def test_session__allowlist_entry_expired__ends_at_the_next_request(client, signed_in):
     AllowlistEntry.objects.filter(email=signed_in.email).update(
         expires_at=timezone.now() - datetime.timedelta(seconds=1)
