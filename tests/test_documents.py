@@ -867,3 +867,15 @@ def test_numbers__per_month_median_p90_and_share_refused(decision, officer):
     assert "2026-03 5 5 3,0 10,0 20 %" in text
     assert "2026-04 1 0 – – –" in text
     assert "Totalt 6 5 3,0 10,0 20 %" in text
+
+
+def test_numbers__in_english__decimal_point_and_percent_the_english_way(decision, worker, officer):
+    item = open_request(decision, worker)
+    services.take(request_id=item.public_id, officer=officer)
+    services.refuse(item=item, officer=officer, reason="Sekretess.", link="")
+    officer_client = client_for(officer)
+    officer_client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "en"
+
+    text = page_text(officer_client.get(reverse("documents:numbers")))
+
+    assert "Total 1 1 0.0 0.0 100%" in text
