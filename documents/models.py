@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.dispatch import receiver
 from django.utils.functional import LazyObject, empty
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from register.models import Decision, Municipality
@@ -145,7 +146,8 @@ class DecisionRequest(models.Model):
         verbose_name=_("begärd av"),
     )
     requester_email = models.EmailField(_("besked till"))
-    reason = models.TextField(_("skäl"), blank=True, default="")
+    # A context of its own: linking's "skäl" (a match's reasons) is another word in English.
+    reason = models.TextField(pgettext_lazy("begäran", "skäl"), blank=True, default="")
     state = models.CharField(_("status"), max_length=16, choices=State.choices)
     created_at = models.DateTimeField(_("inkommen"), auto_now_add=True)
     handler = models.ForeignKey(

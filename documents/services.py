@@ -15,9 +15,11 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from access.services import language_of
 from documents.models import DecisionDocument, DecisionRequest, documents_storage, stored_name
 from documents.uploads import checked_pdf
 from register import validation
@@ -120,7 +122,9 @@ def request_decision(*, decision: Decision, user, reason: str = "") -> DecisionR
         raise open_request_exists_error(decision) from None
 
 
-ALREADY_DECIDED = _("Begäran är redan avgjord.")
+# Lazy: read when raised, in the language of the page that raised it (not the language that was
+# active when the module was first imported).
+ALREADY_DECIDED = gettext_lazy("Begäran är redan avgjord.")
 
 
 @transaction.atomic
@@ -254,8 +258,17 @@ def refuse(*, item: DecisionRequest, officer, reason: str, link: str) -> Decisio
 
 
 def _tell_requester(item: DecisionRequest, link: str) -> None:
-    """The mail, written now (in the request's language), sent after the commit. It says what
-    happened and where to read it; never the decision's content."""
+    """The mail, written now, sent after the commit. It says what happened and where to read it;
+    never the decision's content. The officer's page may be in another language than the
+    requester's: the mail is in the requester's (access.services.language_of)."""
+    with translation.override(language_of(item.requested_by)):
+        subject, message = _requester_mail(item, link)
+    transaction.on_commit(
+        functools.partial(_send, item.public_id, item.requester_email, subject, message)
+    )
+
+
+def _requester_mail(item: DecisionRequest, link: str) -> tuple[str, str]:
     decision = item.decision
     if item.state == State.REFUSED:
         outcome = _("IVO har avslagit begäran. Skälet och hur ni överklagar står i tjänsten.")
@@ -276,9 +289,7 @@ def _tell_requester(item: DecisionRequest, link: str) -> None:
         "outcome": outcome,
         "link": link,
     }
-    transaction.on_commit(
-        functools.partial(_send, item.public_id, item.requester_email, subject, message)
-    )
+    return subject, message
 
 
 def _send(public_id, email: str, subject: str, message: str) -> None:

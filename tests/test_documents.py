@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from access import services as access_services
 from access.models import AccessEvent
 from access.roles import Role
 from documents import selectors, services
@@ -707,6 +708,67 @@ def test_refuse__reason_required_then_told_with_appeal(
     )
 
 
+# --- Language of the mail and the messages -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("requester_language", "officer_language", "subject", "outcome"),
+    [
+        (
+            "en",
+            "sv",
+            "Reply to your request: decision 3.2.2-555/2025",
+            "IVO releases the decision. You can download it in the service.",
+        ),
+        (
+            "",
+            "en",
+            "Besked om er begäran: beslut 3.2.2-555/2025",
+            "IVO lämnar ut beslutet. Ni kan hämta det i tjänsten.",
+        ),
+    ],
+    ids=["requester-english-officer-swedish", "requester-unset-officer-english"],
+)
+def test_release__mail_in_the_requesters_language_not_the_officers(
+    decision,
+    worker,
+    officer,
+    smtp_server,
+    django_capture_on_commit_callbacks,
+    requester_language,
+    officer_language,
+    subject,
+    outcome,
+):
+    access_services.account_set_language(user=worker, language=requester_language)
+    item = open_request(decision, worker)
+    officer_client = client_for(officer)
+    officer_client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = officer_language
+    officer_client.post(reverse("documents:take", args=[item.public_id]))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = officer_client.post(
+            reverse("documents:release", args=[item.public_id]),
+            {"outcome": "utlamnad", "upload": pdf_upload()},
+        )
+
+    assert response.status_code == 302
+    assert smtp_server.messages[0]["Subject"] == subject
+    assert outcome in smtp_server.bodies()[0]
+
+
+def test_take__already_decided__said_in_the_officers_language(decision, worker, officer):
+    item = open_request(decision, worker)
+    services.take(request_id=item.public_id, officer=officer)
+    services.refuse(item=item, officer=officer, reason="Sekretess.", link="")
+    officer_client = client_for(officer)
+    officer_client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "en"
+
+    response = officer_client.post(reverse("documents:take", args=[item.public_id]), follow=True)
+
+    assert "The request has already been decided." in page_text(response)
+
+
 # --- Release modes ------------------------------------------------------------------------------
 
 
@@ -805,3 +867,15 @@ def test_numbers__per_month_median_p90_and_share_refused(decision, officer):
     assert "2026-03 5 5 3,0 10,0 20 %" in text
     assert "2026-04 1 0 – – –" in text
     assert "Totalt 6 5 3,0 10,0 20 %" in text
+
+
+def test_numbers__in_english__decimal_point_and_percent_the_english_way(decision, worker, officer):
+    item = open_request(decision, worker)
+    services.take(request_id=item.public_id, officer=officer)
+    services.refuse(item=item, officer=officer, reason="Sekretess.", link="")
+    officer_client = client_for(officer)
+    officer_client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "en"
+
+    text = page_text(officer_client.get(reverse("documents:numbers")))
+
+    assert "Total 1 1 0.0 0.0 100%" in text

@@ -265,3 +265,20 @@ def test_search__neighbours_listed_for_the_kommun_filter_script(client, homes):
 
     data = re.search(r'<script id="county-neighbours" type="application/json">(.*?)</script>', html)
     assert '"08": ["05", "06", "07", "09", "10"]' in data.group(1)
+
+
+@pytest.mark.parametrize(
+    ("language", "label", "any_gender"),
+    [("sv", "Barnets kön", "Alla"), ("en", "Child's gender", "All")],
+)
+def test_search__childs_gender__any_is_called_all_in_each_language(
+    client, language, label, any_gender
+):
+    client.cookies["sprak"] = language
+
+    html = client.get("/").content.decode()
+
+    select = html.split('name="kon"', 1)[1].split("</select>", 1)[0]
+    assert re.findall(r"<option[^>]*>([^<]+)</option>", select)[0] == any_gender
+    assert label in html.replace("&#x27;", "'")
+    assert "Spelar ingen roll" not in html

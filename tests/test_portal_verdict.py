@@ -455,6 +455,18 @@ def test_facility_page__fine_in_kronor(client):
     assert "Vite 250 000 kronor." in parts["history"]
 
 
+def test_facility_page__fine_in_english__grouped_the_english_way(client):
+    facility = home()
+    dec = decision(facility, "3.2.2-111/2026", days(-5), Outcome.FORELAGGANDE_VITE)
+    deficiency(dec, requirement="Anställ nattpersonal.", due=days(60), fine_amount=250000)
+    client.cookies["sprak"] = "en"
+
+    parts = page_parts(client, facility)
+
+    assert "Fine of SEK 250,000." in parts["verdict"]
+    assert "Fine of SEK 250,000." in parts["history"]
+
+
 def test_decision_delete__its_requirement_leaves_the_verdict(client):
     facility = with_open_requirement()
     services.register_object_delete(instance=facility.decisions.get())

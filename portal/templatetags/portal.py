@@ -2,6 +2,7 @@
 requirement's state, and code labels. Colour, symbol and text always together (WCAG 1.4.1)."""
 
 from django import template
+from django.utils import formats
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
@@ -93,5 +94,6 @@ def target_group_labels(codes) -> str:
 
 @register.filter
 def kronor(amount: int) -> str:
-    """An amount in whole kronor with a space between thousands (50 000)."""
-    return f"{amount:,}".replace(",", "\u00a0")
+    """An amount in whole kronor grouped in thousands as the page's language writes them:
+    50 000 in Swedish (a no-break space), 50,000 in English."""
+    return formats.number_format(amount, force_grouping=True)
