@@ -102,8 +102,6 @@ INSTALLED_APPS = [
     "alerts",
     "django_tasks",
     "django_tasks_db",
-    # django-ninja's own static files: the API documentation page served without a CDN.
-    "ninja",
     "api",
 ]
 
