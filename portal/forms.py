@@ -20,7 +20,7 @@ SORTINGS = [
 ]
 
 CHILD_GENDERS = [
-    ("", _("Spelar ingen roll")),
+    ("", _("Alla")),
     (Gender.FLICKOR, _("Flicka")),
     (Gender.POJKAR, _("Pojke")),
 ]
