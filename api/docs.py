@@ -79,7 +79,7 @@ def constraints_of(schema: dict) -> list[str]:
         return constraints_of(schema.get("items", {}))
     said = []
     if "enum" in schema:
-        said.append(_("Värden: %(values)s") % {"values": ", ".join(map(str, schema["enum"]))})
+        said.append(_("värden: %(values)s") % {"values": ", ".join(map(str, schema["enum"]))})
     if "minimum" in schema:
         said.append(_("minst %(value)s") % {"value": schema["minimum"]})
     if "maximum" in schema:
