@@ -36,11 +36,11 @@ class EmailForm(DescribedFieldsMixin, forms.Form):
 
 class CodeForm(DescribedFieldsMixin, forms.Form):
     code = forms.RegexField(
-        label=_("Kod från mejlet"),
+        label=_("Kod från e-postmeddelandet"),
         regex=r"^\s*\d{6}\s*$",
         help_text=_("Sex siffror."),
         error_messages={
-            "required": _("Skriv koden från mejlet."),
+            "required": _("Skriv koden från e-postmeddelandet."),
             "invalid": _("Koden är sex siffror."),
         },
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),

@@ -230,7 +230,7 @@ def _login_mail(email: str, url: str, code: str) -> Callable[[], int]:
             "Hej!\n\nKlicka på länken för att logga in i HVB-registret:\n%(url)s\n\n"
             "Eller skriv in koden %(code)s på sidan där du begärde inloggningen.\n\n"
             "Länken och koden gäller i %(minutes)s minuter och kan bara användas en gång. "
-            "Om det inte var du som begärde den kan du bortse från det här mejlet.\n\n"
+            "Om det inte var du som begärde den kan du bortse från det här e-postmeddelandet.\n\n"
             "Inspektionen för vård och omsorg"
         )
         % {"url": url, "code": code, "minutes": minutes},

@@ -38,15 +38,15 @@ CODE_REFUSALS = {
     ),
     services.CodeOutcome.IP_LIMIT: gettext_lazy(
         "För många felaktiga koder har skrivits från din anslutning det senaste dygnet, så "
-        "ingen kod prövas just nu. Logga in med länken i mejlet i stället."
+        "ingen kod prövas just nu. Logga in med länken i e-postmeddelandet i stället."
     ),
     services.CodeOutcome.ADDRESS_LIMIT: gettext_lazy(
         "För många felaktiga koder har skrivits för den här adressen det senaste dygnet, så "
-        "ingen kod prövas just nu. Logga in med länken i mejlet i stället."
+        "ingen kod prövas just nu. Logga in med länken i e-postmeddelandet i stället."
     ),
     services.CodeOutcome.TOTAL_LIMIT: gettext_lazy(
         "Inloggning med kod är tillfälligt avstängd efter många felaktiga koder. Logga in med "
-        "länken i mejlet i stället."
+        "länken i e-postmeddelandet i stället."
     ),
 }
 CODE_LOG_REASONS = {

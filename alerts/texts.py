@@ -160,7 +160,7 @@ def mail_body(texts: list[NoticeText]) -> str:
         parts += [heading, f"{name}{place} ({text.when.isoformat()})", *text.lines]
         parts += [_("Läs mer: %(url)s") % {"url": absolute(text.url)}, ""]
     parts += [
-        _("Du får det här mejlet för att du bevakar verksamheten i HVB-registret."),
+        _("Du får det här e-postmeddelandet för att du bevakar verksamheten i HVB-registret."),
         _("Dina bevakningar och hur du får e-post: %(url)s")
         % {"url": absolute(reverse("alerts:watches"))},
         "",

@@ -26,7 +26,6 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Query
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
-from ninja.openapi.docs import Swagger
 from pydantic import StringConstraints
 
 from access import log
@@ -45,6 +44,7 @@ from api import changes as change_feed
 from api import notifications as notification_feed
 from api import schemas
 from api.auth import BearerToken, ClientRateThrottle, query_deadline
+from api.docs import SiteDocs
 from api.jsonrender import Renderer, schema_response
 from api.models import ApiClient, ChangeEvent
 from api.opendata import DECISION_COLUMNS, FINDING_COLUMNS, INSPECTION_COLUMNS
@@ -168,7 +168,8 @@ api = Api(
     version=API_VERSION,
     description=DESCRIPTION,
     urls_namespace="api",
-    docs=Swagger(settings={"persistAuthorization": False, "tryItOutEnabled": False}),
+    # Our own page in the site's design, drawn from the OpenAPI document (api/docs.py).
+    docs=SiteDocs(),
     docs_url="/docs",
     openapi_url="/openapi.json",
     renderer=Renderer(),

@@ -15,6 +15,12 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation.trans_real import parse_accept_lang_header
 
 API_PREFIX = "/api/"
+# The API's documentation is a page for people: it follows the language switch as pages do.
+API_PAGES = ("/api/v1/docs",)
+
+
+def is_api(path: str) -> bool:
+    return path.startswith(API_PREFIX) and path not in API_PAGES
 
 
 def supported(code: str | None) -> str | None:
@@ -37,7 +43,7 @@ def from_accept_language(header: str) -> str:
 
 
 def language_of_request(request: HttpRequest) -> str:
-    if request.path.startswith(API_PREFIX):
+    if is_api(request.path):
         return from_accept_language(request.headers.get("Accept-Language", ""))
     chosen = supported(request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME))
     if chosen:
@@ -63,7 +69,7 @@ class LanguageMiddleware:
         request.LANGUAGE_CODE = language
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
-        if request.path.startswith(API_PREFIX):
+        if is_api(request.path):
             patch_vary_headers(response, ("Accept-Language",))
         else:
             patch_vary_headers(response, ("Cookie",))

@@ -102,8 +102,6 @@ INSTALLED_APPS = [
     "alerts",
     "django_tasks",
     "django_tasks_db",
-    # django-ninja's own static files: the API documentation page served without a CDN.
-    "ninja",
     "api",
 ]
 
@@ -344,6 +342,8 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
+# A form posted without a valid token: the site's own page, in its design (portal/errors.py).
+CSRF_FAILURE_VIEW = "portal.errors.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 # Content Security Policy (django-csp): our own scripts and styles only, nothing inline, no
 # framing, forms post only to us. The pages need nothing else (tests/browser checks for

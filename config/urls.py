@@ -20,3 +20,9 @@ urlpatterns = [
     path("", include("alerts.urls")),
     path("", include("portal.urls")),
 ]
+
+# The site's own error pages (portal/errors.py); under /api/ they answer problem+json.
+handler400 = "portal.errors.bad_request"
+handler403 = "portal.errors.permission_denied"
+handler404 = "portal.errors.page_not_found"
+handler500 = "portal.errors.server_error"

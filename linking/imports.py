@@ -1,4 +1,4 @@
-"""``import_cases``: the case system's export (``../shared/formats/case-import.md``).
+"""``import_cases``: the case system's export (``docs/formats/case-import.md``).
 
 The same promises as the register's imports, with the same code (``register.imports``): the file
 is read whole, every row checked, every error reported as ``rad N, kolumn X: orsak``, and only a

@@ -1,4 +1,4 @@
-"""Which län border each other (data/lan_grannar.csv, from ../shared/reference): for a search of
+"""Which län border each other (data/lan_grannar.csv, described in data/README.md): for a search of
 "a län and its neighbours". A shared land border, or Gotland's ferry links to Stockholms and
 Kalmar län, its only neighbours for a placement; lakes such as Vättern and Mälaren make none."""
 

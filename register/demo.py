@@ -886,7 +886,7 @@ class _Builder:
             serial = 700 + [item.code for item in self.municipalities].index(municipality.code)
             self.municipal_providers[municipality.code] = self.provider(
                 organisation_number=organisation_number_from(f"212000{serial:03d}"),
-                # Short kommun names only (../shared/reference/README.md): no "X kommun".
+                # Short kommun names only (register/data/README.md): no "X kommun".
                 name=f"Socialnämnden i {municipality.name} (demo)",
                 ownership=Ownership.KOMMUNAL,
             )

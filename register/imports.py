@@ -1,4 +1,4 @@
-"""The register imports of ``../shared/formats/register-import.md``: facilities, decisions and
+"""The register imports of ``docs/formats/register-import.md``: facilities, decisions and
 the findings of decisions.
 
 A file is checked against the limits before it is read (``read_table``), then read as a stream

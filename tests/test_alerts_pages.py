@@ -325,7 +325,7 @@ def test_watch_area__bad_input__exact_error_and_nothing_written(owner_client, da
 
 def test_mail_choice__daily__saved(owner_client, owner):
     page = owner_client.get("/bevakningar/")
-    assert "mejlas alltid med en gång" in text_of(page)
+    assert "skickas alltid med e-post med en gång" in text_of(page)
     assert re.search(r'<input[^>]*value="at_once"[^>]*checked', page.content.decode())
 
     response = owner_client.post("/bevakningar/e-post/", {"mail": "daily"})
@@ -736,8 +736,11 @@ def test_numbers__ivo_admin__events_per_day_and_delivery_never_who(owner, home):
     today = timezone.localdate().isoformat()
     # Today's row: a new home, a decision (kinds in EventKind's order), 2 in all.
     assert re.search(rf"{today} 1 1 0 0 0 0 0 0 2", text), text
-    assert "Notiser 1 Mejl skickade 0 Mejl som misslyckades 1 Försökta igen 1" in text
-    assert "Äldsta väntande mejl Inget mejl väntar" in text
+    assert (
+        "Notiser 1 E-postmeddelanden skickade 0 E-postmeddelanden som misslyckades 1"
+        " Försökta igen 1"
+    ) in text
+    assert "Äldsta väntande e-postmeddelande Inget e-postmeddelande väntar" in text
     assert "anna@kalmar.example" not in response.content.decode()
     assert text.count(" 0 0 0 0 0 0 0 0 0") >= 29  # the other days
 
@@ -752,7 +755,7 @@ def test_numbers__oldest_waiting_mail__its_age(owner, home):
     text = text_of(client.get("/ivo/bevakningar/"))
 
     assert "Väntar på att skickas 1" in text
-    assert re.search(r"Äldsta väntande mejl 3 timmar \(sedan ", text), text
+    assert re.search(r"Äldsta väntande e-postmeddelande 3 timmar \(sedan ", text), text
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""import_findings (issue 16, point 2): the findings file of ../shared/formats/register-import.md,
+"""import_findings (issue 16, point 2): the findings file of docs/formats/register-import.md,
 through its command, with every promise of the format and every bad-row rule's exact message."""
 
 import datetime

@@ -1,4 +1,4 @@
-"""The two imports of ../shared/formats/register-import.md, through their commands."""
+"""The two imports of docs/formats/register-import.md, through their commands."""
 
 import datetime
 

@@ -1,4 +1,4 @@
-"""``import_cases``: the case-system export of ../shared/formats/case-import.md."""
+"""``import_cases``: the case-system export of docs/formats/case-import.md."""
 
 import datetime
 

@@ -25,18 +25,18 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 WRONG_CODE = "Koden stämmer inte eller har gått ut. Begär en ny kod med länken nedan."
 IP_CAP = (
     "För många felaktiga koder har skrivits från din anslutning det senaste dygnet, så "
-    "ingen kod prövas just nu. Logga in med länken i mejlet i stället."
+    "ingen kod prövas just nu. Logga in med länken i e-postmeddelandet i stället."
 )
 ADDRESS_CAP = (
     "För många felaktiga koder har skrivits för den här adressen det senaste dygnet, så "
-    "ingen kod prövas just nu. Logga in med länken i mejlet i stället."
+    "ingen kod prövas just nu. Logga in med länken i e-postmeddelandet i stället."
 )
 TOTAL_CAP = (
     "Inloggning med kod är tillfälligt avstängd efter många felaktiga koder. Logga in med "
-    "länken i mejlet i stället."
+    "länken i e-postmeddelandet i stället."
 )
 MAIL_SENT = "Om {address} är frilistad har vi skickat en inloggningslänk och en kod dit."
-NO_MAIL = "så vi har inte skickat något nytt mejl till {address}."
+NO_MAIL = "så vi har inte skickat något nytt e-postmeddelande till {address}."
 VICTIM_IP = "192.0.2.10"  # the owner's municipality
 STRANGER_IPS = ["198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.4"]
 
@@ -220,7 +220,7 @@ def test_login_mail__limited__the_page_says_no_mail_was_sent_listed_or_not(liste
         page = ask_for_mail(client, email)
 
         assert len(smtp_server.messages) == mails_before  # none sent
-        assert "Inget nytt mejl skickades" in page
+        assert "Inget nytt e-postmeddelande skickades" in page
         assert NO_MAIL.format(address=email) in page
         assert "har vi skickat" not in page
         pages[email] = same_page(page, email)
@@ -235,7 +235,7 @@ def test_login_mail__limited__a_code_already_mailed_to_this_browser_still_works(
     for _request in range(settings.LOGIN_RATE_PER_ADDRESS):
         ask_for_mail(owner)
     _link, code = link_and_code(smtp_server)
-    assert "Inget nytt mejl skickades" in ask_for_mail(owner)
+    assert "Inget nytt e-postmeddelande skickades" in ask_for_mail(owner)
 
     assert type_code(owner, code) == ""
 

@@ -53,7 +53,7 @@ def test_login_by_code__typed_on_the_page(
         expect(page.get_by_role("heading", name="Kolla din e-post")).to_be_visible()
     code = re.search(r"koden (\d{6})", smtp_server.bodies()[0]).group(1)
 
-    page.get_by_label("Kod från mejlet").fill(code)
+    page.get_by_label("Kod från e-postmeddelandet").fill(code)
     page.get_by_role("button", name="Logga in").click()
 
     expect(page.get_by_role("heading", name="Hitta ett hem för barnet")).to_be_visible()

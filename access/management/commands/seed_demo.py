@@ -82,7 +82,7 @@ class Command(BaseCommand):
                 secret = b32encode(device.bin_key).decode()
                 self.stdout.write(
                     f"    kod: TOTP-nyckel {secret} i en autentiseringsapp, eller "
-                    f"`.venv/bin/python manage.py demo_totp_code {login.username}`; "
+                    f"`DEBUG=true .venv/bin/python manage.py demo_totp_code {login.username}`; "
                     "logga in på /personal/logga-in/"
                 )
         self.stdout.write(

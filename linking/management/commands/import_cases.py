@@ -5,6 +5,6 @@ from register.management.commands._import import ImportCommand
 class Command(ImportCommand):
     help = (
         "Importerar ärenden från ärendehanteringssystemet och matchar dem mot registrets "
-        "verksamheter (../shared/formats/case-import.md)."
+        "verksamheter (docs/formats/case-import.md)."
     )
     importer = staticmethod(import_cases)
