@@ -18,16 +18,15 @@ SHOTS = Path(os.environ.get("SHOTS_DIR", "/tmp/shots19/s1"))
 PAGES = {"staff": "/ivo/logg/granskning/", "admin": "/admin/"}
 
 
-@pytest.fixture
-def ivo_admin_page(anonymous_page, live_site):
-    """Signed in as an IVO administrator, the second factor verified (the session made by the
-    test client; the staff login itself is tested in test_login_browser.py)."""
+def signed_in_as(page, live_site, role: str):
+    """``page`` signed in with ``role``, an IVO role's second factor verified (the session made
+    by the test client; the logins themselves are tested in test_login_browser.py)."""
     from django.conf import settings
     from django.test import Client
 
     client = Client()
-    sign_in(client, make_user(Role.IVO_ADMIN))
-    anonymous_page.context.add_cookies(
+    sign_in(client, make_user(role))
+    page.context.add_cookies(
         [
             {
                 "name": settings.SESSION_COOKIE_NAME,
@@ -36,7 +35,12 @@ def ivo_admin_page(anonymous_page, live_site):
             }
         ]
     )
-    return anonymous_page
+    return page
+
+
+@pytest.fixture
+def ivo_admin_page(anonymous_page, live_site):
+    return signed_in_as(anonymous_page, live_site, Role.IVO_ADMIN)
 
 
 def axe_clean(page) -> None:
@@ -67,6 +71,17 @@ def test_desktop__the_ivo_administrators_menu_is_one_line(ivo_admin_page, where)
     expect(current).to_have_text("Logg" if where == "staff" else "Register")
     axe_clean(page)
     shot(page, f"{where}-1366")
+
+
+def test_desktop__the_municipal_administrators_menu_is_one_line_too(anonymous_page, live_site):
+    page = signed_in_as(anonymous_page, live_site, Role.MUNICIPAL_ADMIN)
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto("/")
+
+    links = page.get_by_role("navigation", name="Huvudmeny").get_by_role("link")
+    expect(links).to_have_count(7)
+    assert len({round(links.nth(i).bounding_box()["y"]) for i in range(7)}) == 1
+    shot(page, "municipal-admin-1366")
 
 
 @pytest.mark.parametrize("where", ["staff", "admin"])
