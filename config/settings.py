@@ -85,6 +85,9 @@ EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "HVB-registret <noreply@hvb-registret.ivo.se>")
 
 INSTALLED_APPS = [
+    # Before the admin: its templates/admin/base_site.html gives the back office the staff
+    # workplace's header and menu (access/templates/admin/).
+    "access.apps.AccessConfig",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -95,7 +98,6 @@ INSTALLED_APPS = [
     "simple_history",
     "csp",
     "register",
-    "access.apps.AccessConfig",
     "portal",
     "documents",
     "linking",

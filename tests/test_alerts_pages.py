@@ -771,5 +771,6 @@ def test_staff_navigation__links_to_the_new_pages():
     ivo, _a = signed_in(Role.IVO_ADMIN)
     municipal, _m = signed_in(Role.MUNICIPAL_ADMIN)
 
-    assert 'href="/ivo/bevakningar/"' in ivo.get("/").content.decode()
+    # The numbers are a page of the menu's "Kvalitet", in its second row.
+    assert 'href="/ivo/bevakningar/"' in ivo.get("/ivo/kvalitet/").content.decode()
     assert 'href="/kommun/bevakningar/"' in municipal.get("/").content.decode()

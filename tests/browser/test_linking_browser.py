@@ -58,7 +58,7 @@ def waiting(db):
 def test_registrator__confirms_a_suggestion_then_undoes_it(registrator_page, waiting):
     page = registrator_page
     page.goto("/")
-    page.get_by_role("link", name="Koppling av ärenden").click()
+    page.get_by_role("navigation", name="Huvudmeny").get_by_role("link", name="Koppling").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Koppling av ärenden")
 
     page.get_by_role("link", name="8.5-3001/2024").click()
