@@ -472,10 +472,15 @@ def _allowlist_line(event: AccessEvent, detail: dict) -> Line:
     return _line(_("Ändrade frilistningen: %(detail)s"), detail=event.detail or "–")
 
 
-_LOG_PAGES = {
-    "municipal": gettext_lazy("kommunens loggutdrag"),
-    "search": gettext_lazy("sökningen i åtkomstloggen"),
-    "granskning": gettext_lazy("granskningsrapporten"),
+# A page of the log read, and a file of it downloaded, by the entry's "sida" (access/log_views.py).
+_LOG_VIEWS = {
+    "municipal": gettext_lazy("Läste kommunens loggutdrag"),
+    "search": gettext_lazy("Sökte i åtkomstloggen"),
+    "granskning": gettext_lazy("Läste granskningsrapporten för åtkomstloggen"),
+}
+_LOG_EXPORTS = {
+    "municipal": gettext_lazy("Exporterade kommunens loggutdrag som CSV-fil"),
+    "search": gettext_lazy("Exporterade ett urval ur åtkomstloggen som CSV-fil"),
 }
 
 
@@ -484,15 +489,11 @@ def _log_line(event: AccessEvent, detail: dict) -> Line:
         return _line(
             _("Läste kommunens åtkomstlogg genom API:t (kommun %(code)s)"), code=event.object_id
         )
-    page = str(_LOG_PAGES.get(detail.get("sida", ""), _("åtkomstloggen")))
+    page = detail.get("sida", "")
     # Before log_view existed every page of the log was logged as an export, format=html.
-    if detail.get("format") in ("csv", "xlsx"):
-        return _line(
-            _("Exporterade %(page)s som %(format)s-fil"),
-            page=page,
-            format=detail["format"].upper(),
-        )
-    return _line(_("Läste %(page)s"), page=page)
+    if detail.get("format") == "csv":
+        return _line(str(_LOG_EXPORTS.get(page, _("Exporterade åtkomstloggen som CSV-fil"))))
+    return _line(str(_LOG_VIEWS.get(page, _("Läste åtkomstloggen"))))
 
 
 def describe(events: Iterable[AccessEvent], *, request) -> list[AccessEvent]:

@@ -151,7 +151,11 @@ SENTENCES = [
     ),
     (
         event(Action.LOG_VIEW, object_type="access_log", detail="sida=search format=html"),
-        "Läste sökningen i åtkomstloggen",
+        "Sökte i åtkomstloggen",
+    ),
+    (
+        event(Action.LOG_EXPORT, object_type="access_log", detail="sida=municipal format=html"),
+        "Läste kommunens loggutdrag",  # as a page read was logged before log_view
     ),
     (event(Action.API_READ, object_type="decision"), "Hämtade beslut genom API:t"),
     (
