@@ -55,6 +55,37 @@ def client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+def _event(
+    request: HttpRequest | None,
+    action: str,
+    *,
+    user=None,
+    object_type: str = "",
+    object_id: str = "",
+    fields: Iterable[str] = (),
+    detail: str | Mapping = "",
+) -> AccessEvent:
+    user = user if user is not None else getattr(request, "user", None)
+    authenticated = getattr(user, "is_authenticated", False)
+    account = getattr(user, "account", None) if authenticated else None
+    if isinstance(detail, Mapping):
+        detail = " ".join(
+            f"{key}={value}" for key, value in detail.items() if value not in ("", None, [], ())
+        )
+    return AccessEvent(
+        user_id=user.pk if authenticated else None,
+        username=encode(user.get_username(), limit=254) if authenticated else "",
+        role=role_of(user) or "" if authenticated else "",
+        municipality_code=(account.municipality_id or "") if account else "",
+        action=action,
+        object_type=object_type,
+        object_id=encode(object_id, limit=100),
+        fields=",".join(fields)[:400],
+        ip=client_ip(request) if request is not None else None,
+        detail=encode(detail),
+    )
+
+
 def record(
     request: HttpRequest | None,
     action: str,
@@ -67,27 +98,33 @@ def record(
 ) -> AccessEvent:
     if not settings.ACCESS_LOG_ENABLED:
         return None  # only bench/ turns this off, to measure what logging costs
-    user = user if user is not None else getattr(request, "user", None)
-    authenticated = getattr(user, "is_authenticated", False)
-    account = getattr(user, "account", None) if authenticated else None
-    if isinstance(detail, Mapping):
-        detail = " ".join(
-            f"{key}={value}" for key, value in detail.items() if value not in ("", None, [], ())
-        )
-    event = AccessEvent(
-        user_id=user.pk if authenticated else None,
-        username=encode(user.get_username(), limit=254) if authenticated else "",
-        role=role_of(user) or "" if authenticated else "",
-        municipality_code=(account.municipality_id or "") if account else "",
-        action=action,
+    event = _event(
+        request,
+        action,
+        user=user,
         object_type=object_type,
-        object_id=encode(object_id, limit=100),
-        fields=",".join(fields)[:400],
-        ip=client_ip(request) if request is not None else None,
-        detail=encode(detail),
+        object_id=object_id,
+        fields=fields,
+        detail=detail,
     )
     _insert(event, settings.ACCESS_LOG_DATABASE)
     return event
+
+
+def record_many(
+    request: HttpRequest, action: str, *, object_type: str, object_ids: Iterable[str]
+) -> list[AccessEvent]:
+    """One entry per id, of one action, written together (``append_entries``): a page that
+    shows many objects logs them in a fixed number of statements, not one INSERT each."""
+    if not settings.ACCESS_LOG_ENABLED:
+        return []
+    events = [
+        _event(request, action, object_type=object_type, object_id=object_id)
+        for object_id in object_ids
+    ]
+    if not events:
+        return []
+    return append_entries(events, settings.ACCESS_LOG_DATABASE)
 
 
 _FIELDS = [field for field in AccessEvent._meta.concrete_fields if not field.primary_key]

@@ -1,10 +1,12 @@
 """The access log's pages: a municipal administrator's extract of their own municipality's users,
 IVO's search and export over everything, and IVO's review report (access/review.py).
 
-Every page and every download of the log is itself written to the log (as ``LOG_EXPORT``, with
-the page and the filter in the detail): who read the log is as much a question as who read the
-register. CSV files are for Excel: UTF-8 with a byte-order mark, ``;`` between cells, a Swedish
-header row, and every cell that a spreadsheet could take for a formula defused with a ``'``.
+Every page and every download of the log is itself written to the log, with the page and the
+filter in the detail: a page read on screen as ``LOG_VIEW``, a downloaded file as ``LOG_EXPORT``.
+Who read the log is as much a question as who read the register. Each entry is shown as a
+sentence in words (access/log_texts.py). CSV files are for Excel: UTF-8 with a byte-order mark,
+``;`` between cells, a Swedish header row, and every cell that a spreadsheet could take for a
+formula defused with a ``'``.
 """
 
 import csv
@@ -23,7 +25,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from access import log, review
+from access import log, log_texts, review
 from access.decorators import requires
 from access.forms import DescribedFieldsMixin
 from access.models import AccessEvent
@@ -240,7 +242,7 @@ def _extract(
     as_csv = request.GET.get("format") == "csv"
     log.record(
         request,
-        AccessEvent.Action.LOG_EXPORT,
+        AccessEvent.Action.LOG_EXPORT if as_csv else AccessEvent.Action.LOG_VIEW,
         object_type="access_log",
         detail={"sida": page_name, "format": "csv" if as_csv else "html", **form.used()},
     )
@@ -250,7 +252,7 @@ def _extract(
     query.pop("sida", None)
     query.pop("format", None)
     page = Paginator(events.order_by("-at", "-id"), PAGE_SIZE).get_page(request.GET.get("sida"))
-    page.object_list = list(page.object_list)
+    page.object_list = log_texts.describe(page.object_list, request=request)
     for event in page.object_list:
         event.role_label = ROLE_LABELS.get(event.role, event.role)
     return render(
@@ -262,6 +264,7 @@ def _extract(
             "page": page,
             "query": query.urlencode(),
             "csv_query": urlencode({**query.dict(), "format": "csv"}),
+            "time_format": str(log_texts.TIME_FORMAT),
         },
     )
 
@@ -314,7 +317,7 @@ def log_review(request: HttpRequest) -> HttpResponse:
     findings = review.review_access_log(start=start, end=end)
     log.record(
         request,
-        AccessEvent.Action.LOG_EXPORT,
+        AccessEvent.Action.LOG_VIEW,
         object_type="access_log",
         detail={
             "sida": "granskning",
@@ -328,17 +331,27 @@ def log_review(request: HttpRequest) -> HttpResponse:
         "access/log_review.html",
         {
             "form": form,
-            "groups": _grouped(findings, start=start, end=end),
+            "groups": _grouped(findings, start=start, end=end, request=request),
             "start": timezone.localtime(start, SWEDISH_TIME),
             "end": timezone.localtime(end - datetime.timedelta(microseconds=1), SWEDISH_TIME),
             "count": len(findings),
+            "time_format": str(log_texts.TIME_FORMAT),
         },
     )
 
 
-def _grouped(findings: list[review.Finding], *, start, end) -> list[dict]:
-    """Every kind, in the report's order, with its findings and a link to each user's events in
-    the log search (over the look-back for the long pattern, which looks that far)."""
+def _grouped(findings: list[review.Finding], *, start, end, request) -> list[dict]:
+    """Every kind, in the report's order, with its findings, their example entries in words
+    (linked to the home or provider they concern; all of them read in one query) and a link to
+    each user's events in the log search (over the look-back for the long pattern, which looks
+    that far)."""
+    example_ids = {event_id for finding in findings for event_id in finding.example_event_ids}
+    examples = {
+        event.pk: event
+        for event in log_texts.describe(
+            AccessEvent.objects.filter(pk__in=example_ids) if example_ids else [], request=request
+        )
+    }
     search = reverse("accesslog:search")
     lookback_start = min(start, end - datetime.timedelta(days=review.LONG_LOOKBACK_DAYS))
     last_day = timezone.localtime(end - datetime.timedelta(microseconds=1), SWEDISH_TIME).date()
@@ -350,6 +363,11 @@ def _grouped(findings: list[review.Finding], *, start, end) -> list[dict]:
         items = [
             {
                 "finding": finding,
+                "examples": [
+                    examples[event_id]
+                    for event_id in finding.example_event_ids
+                    if event_id in examples
+                ],
                 "search_url": search
                 + "?"
                 + urlencode(

@@ -233,6 +233,9 @@ class AccessEvent(models.Model):
         ALLOWLIST_CHANGE = "allowlist_change", _("Ändring i frilistningen")
         DOCUMENT_DOWNLOAD = "document_download", _("Hämtning av dokument")
         LOG_EXPORT = "log_export", _("Export av åtkomstloggen")
+        # A page of the log read on screen (an extract, the search, the review report): reading
+        # the log is logged, as reading, and only a downloaded file as an export.
+        LOG_VIEW = "log_view", _("Visning av åtkomstloggen")
         # The API (api/): reads without a portal counterpart, and the clients' keys.
         API_READ = "api_read", _("Läsning genom API:t")
         OPEN_DATA_DOWNLOAD = "open_data_download", _("Hämtning av öppna data")

@@ -370,28 +370,35 @@ def test_ivo_search__filters_and_pages(client, two_municipalities):
     assert [event.username for event in by_user.context["page"]] == ["egen@kalmar.se"]
 
 
-def test_log_pages__every_view_and_export__logged(client, two_municipalities):
+def test_log_pages__a_page_read_is_logged_as_a_view_and_a_download_as_an_export(
+    client, two_municipalities
+):
     admin = make_user(Role.MUNICIPAL_ADMIN, municipality="0880")
     reviewer = make_user(Role.IVO_ADMIN)
     sign_in(client, admin)
     client.get("/kommun/logg/", {"anvandare": "egen"})
     b"".join(client.get("/kommun/logg/", {"format": "csv"}).streaming_content)
     sign_in(client, reviewer)
+    client.get("/ivo/logg/", {"kommunkod": "0180"})
     b"".join(client.get("/ivo/logg/", {"format": "csv", "kommunkod": "0180"}).streaming_content)
     client.get("/ivo/logg/granskning/")
 
     logged = list(
-        AccessEvent.objects.filter(action=AccessEvent.Action.LOG_EXPORT)
+        AccessEvent.objects.filter(
+            action__in=[AccessEvent.Action.LOG_VIEW, AccessEvent.Action.LOG_EXPORT]
+        )
         .order_by("id")
-        .values_list("username", "municipality_code", "detail")
+        .values_list("action", "username", "municipality_code", "detail")
     )
+    view, export = AccessEvent.Action.LOG_VIEW, AccessEvent.Action.LOG_EXPORT
     assert logged == [
-        (admin.username, "0880", "sida=municipal format=html anvandare=egen"),
-        (admin.username, "0880", "sida=municipal format=csv"),
-        (reviewer.username, "", "sida=search format=csv kommunkod=0180"),
-        (reviewer.username, "", logged[3][2]),
+        (view, admin.username, "0880", "sida=municipal format=html anvandare=egen"),
+        (export, admin.username, "0880", "sida=municipal format=csv"),
+        (view, reviewer.username, "", "sida=search format=html kommunkod=0180"),
+        (export, reviewer.username, "", "sida=search format=csv kommunkod=0180"),
+        (view, reviewer.username, "", logged[4][3]),
     ]
-    assert logged[3][2].startswith("sida=granskning fran=")
+    assert logged[4][3].startswith("sida=granskning fran=")
 
 
 @pytest.mark.parametrize(
@@ -410,7 +417,9 @@ def test_review_page__bad_dates__400_with_message(client, query, message):
 
     assert response.status_code == 400
     assert message in response.content.decode()
-    assert not AccessEvent.objects.filter(action=AccessEvent.Action.LOG_EXPORT).exists()
+    assert not AccessEvent.objects.filter(
+        action__in=[AccessEvent.Action.LOG_VIEW, AccessEvent.Action.LOG_EXPORT]
+    ).exists()
 
 
 def test_extract__bad_dates__400_with_message(client):
