@@ -152,12 +152,12 @@ WIDTHS = {"desktop": 1366, "phone": 390, "narrow": 320}
 
 
 @pytest.mark.parametrize("width", list(WIDTHS), ids=list(WIDTHS))
-@pytest.mark.parametrize("path", ["/ivo/koppling/", "case", "search", "/ivo/kvalitet/"])
+@pytest.mark.parametrize("path", ["/ivo/koppling/", "case", "search", "linked", "/ivo/kvalitet/"])
 def test_axe__linking_pages__no_violations_and_no_sideways_scrolling(
     registrator_page, waiting, path, width
 ):
     name = path.strip("/").replace("/", "-")
-    if path == "case":
+    if path in ("case", "linked"):
         path = f"/ivo/koppling/{waiting.public_id}/"
     elif path == "search":
         path = f"/ivo/koppling/{waiting.public_id}/?sok=Ekbackens"
@@ -165,6 +165,10 @@ def test_axe__linking_pages__no_violations_and_no_sideways_scrolling(
     page.set_viewport_size({"width": WIDTHS[width], "height": 900})
     page.goto(path)
     expect(page.get_by_role("heading", level=1)).to_be_visible()
+    if name == "linked":
+        # The actions' table, with its undo button, too.
+        page.get_by_role("button", name="Bekräfta till Ekbackens HVB").click()
+        expect(page.get_by_role("button", name="Ångra förslaget bekräftat")).to_be_visible()
     if name == "search":
         # The suggestions open too, so that axe sees the listbox.
         page.get_by_role("combobox", name="Sök verksamhet").fill("Ekback")
@@ -176,3 +180,8 @@ def test_axe__linking_pages__no_violations_and_no_sideways_scrolling(
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}-{WIDTHS[width]}.png"), full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth") <= WIDTHS[width]
+    if name == "case":
+        # The suggestions stack on a phone: the button that decides is on screen, not off to the
+        # right in the table's own scroll region.
+        box = page.get_by_role("button", name="Bekräfta till Ekbackens HVB").bounding_box()
+        assert box["x"] + box["width"] <= WIDTHS[width]
