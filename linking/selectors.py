@@ -100,6 +100,7 @@ class LinkedFinding:
     finding: quality.Finding
     page_url: str  # the record's own page in the service ("" when it has none)
     fix_url: str  # where a registrar corrects it: the register administration, or the case page
+    protected: bool = False  # a protected home: its view is logged (access.disclosure)
 
 
 def findings_with_links(findings: list[quality.Finding]) -> list[LinkedFinding]:
@@ -107,9 +108,11 @@ def findings_with_links(findings: list[quality.Finding]) -> list[LinkedFinding]:
     facility_ids = {f.subject for f in findings if f.kind in FACILITY_KINDS}
     provider_ids = {f.subject for f in findings if f.kind in PROVIDER_KINDS}
     diarienummer = {f.subject for f in findings if f.kind == quality.Kind.UNLINKED_DECISION}
-    facility_pks = dict(
-        Facility.objects.filter(facility_id__in=facility_ids).values_list("facility_id", "pk")
+    facilities = Facility.objects.filter(facility_id__in=facility_ids).only(
+        "facility_id", "protected_by_ivo", "target_groups"
     )
+    facility_pks = {facility.facility_id: facility.pk for facility in facilities}
+    protected = {facility.facility_id for facility in facilities if facility.is_protected}
     provider_pks = {
         str(public_id): pk
         for public_id, pk in Provider.objects.filter(public_id__in=provider_ids).values_list(
@@ -137,5 +140,12 @@ def findings_with_links(findings: list[quality.Finding]) -> list[LinkedFinding]:
         elif finding.kind == quality.Kind.UNLINKED_DECISION and finding.subject in cases:
             # A decision waiting to be linked is corrected where it is linked.
             fix_url = reverse("linking:case", args=[cases[finding.subject]])
-        linked.append(LinkedFinding(finding, page_url, fix_url))
+        linked.append(
+            LinkedFinding(
+                finding,
+                page_url,
+                fix_url,
+                protected=finding.kind in FACILITY_KINDS and finding.subject in protected,
+            )
+        )
     return linked

@@ -125,6 +125,11 @@ def _case_page(
         providers.append(linked.provider)
     for candidate in candidates:
         candidate.provider_facts = provider_facts(candidate.facility.provider, request=request)
+    # IVO's staff may see protected homes (access.disclosure); each one shown is logged.
+    shown = {candidate.facility.facility_id: candidate.facility for candidate in candidates}
+    if linked is not None:
+        shown[linked.facility_id] = linked
+    record_protected_views(request, shown.values())
     actions = list(case.actions.select_related("actor", "facility").order_by("-at", "-id"))
     undoable = services.undoable_action(case)
     # The search for another facility: from the page's own GET form, or the POST that came back
@@ -265,6 +270,11 @@ def facility_suggestions(request: HttpRequest) -> JsonResponse:
 @requires(Permission.LINK_CASES)
 def quality_report(request: HttpRequest) -> HttpResponse:
     findings = quality.quality_report()
+    linked = selectors.findings_with_links(findings)
+    # IVO's staff see protected homes here as everywhere; each one the report names is logged.
+    record_protected_views(
+        request, sorted({(item.finding.subject, True) for item in linked if item.protected})
+    )
     if request.GET.get("format") == "csv":
         text = io.StringIO()
         quality.write_csv(findings, text)
@@ -272,7 +282,6 @@ def quality_report(request: HttpRequest) -> HttpResponse:
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         response["Content-Disposition"] = f'attachment; filename="kvalitetsrapport-{stamp}.csv"'
         return response
-    linked = selectors.findings_with_links(findings)
     groups = [
         {
             "kind": kind,

@@ -396,3 +396,29 @@ def test_facility_choices__protected_homes_left_out_for_a_viewer_who_may_not_see
         "S-8",
     ]
     assert Facility.objects.count() == 3
+
+
+def test_quality_report__a_protected_home_in_it__shown_to_ivo_staff_and_the_view_logged(
+    registrator,
+):
+    FacilityFactory(facility_id="S-9", name="Skyddade gården", protected_by_ivo=True)
+    FacilityFactory(facility_id="Q-2", name="Tallbacken")
+
+    page = page_of(registrator.get("/ivo/kvalitet/"))
+    registrator.get("/ivo/kvalitet/?format=csv")
+
+    assert page.hrefs("Skyddade gården") == ["/verksamhet/S-9/"] * 2
+    logged = AccessEvent.objects.filter(action=AccessEvent.Action.PROTECTED_VIEW)
+    assert list(logged.values_list("object_id", flat=True)) == ["S-9", "S-9"]  # page, then CSV
+
+
+def test_case_page__a_protected_home_among_the_candidates__the_view_logged(registrator):
+    FacilityFactory(facility_id="S-9", name="Skyddade gården", protected_by_ivo=True)
+    record = CaseRecordFactory(facility_name="Skyddade gården", municipality_id="0880")
+    match_case_records([record])
+
+    response = registrator.get(case_url(record))
+
+    assert page_of(response).hrefs("Skyddade gården (S-9)") == ["/verksamhet/S-9/"]
+    event = AccessEvent.objects.get(action=AccessEvent.Action.PROTECTED_VIEW)
+    assert (event.object_type, event.object_id) == ("facility", "S-9")
