@@ -8,6 +8,7 @@ app_name = "linking"
 
 urlpatterns = [
     path("ivo/koppling/", views.queue, name="queue"),
+    path("ivo/koppling/verksamheter/", views.facility_suggestions, name="facility_suggestions"),
     path("ivo/koppling/<uuid:case_id>/", views.case_detail, name="case"),
     path("ivo/koppling/<uuid:case_id>/koppla/", views.case_link, name="link"),
     path(

@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,10 +21,15 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from access.decorators import requires
-from access.disclosure import case_provider_facts, provider_facts
+from access.disclosure import (
+    case_provider_facts,
+    may_see_protected_homes,
+    provider_facts,
+    record_protected_views,
+)
 from access.forms import DescribedFieldsMixin
 from access.roles import Permission
-from linking import quality, services
+from linking import quality, selectors, services
 from linking.models import Candidate, CaseRecord, CaseStatus, LinkAction
 from register import validation
 from register.models import Facility
@@ -33,11 +38,16 @@ PAGE_SIZE = 50
 
 
 class OtherFacilityForm(DescribedFieldsMixin, forms.Form):
+    """The facility chosen for a case: a suggestion's button, or one of the search's choices.
+
+    The page shows no field of this form: its error is shown on the search box (``sok``), which
+    is where a registrar finds another facility, and the error summary links there."""
+
     verksamhetsid = forms.CharField(
-        label=gettext_lazy("Verksamhetsid"),
-        help_text=gettext_lazy("Registrets id för verksamheten, till exempel K0880-001."),
+        label=gettext_lazy("Verksamhet"),
         max_length=32,
-        error_messages={"required": gettext_lazy("Skriv verksamhetens id.")},
+        error_messages={"required": gettext_lazy("Välj en verksamhet.")},
+        widget=forms.TextInput(attrs={"id": "sok"}),
     )
 
     def clean_verksamhetsid(self) -> Facility:
@@ -115,8 +125,24 @@ def _case_page(
         providers.append(linked.provider)
     for candidate in candidates:
         candidate.provider_facts = provider_facts(candidate.facility.provider, request=request)
+    # IVO's staff may see protected homes (access.disclosure); each one shown is logged.
+    shown = {candidate.facility.facility_id: candidate.facility for candidate in candidates}
+    if linked is not None:
+        shown[linked.facility_id] = linked
+    record_protected_views(request, shown.values())
     actions = list(case.actions.select_related("actor", "facility").order_by("-at", "-id"))
     undoable = services.undoable_action(case)
+    # The search for another facility: from the page's own GET form, or the POST that came back
+    # with an error (its choices shown again beside it).
+    source = request.POST if request.method == "POST" else request.GET
+    searched = "sok" in source
+    query = " ".join(source.get("sok", "").split())[:100]
+    choices = []
+    if query:
+        choices = selectors.facility_choices(
+            query, include_protected=may_see_protected_homes(request.user)
+        )
+        record_protected_views(request, choices)
     return render(
         request,
         "linking/case.html",
@@ -133,6 +159,10 @@ def _case_page(
             "may_decide": case.status != CaseStatus.LINKED,
             "form": form or OtherFacilityForm(),
             "error": error,
+            "searched": searched,
+            "query": query,
+            "choices": choices,
+            "search_min_length": selectors.SEARCH_MIN_LENGTH,
         },
         status=status,
     )
@@ -212,12 +242,39 @@ def _perform(request: HttpRequest, case: CaseRecord, service, message: str) -> H
     return redirect("linking:case", case_id=case.public_id)
 
 
+@requires(Permission.LINK_CASES)
+def facility_suggestions(request: HttpRequest) -> JsonResponse:
+    """The case page's suggestions while a registrar types (linking/static/linking/
+    facility_search.js): the same choices as the page's own search, as JSON."""
+    choices = selectors.facility_choices(
+        request.GET.get("sok", "")[:100], include_protected=may_see_protected_homes(request.user)
+    )
+    record_protected_views(request, choices)
+    return JsonResponse(
+        {
+            "results": [
+                {
+                    "id": facility.facility_id,
+                    "name": facility.name,
+                    "kommun": facility.municipality.name,
+                }
+                for facility in choices
+            ]
+        }
+    )
+
+
 # The quality report -----------------------------------------------------------------------------
 
 
 @requires(Permission.LINK_CASES)
 def quality_report(request: HttpRequest) -> HttpResponse:
     findings = quality.quality_report()
+    linked = selectors.findings_with_links(findings)
+    # IVO's staff see protected homes here as everywhere; each one the report names is logged.
+    record_protected_views(
+        request, sorted({(item.finding.subject, True) for item in linked if item.protected})
+    )
     if request.GET.get("format") == "csv":
         text = io.StringIO()
         quality.write_csv(findings, text)
@@ -229,7 +286,7 @@ def quality_report(request: HttpRequest) -> HttpResponse:
         {
             "kind": kind,
             "label": quality.Kind.LABELS[kind],
-            "items": [finding for finding in findings if finding.kind == kind],
+            "items": [item for item in linked if item.finding.kind == kind],
         }
         for kind in quality.Kind.ORDER
     ]

@@ -105,6 +105,7 @@ EXPECTED: dict[str, tuple] = {
     # Linking case records, the quality report: the registrator and the IVO administrator.
     "linking:queue":                    (LOGIN,   403,   403,   200,   403,   200,   403),
     "linking:case":                     (LOGIN,   403,   403,   200,   403,   200,   403),
+    "linking:facility_suggestions":     (LOGIN,   403,   403,   200,   403,   200,   403),
     "linking:link":                     (LOGIN,   403,   403,   405,   403,   405,   403),
     "linking:new_facility":             (LOGIN,   403,   403,   405,   403,   405,   403),
     "linking:undo":                     (LOGIN,   403,   403,   405,   403,   405,   403),

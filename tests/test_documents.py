@@ -304,7 +304,7 @@ def test_request__ivo_staff_cannot_request(decision, officer):
 
 
 def test_queue__oldest_first_with_days_open(decision, officer):
-    older = FacilityFactory(name="Äldregården")
+    older = FacilityFactory(name="Äldregården", facility_id="K1280-ALDRE")
     old_decision = DecisionFactory(facility=older, diarienummer="3.2.2-1/2020")
     for municipality, target in (("0180", decision), ("1280", old_decision)):
         open_request(target, make_user(Role.MUNICIPAL_USER, municipality=municipality))
@@ -314,13 +314,29 @@ def test_queue__oldest_first_with_days_open(decision, officer):
 
     text = page_text(client_for(officer).get(reverse("documents:queue")))
 
-    assert text.index("3.2.2-1/2020 Äldregården Malmö") < text.index("3.2.2-555/2025 Lönngården")
+    assert text.index("3.2.2-1/2020 Äldregården (K1280-ALDRE) Malmö") < text.index(
+        "3.2.2-555/2025 Lönngården (K0880-LONN)"
+    )
     assert (
-        "3.2.2-1/2020 Äldregården Malmö "
+        "3.2.2-1/2020 Äldregården (K1280-ALDRE) Malmö "
         + (timezone.localtime(timezone.now() - datetime.timedelta(days=9)).strftime("%Y-%m-%d"))
         + " 9 Inkommen"
         in text
     )
+
+
+def test_queue_and_handling_page__the_facility_with_its_id_links_to_its_page(
+    decision, worker, officer
+):
+    item = open_request(decision, worker)
+    client = client_for(officer)
+
+    queue = client.get(reverse("documents:queue")).content.decode()
+    handling = client.get(reverse("documents:handle", args=[item.public_id])).content.decode()
+
+    link = '<a href="/verksamhet/K0880-LONN/">Lönngården (K0880-LONN)</a>'
+    assert link in queue
+    assert link in handling
 
 
 def test_take__second_officer_gets_a_clear_message(decision, worker, officer):

@@ -1,7 +1,10 @@
-"""An IVO registrator in Chromium: the review queue, confirming a suggestion and undoing it; axe
-on the queue, the case page and the quality report."""
+"""An IVO registrator in Chromium: the review queue, confirming a suggestion and undoing it,
+choosing another facility by typing and picking a suggestion with the keyboard; axe on the queue,
+the case page and the quality report at desktop, phone and 320 px, none of them scrolling
+sideways (screenshots kept in /tmp/shots19/s5/ to look at)."""
 
 import datetime
+from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -83,13 +86,105 @@ def test_registrator__confirms_a_suggestion_then_undoes_it(registrator_page, wai
     assert Facility.objects.count() == 2
 
 
-@pytest.mark.parametrize("path", ["/ivo/koppling/", "case", "/ivo/kvalitet/"])
-def test_axe__linking_pages__no_violations(registrator_page, waiting, path):
-    if path == "case":
-        path = f"/ivo/koppling/{waiting.public_id}/"
-    registrator_page.goto(path)
-    expect(registrator_page.get_by_role("heading", level=1)).to_be_visible()
+def test_registrator__types_part_of_a_name_picks_a_suggestion_with_the_keyboard_and_links_it(
+    registrator_page, waiting
+):
+    FacilityFactory(facility_id="L-7", name="Lindbackens HVB")
+    page = registrator_page
+    page.goto(f"/ivo/koppling/{waiting.public_id}/")
+    search = page.get_by_role("combobox", name="Sök verksamhet")
 
-    results = Axe().run(registrator_page)
+    search.press_sequentially("backens")
+    suggestions = page.get_by_role("listbox")
+    expect(suggestions.get_by_role("option")).to_have_text(
+        [
+            "Ekbackens HVB (E-1), Kalmar",
+            "Ekbackens stödboende (E-2), Kalmar",
+            "Lindbackens HVB (L-7), Kalmar",
+        ]
+    )
+    expect(page.locator("#sok-status")).to_have_text(
+        "Förslag finns under sökrutan. Välj med pil ned och Enter."
+    )
+    search.press("ArrowDown")
+    search.press("ArrowDown")
+    search.press("ArrowDown")
+    expect(search).to_have_attribute("aria-activedescendant", "sok-forslag-2")
+    expect(page.get_by_role("option", selected=True)).to_have_text("Lindbackens HVB (L-7), Kalmar")
+    search.press("Enter")
+
+    expect(page.get_by_role("radio", name="Lindbackens HVB (L-7)")).to_be_checked()
+    expect(page.locator("#search-results")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("radio", name="Lindbackens HVB (L-7)")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Koppla", exact=True)).to_be_focused()
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_role("status")).to_contain_text(
+        "Ärendet 8.5-3001/2024 är kopplat till Lindbackens HVB (L-7)"
+    )
+    waiting.refresh_from_db()
+    assert (waiting.status, waiting.facility.facility_id) == (CaseStatus.LINKED, "L-7")
+    assert LinkAction.objects.get().kind == LinkAction.Kind.OTHER
+
+
+def test_suggestions__escape_closes_them_and_enter_then_searches_without_them(
+    registrator_page, waiting
+):
+    page = registrator_page
+    page.goto(f"/ivo/koppling/{waiting.public_id}/")
+    search = page.get_by_role("combobox", name="Sök verksamhet")
+    search.press_sequentially("Ekback")
+    expect(page.get_by_role("option")).to_have_count(2)
+
+    search.press("Escape")
+    expect(page.get_by_role("listbox")).to_be_hidden()
+    expect(search).to_have_attribute("aria-expanded", "false")
+    search.press("Enter")
+
+    expect(page.get_by_role("radio")).to_have_count(2)
+    assert "sok=Ekback" in page.url
+
+
+SHOTS = Path("/tmp/shots19/s5")
+WIDTHS = {"desktop": 1366, "phone": 390, "narrow": 320}
+
+
+@pytest.mark.parametrize("width", list(WIDTHS), ids=list(WIDTHS))
+@pytest.mark.parametrize("path", ["/ivo/koppling/", "case", "search", "linked", "/ivo/kvalitet/"])
+def test_axe__linking_pages__no_violations_and_no_sideways_scrolling(
+    registrator_page, waiting, path, width
+):
+    name = path.strip("/").replace("/", "-")
+    if path in ("case", "linked"):
+        path = f"/ivo/koppling/{waiting.public_id}/"
+    elif path == "search":
+        path = f"/ivo/koppling/{waiting.public_id}/?sok=Ekbackens"
+    page = registrator_page
+    page.set_viewport_size({"width": WIDTHS[width], "height": 900})
+    page.goto(path)
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    if name == "linked":
+        # The actions' table, with its undo button, too.
+        page.get_by_role("button", name="Bekräfta till Ekbackens HVB").click()
+        expect(page.get_by_role("button", name="Ångra förslaget bekräftat")).to_be_visible()
+    if name == "search":
+        # The suggestions open too, so that axe sees the listbox.
+        page.get_by_role("combobox", name="Sök verksamhet").fill("Ekback")
+        expect(page.get_by_role("option")).to_have_count(2)
+
+    results = Axe().run(page)
 
     assert results.violations_count == 0, results.generate_report()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}-{WIDTHS[width]}.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= WIDTHS[width]
+    if name == "case":
+        # The suggestions stack on a phone: the button that decides is on screen, not off to the
+        # right in the table's own scroll region.
+        box = page.get_by_role("button", name="Bekräfta till Ekbackens HVB").bounding_box()
+        assert box["x"] + box["width"] <= WIDTHS[width]
+    if name == "linked":
+        box = page.get_by_role("button", name="Ångra förslaget bekräftat").bounding_box()
+        assert box["x"] + box["width"] <= WIDTHS[width]
