@@ -206,3 +206,22 @@ def test_every_page__axe_finds_nothing_and_nothing_scrolls_sideways(
     assert visited >= 3
     if failures:
         pytest.fail("\n".join(failures), pytrace=False)
+
+
+def test_allowlist_on_a_phone__a_card_per_address_each_value_under_its_column_name(
+    browser, live_site, objects
+):
+    page = signed_in_context(browser, live_site, Role.MUNICIPAL_ADMIN, "sv").new_page()
+    page.set_viewport_size({"width": 320, "height": 900})
+    page.goto("/kommun/frilistning/")
+
+    table = page.get_by_role("table", name="Frilistade adresser")
+    row = table.get_by_role("row").filter(has_text=LONG_EMAIL)
+    role = row.get_by_role("cell", name="Kommunal användare")
+    before = "cell => getComputedStyle(cell, '::before').content"
+    assert role.evaluate(before) == '"Roll: "'
+    assert page.get_by_role("columnheader", name="Roll").bounding_box()["width"] <= 1
+    assert row.bounding_box()["width"] <= 320 - 2 * 16
+    page.set_viewport_size({"width": 1366, "height": 900})
+    assert page.get_by_role("columnheader", name="Roll").bounding_box()["width"] > 20
+    assert role.evaluate(before) == "none"
