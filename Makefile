@@ -42,7 +42,9 @@ format: $(STAMP)
 
 # After changing user-facing text: the new and changed texts into every app's catalogue (needs GNU
 # gettext's xgettext: apt-get install gettext), then translate them (tests/test_translations.py
-# names what is missing).
+# names what is missing). Only the English catalogues: access/locale/sv holds the Swedish for the
+# libraries' back-office texts (django-axes, django-otp, ...), kept by hand
+# (tests/test_third_party_swedish.py names what is missing).
 TRANSLATED_APPS := register access portal documents api linking alerts
 messages: $(STAMP)
 	for app in $(TRANSLATED_APPS); do \
