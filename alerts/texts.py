@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from access.disclosure import manager_facts, may_see_personal_data, provider_facts
@@ -67,7 +68,7 @@ def describe(event: RegisterEvent, *, request=None, for_mail: bool = False) -> N
         text.title = _("Nytt beslut: %(marking)s") % {"marking": marking.label}
         text.lines.append(
             _("Beslut %(dnr)s den %(date)s.")
-            % {"dnr": details.get("diarienummer", ""), "date": event.occurred_on.isoformat()}
+            % {"dnr": details.get("diarienummer", ""), "date": short_date(event.occurred_on)}
         )
         if event.decision_id:
             text.deficient_areas = [
@@ -105,7 +106,7 @@ def describe(event: RegisterEvent, *, request=None, for_mail: bool = False) -> N
             % {
                 "before": FacilityStatus(details["status_before"]).label,
                 "after": FacilityStatus(details["status"]).label,
-                "date": event.occurred_on.isoformat(),
+                "date": short_date(event.occurred_on),
             }
         )
     elif event.kind == EventKind.PROVIDER_CHANGED:
@@ -127,19 +128,29 @@ def describe(event: RegisterEvent, *, request=None, for_mail: bool = False) -> N
         text.title = _("Krav inte åtgärdat i tid: %(area)s") % {"area": area}
         text.lines.append(
             _("Kravet i beslut %(dnr)s skulle vara åtgärdat senast %(date)s.")
-            % {"dnr": details.get("diarienummer", ""), "date": details.get("due_date", "")}
+            % {"dnr": details.get("diarienummer", ""), "date": short_date(details.get("due_date"))}
         )
     elif event.kind == EventKind.INSPECTION_OVERDUE:
         last = details.get("last_inspection")
         text.lines.append(
             _("Ingen inspektion sedan %(date)s (3 kap. 19 § SoF: minst en gång om året).")
-            % {"date": last}
+            % {"date": short_date(last)}
             if last
             else _("Ingen inspektion registrerad (3 kap. 19 § SoF: minst en gång om året).")
         )
     elif event.kind == EventKind.FACILITY_CREATED:
         text.lines.append(_("En ny verksamhet har registrerats."))
     return text
+
+
+def short_date(day: datetime.date | str | None) -> str:
+    """A date in the reader's language's form ("2026-12-07", "7 Dec 2026"); the event's details
+    hold their dates as ISO text."""
+    if not day:
+        return ""
+    if isinstance(day, str):
+        day = datetime.date.fromisoformat(day)
+    return date_format(day, "SHORT_DATE_FORMAT")
 
 
 def mail_subject(text: NoticeText) -> str:
@@ -157,7 +168,7 @@ def mail_body(texts: list[NoticeText]) -> str:
         name = text.facility_name or _("En verksamhet du bevakar (skyddat boende)")
         place = f", {text.place}" if text.place else ""
         heading = (_("ALLVARLIGT – ") if text.serious else "") + text.title
-        parts += [heading, f"{name}{place} ({text.when.isoformat()})", *text.lines]
+        parts += [heading, f"{name}{place} ({short_date(text.when)})", *text.lines]
         parts += [_("Läs mer: %(url)s") % {"url": absolute(text.url)}, ""]
     parts += [
         _("Du får det här e-postmeddelandet för att du bevakar verksamheten i HVB-registret."),

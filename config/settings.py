@@ -427,6 +427,8 @@ AUTHENTICATION_BACKENDS = [
     "access.backends.RoleBackend",
 ]
 OTP_TOTP_ISSUER = "HVB-registret"
+# The TOTP secret is never shown in the register administration, not even to a superuser.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Lockout: the pair of username and address, never the address alone (a municipality's or IVO's
 # whole staff can share one outgoing address), for a finite time.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

@@ -21,6 +21,7 @@ from typing import TextIO
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, OuterRef, Q
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rapidfuzz import fuzz, process
@@ -219,7 +220,7 @@ def _inspection_overdue(today: datetime.date | None) -> Iterable[Finding]:
     for facility in facilities:
         if facility.last_inspection_date:
             detail = _("senast inspekterad %(date)s") % {
-                "date": facility.last_inspection_date.isoformat()
+                "date": date_format(facility.last_inspection_date, "SHORT_DATE_FORMAT")
             }
         else:
             detail = _("aldrig inspekterad")
@@ -254,7 +255,7 @@ def _unlinked_decisions() -> Iterable[Finding]:
             record.facility_name,
             _("beslut %(date)s, %(status)s")
             % {
-                "date": record.decision_date.isoformat(),
+                "date": date_format(record.decision_date, "SHORT_DATE_FORMAT"),
                 "status": CaseStatus(record.status).label.lower(),
             },
         )

@@ -74,7 +74,8 @@ def test_notice_mails_in_one_batch__english_reader_gets_english_swedish_reader_s
     assert "Beslut 8.5-11111/2025 den 2025-03-01." in swedish_text
     assert "Du får det här e-postmeddelandet för att du bevakar verksamheten" in swedish_text
     assert english_text.split("\n")[1:3] == ["Hello,", ""]
-    assert "Decision 8.5-11111/2025 dated 2025-03-01." in english_text
+    assert "Decision 8.5-11111/2025 dated 1 Mar 2025." in english_text
+    assert "Solgården, Kalmar (1 Mar 2025)" in english_text
     assert "You are getting this e-mail because you watch the home" in english_text
     assert "Health and Social Care Inspectorate" in english_text
     for swedish_word in ("Hej", "Beslut", "bevakar", "Inspektionen"):
