@@ -8,6 +8,7 @@ translation of an older text and would show a wrong one.
 Run as ``python -m config.translations`` to compile them all.
 """
 
+import os
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
@@ -24,8 +25,12 @@ def compile_catalogue(po_path: Path) -> Path:
     mo_path = po_path.with_suffix(".mo")
     with po_path.open("rb") as po_file:
         catalogue = read_po(po_file, abort_invalid=True)
-    with mo_path.open("wb") as mo_file:
+    # Written beside it and moved into place: a process reading the catalogue meanwhile (CI runs
+    # two test legs side by side) reads the old file or the new one, never half of one.
+    partial = mo_path.with_name(f"{mo_path.name}.{os.getpid()}.partial")
+    with partial.open("wb") as mo_file:
         write_mo(mo_file, catalogue, use_fuzzy=False)
+    os.replace(partial, mo_path)
     return mo_path
 
 
