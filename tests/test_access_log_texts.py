@@ -359,7 +359,7 @@ def test_municipal_extract__in_english__the_month_in_english(client, register):
     page = client.get("/kommun/logg/").content.decode()
 
     assert '<html lang="en"' in page
-    assert "7 Dec. 2026" in page
+    assert "7 Dec 2026, " in page
 
 
 def test_review_report__examples_are_entries_in_words_linked_to_the_home(client, register):
