@@ -168,6 +168,16 @@ WIDEST = """() => {
 }"""
 
 
+def axe_violations(page) -> list[dict]:
+    """axe-core's violations on the page as it is now. The script (half a megabyte) is put into
+    the page once per load, not at each width as axe-playwright-python's run() does."""
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.evaluate(AXE.axe_script)
+    return page.evaluate(
+        'axe.run(document, {resultTypes: ["violations"]}).then(results => results.violations)'
+    )
+
+
 def problems_of(page, path: str, width: int) -> list[str]:
     problems = []
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
@@ -175,8 +185,7 @@ def problems_of(page, path: str, width: int) -> list[str]:
         problems.append(f"scrolls sideways: {scroll_width} px wide, from {page.evaluate(WIDEST)}")
     if width not in AXE_WIDTHS:
         return [f"{width:>4} px {path}: {problem}" for problem in problems]
-    results = AXE.run(page)
-    for violation in results.response["violations"]:
+    for violation in axe_violations(page):
         targets = ", ".join(str(node["target"]) for node in violation["nodes"][:3])
         problems.append(f"axe {violation['id']} ({len(violation['nodes'])}×: {targets})")
     return [f"{width:>4} px {path}: {problem}" for problem in problems]
