@@ -164,13 +164,16 @@ def prepare_register(*, rng: random.Random, share: float = 0.08) -> tuple[_Past,
         services.facility_save(facility=facility, reason=REASON)
     for facility in taken_over:
         past.providers[facility.pk] = facility.provider
-        provider = services.provider_save(
-            provider=Provider(
-                organisation_number=_company_number(rng),
-                name=f"{_fresh_word(rng).capitalize()} Vård AB",
-                ownership=Ownership.ENSKILD,
-            ),
-            reason=REASON,
+        number, name = _company_number(rng), f"{_fresh_word(rng).capitalize()} Vård AB"
+        # A second run (the same seed draws the same numbers) takes over with the company the
+        # first one made, instead of stopping at the organisationsnummer it already holds.
+        provider = Provider.objects.filter(organisation_number=number).first() or (
+            services.provider_save(
+                provider=Provider(
+                    organisation_number=number, name=name, ownership=Ownership.ENSKILD
+                ),
+                reason=REASON,
+            )
         )
         facility.provider = provider
         services.facility_save(facility=facility, reason=REASON)

@@ -220,6 +220,26 @@ def test_generator__labelled_records_of_every_scenario_and_the_targets_hold(tmp_
     assert top_right / len(with_truth) >= 0.95
 
 
+def test_generate_cases_command__run_twice__the_second_file_is_written_too(tmp_path):
+    from django.core.management import call_command
+
+    seed_demo(facility_count=60, today=datetime.date(2026, 6, 1))
+    for name in ("a", "b"):
+        call_command(
+            "generate_cases",
+            str(tmp_path / f"{name}.csv"),
+            "--facit",
+            str(tmp_path / f"{name}-facit.csv"),
+            "--antal",
+            "20",
+        )
+
+    assert len((tmp_path / "b.csv").read_text().splitlines()) == 21
+    known = set(Facility.objects.values_list("facility_id", flat=True))
+    facit = [line.split(";")[1] for line in (tmp_path / "b-facit.csv").read_text().splitlines()[1:]]
+    assert all(facility_id in known for facility_id in facit if facility_id)
+
+
 def test_generate_cases_command__refuses_real_register_data(tmp_path):
     from django.core.management import CommandError, call_command
 
