@@ -86,27 +86,12 @@ def _event(
     )
 
 
-def record(
-    request: HttpRequest | None,
-    action: str,
-    *,
-    user=None,
-    object_type: str = "",
-    object_id: str = "",
-    fields: Iterable[str] = (),
-    detail: str | Mapping = "",
-) -> AccessEvent:
+def record(request: HttpRequest | None, action: str, **entry) -> AccessEvent:
+    """One entry, written at once. ``entry``: ``user``, ``object_type``, ``object_id``,
+    ``fields``, ``detail`` (see ``_event``)."""
     if not settings.ACCESS_LOG_ENABLED:
         return None  # only bench/ turns this off, to measure what logging costs
-    event = _event(
-        request,
-        action,
-        user=user,
-        object_type=object_type,
-        object_id=object_id,
-        fields=fields,
-        detail=detail,
-    )
+    event = _event(request, action, **entry)
     _insert(event, settings.ACCESS_LOG_DATABASE)
     return event
 

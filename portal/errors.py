@@ -16,8 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import requires_csrf_token
 
 from api.problems import ApiProblem, not_found, problem_response
-
-API_PREFIX = "/api/"
+from config.language import API_PREFIX
 
 
 def _is_api(request: HttpRequest) -> bool:
