@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "documents",
     "linking",
     "alerts",
+    "stats",
     "django_tasks",
     "django_tasks_db",
     "api",
