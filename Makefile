@@ -80,5 +80,6 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
 	.ci/postgres hvb_bench
 	$(BIN)/python bench/api_load.py
+	$(BIN)/python bench/statistics_pages.py
 	$(BIN)/python bench/imports.py
 	$(BIN)/python bench/alerts.py
