@@ -147,7 +147,6 @@ ComputeFunction = Callable[[Filters, datetime.date], Figure]
 YEARS_FROM = 2000  # the earliest year a figure may start (the forms and the API check it)
 YEARS_SPAN_MAX = 20  # the most years one figure covers
 SERIOUS_OUTCOMES = tuple(o for o, s in OUTCOME_SEVERITY.items() if s == Severity.SERIOUS)
-SUPERVISION_OUTCOMES = tuple(o for o, s in OUTCOME_SEVERITY.items() if s != Severity.NEUTRAL)
 _CLOSED = (FacilityStatus.NEDLAGD, FacilityStatus.ATERKALLAD, FacilityStatus.FORBUD)
 
 
