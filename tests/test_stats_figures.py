@@ -13,8 +13,15 @@ import datetime
 import pytest
 
 from documents.models import DecisionRequest
-from register.codes import AppealStatus, Assessment, FacilityStatus, FacilityType, Outcome
-from register.codes import Ownership, ReviewArea
+from register.codes import (
+    AppealStatus,
+    Assessment,
+    FacilityStatus,
+    FacilityType,
+    Outcome,
+    Ownership,
+    ReviewArea,
+)
 from stats import figures
 from stats.figures import Filters
 from tests.factories import (
