@@ -24,11 +24,11 @@ from xml.etree import ElementTree as ET
 import pygal
 from django.utils.formats import number_format
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from pygal.graph.map import BaseMap
 from pygal.style import Style
 
-from stats.figures import Column, Figure
+from stats.figures import Cell, Chart, Column, Figure, Row
 
 # The drawing's own coordinates: the SVG scales to its box's width (charts.css), so text sizes
 # are in these units. 640 wide with 20-unit text reads at about 11 px on a 390 px phone and
@@ -109,6 +109,49 @@ _DROPPED_CLASSES = {"reactive", "tooltip-trigger", "activate-serie"}
 
 def render(figure: Figure) -> SafeString:
     """The figure's chart as an inline <svg> element, styled by stats/charts.css."""
+    # pygal takes 5–15 ms a chart; a page shows several, and the same figures come back with
+    # the same filters. The cache is keyed by everything drawn, so it cannot go stale.
+    return _render(_drawn(figure), get_language())
+
+
+@functools.lru_cache(maxsize=256)
+def _render(drawn: tuple, language: str | None) -> SafeString:
+    return _render_figure(_figure(drawn))
+
+
+def _drawn(figure: Figure) -> tuple:
+    """What the chart is drawn from, hashable. A suppressed cell becomes None here, before
+    pygal (or the cache) sees it: drawn as a gap, its value cannot reach the SVG."""
+    return (
+        figure.key,
+        figure.title,
+        figure.row_heading,
+        figure.chart.kind,
+        figure.chart.columns,
+        tuple(figure.columns),
+        tuple(
+            (row.key, row.label, tuple(cell.value if cell.shown else None for cell in row.cells))
+            for row in figure.rows
+        ),
+    )
+
+
+def _figure(drawn: tuple) -> Figure:
+    key, title, row_heading, kind, chart_columns, columns, rows = drawn
+    return Figure(
+        key=key,
+        title=title,
+        row_heading=row_heading,
+        columns=list(columns),
+        rows=[
+            Row(row_key, label, [Cell(value, homes=0) for value in values])
+            for row_key, label, values in rows
+        ],
+        chart=Chart(kind, chart_columns),
+    )
+
+
+def _render_figure(figure: Figure) -> SafeString:
     svg = _county_map(figure) if figure.chart.kind == "map" else _chart(figure)
     svg.set("role", "img")
     svg.set(
@@ -141,6 +184,10 @@ def _formatter(column: Column):
     if column.kind in ("count", "places"):
         return lambda value: _number(value)
     return _number
+
+
+def _no_text(value: float) -> str:
+    return ""
 
 
 def _range_label(column: Column, low: float, high: float) -> str:
@@ -193,7 +240,7 @@ def _chart(figure: Figure) -> ET.Element:
         # Half a label's width: the last label is centred on the plot's right edge.
         margin_right=8 + FONT_SIZE * 1.5,
         margin_bottom=8 + legend_rows_missing * FONT_SIZE * 1.5,
-        value_formatter=_formatter(columns[0]),
+        value_formatter=_no_text,
         no_data_text=gettext("Inga siffror att visa"),
     )
     if horizontal:
@@ -211,13 +258,19 @@ def _chart(figure: Figure) -> ET.Element:
     series = []
     for column in columns:
         index = [each.key for each in figure.columns].index(column.key)
-        # A suppressed cell becomes None here, before pygal sees it: a gap, never its value.
-        series.append([row.cells[index].value if row.cells[index].shown else None for row in rows])
+        # A suppressed cell is None since _drawn: a gap.
+        series.append([row.cells[index].value for row in rows])
     shown = [value for values in series for value in values if value is not None]
     if kind == "stacked":
         shown = [sum(value or 0 for value in row) for row in zip(*series, strict=True)]
     if shown:
-        config["y_labels"] = _ticks(min(0, *shown), max(0, *shown))
+        # The axis labels formatted here, once each: pygal would format every value for the
+        # tooltips that are thrown away (value_formatter below), which costs more than drawing.
+        formatter = _formatter(columns[0])
+        config["y_labels"] = [
+            {"value": tick, "label": formatter(tick)}
+            for tick in _ticks(min(0, *shown), max(0, *shown))
+        ]
     chart = chart_class(**config)
     chart.x_labels = [row.label for row in rows]
     for column, values in zip(columns, series, strict=True):
@@ -456,7 +509,7 @@ def _county_map(figure: Figure) -> ET.Element:
     values = {
         COUNTY_LETTERS[row.key]: row.cells[index].value
         for row in figure.rows
-        if row.key in COUNTY_LETTERS and row.cells[index].shown
+        if row.key in COUNTY_LETTERS and row.cells[index].value is not None
     }
     edges = _breaks(list(values.values())) if values else []
     classes_count = max(1, len(edges) - 1)
