@@ -280,6 +280,13 @@ def _chart(figure: Figure) -> ET.Element:
     _clean(svg, colours)
     if kind == "line":
         _mark_lines(svg, len(columns))
+    else:
+        blank = {
+            row.label
+            for row, *values in zip(rows, *series, strict=True)
+            if all(v is None for v in values)
+        }
+        _mark_blank_rows(svg, blank, horizontal=horizontal)
     shape = "horizontal" if horizontal else "vertical"
     svg.set("class", f"stats-chart stats-chart--{kind} stats-chart--{shape}")
     return svg
@@ -387,6 +394,28 @@ def _series_index(element: ET.Element) -> int | None:
         if name.startswith("serie-"):
             return int(name[6:])
     return None
+
+
+def _mark_blank_rows(svg: ET.Element, labels: set[str], *, horizontal: bool) -> None:
+    """A "–" where a row has no bar (suppressed, fewer than 5 homes), as in the table, so that
+    it does not read as a zero."""
+    if not labels:
+        return
+    axis = "y" if horizontal else "x"
+    for group in svg.iter("g"):
+        if group.get("class", "").split()[:2] != ["axis", axis]:
+            continue
+        for guide in group:
+            text = guide.find("text")
+            if text is None or text.text not in labels:
+                continue
+            x, y = float(text.get("x")), float(text.get("y"))
+            mark = ET.SubElement(guide, "text", {"class": "blank-mark"})
+            if horizontal:
+                mark.attrib.update(x=_f(x + 20), y=_f(y))
+            else:
+                mark.attrib.update(x=_f(x), y=_f(y - FONT_SIZE * 1.6))
+            mark.text = "–"
 
 
 def _mark_lines(svg: ET.Element, count: int) -> None:

@@ -377,3 +377,15 @@ def test_clean__takes_out_style_attributes_pygal_may_add():
 
     assert [element.attrib.get("style") for element in svg.iter()] == [None, None, None]
     assert svg.find("g").get("class") == "series c-blue"
+
+
+def test_suppressed_row__shows_a_dash_where_its_bar_would_be():
+    root = _tree(charts.render(hbar_figure()))
+
+    guides = [g for g in root.iter("g") if _classes(g) == ["guides"] and "–" in _texts(g)]
+    assert [_texts(g)[0] for g in guides] == ["Kompetens och bemanning"]
+
+
+def test_partly_suppressed_row__has_no_dash():
+    # 2022's "Förbud" is suppressed but its other bars are drawn: the gap shows it.
+    assert "–" not in _texts(_tree(charts.render(counts_figure("bar"))))
