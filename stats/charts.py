@@ -271,6 +271,9 @@ def _chart(figure: Figure) -> ET.Element:
             {"value": tick, "label": formatter(tick)}
             for tick in _ticks(min(0, *shown), max(0, *shown))
         ]
+    else:
+        # Nothing to draw: no grid of empty value lines either, only the message.
+        config["show_y_guides"] = False
     chart = chart_class(**config)
     chart.x_labels = [row.label for row in rows]
     for column, values in zip(columns, series, strict=True):
@@ -278,6 +281,8 @@ def _chart(figure: Figure) -> ET.Element:
     svg = chart.render_tree()
     colours = _colours(kind, len(columns))
     _clean(svg, colours)
+    if many:
+        _place_legend(svg, legend_columns)
     if kind == "line":
         _mark_lines(svg, len(columns))
     else:
@@ -394,6 +399,24 @@ def _series_index(element: ET.Element) -> int | None:
         if name.startswith("serie-"):
             return int(name[6:])
     return None
+
+
+def _place_legend(svg: ET.Element, columns: int) -> None:
+    """The legend's columns across the whole width: pygal spreads them over the plot only, which
+    beside long row labels (a horizontal chart) is too narrow and the labels overlap."""
+    legends = next(g for g in svg.iter("g") if g.get("class") == "legends")
+    _x, y = legends.get("transform").removeprefix("translate(").rstrip(")").split(",")
+    left = 8
+    legends.set("transform", f"translate({left}, {y.strip()})")
+    step = (WIDTH - 2 * left) / columns
+    for number, legend in enumerate(g for g in legends if "legend" in _classes(g)):
+        box = legend.find("rect")
+        move = (number % columns) * step - float(box.get("x"))
+        legend.set("transform", f"translate({_f(move)}, 0)")
+
+
+def _classes(element: ET.Element) -> list[str]:
+    return element.get("class", "").split()
 
 
 def _mark_blank_rows(svg: ET.Element, labels: set[str], *, horizontal: bool) -> None:

@@ -389,3 +389,35 @@ def test_suppressed_row__shows_a_dash_where_its_bar_would_be():
 def test_partly_suppressed_row__has_no_dash():
     # 2022's "Förbud" is suppressed but its other bars are drawn: the gap shows it.
     assert "–" not in _texts(_tree(charts.render(counts_figure("bar"))))
+
+
+def _translate_x(element: ET.Element) -> float:
+    transform = element.get("transform", "translate(0, 0)")
+    return float(transform.removeprefix("translate(").split(",")[0])
+
+
+def test_legend__spread_over_the_whole_width_beside_long_row_labels():
+    columns = [Column(key, key.capitalize(), "share") for key in ("enskild", "kommunal", "statlig")]
+    labels = ["Uppföljning av tidigare beslut", "Barn och ungas upplevelse", "Dokumentation"]
+    figure = Figure(
+        key="deficiencies-by-ownership",
+        title="Brister efter regi",
+        row_heading="Område",
+        columns=columns,
+        rows=[
+            Row(str(i), label, [_cell(0.1), _cell(0.2), _cell(0.3)])
+            for i, label in enumerate(labels)
+        ],
+        chart=Chart("hbar", tuple(column.key for column in columns)),
+    )
+
+    root = _tree(charts.render(figure))
+
+    legends = next(g for g in root.iter("g") if _classes(g) == ["legends"])
+    starts = [
+        _translate_x(legends) + _translate_x(legend) + float(legend.find("rect").get("x"))
+        for legend in legends
+    ]
+    # Three columns a third of the width apart: "Kommunal" has room before "Statlig".
+    assert len(starts) == 3
+    assert starts[1] - starts[0] >= 200 and starts[2] - starts[1] >= 200
