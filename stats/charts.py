@@ -527,7 +527,8 @@ class CountyMap(BaseMap):
             if self.kind not in classes:
                 continue
             letter = classes[0][len(self.area_prefix) :]
-            classes.append(self.area_classes.get(letter, "suppressed"))
+            # A län outside the figure (filtered to another län): drawn, but blank.
+            classes.append(self.area_classes.get(letter, "outside"))
             area.set("class", " ".join(classes))
         self.nodes["plot"].append(shapes)
 
@@ -576,7 +577,11 @@ def _county_map(figure: Figure) -> ET.Element:
             position += 1
         return f"scale-{steps[position]}"
 
-    area_classes = {letter: scale_class(value) for letter, value in values.items()}
+    # A län in the figure without a value: suppressed (fewer than 5 homes) or nothing to count.
+    area_classes = {
+        COUNTY_LETTERS[row.key]: "suppressed" for row in figure.rows if row.key in COUNTY_LETTERS
+    }
+    area_classes.update({letter: scale_class(value) for letter, value in values.items()})
     chart = CountyMap(
         area_classes=area_classes,
         style=_STYLE,
@@ -642,7 +647,8 @@ def _county_map(figure: Figure) -> ET.Element:
                 )
             )
     keys.reverse()  # the darkest (highest) first, as in most maps' keys
-    keys.append(("suppressed", gettext("– färre än 5 boenden")))
+    if "suppressed" in area_classes.values():
+        keys.append(("suppressed", gettext("– färre än 5 boenden")))
     for position, (css_class, label) in enumerate(keys):
         y = legend_top + position * 36
         swatch = ET.SubElement(

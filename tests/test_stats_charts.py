@@ -421,3 +421,15 @@ def test_legend__spread_over_the_whole_width_beside_long_row_labels():
     # Three columns a third of the width apart: "Kommunal" has room before "Statlig".
     assert len(starts) == 3
     assert starts[1] - starts[0] >= 200 and starts[2] - starts[1] >= 200
+
+
+def test_map__filtered_to_one_county_leaves_the_others_blank_not_suppressed():
+    figure = map_figure(suppressed=())
+    figure.rows = [row for row in figure.rows if row.key == "08"]
+
+    root = _tree(charts.render(figure))
+
+    classes = {_classes(area)[0]: _classes(area)[-1] for area in _county_areas(root)}
+    assert classes.pop("sH").startswith("scale-")
+    assert set(classes.values()) == {"outside"}
+    assert "– färre än 5 boenden" not in _texts(root)
