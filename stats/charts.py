@@ -179,11 +179,7 @@ def _percent(share: float) -> str:
 
 
 def _formatter(column: Column):
-    if column.kind == "share":
-        return _percent
-    if column.kind in ("count", "places"):
-        return lambda value: _number(value)
-    return _number
+    return _percent if column.kind == "share" else _number
 
 
 def _no_text(value: float) -> str:
@@ -284,7 +280,7 @@ def _chart(figure: Figure) -> ET.Element:
     if many:
         _place_legend(svg, legend_columns)
     if kind == "line":
-        _mark_lines(svg, len(columns))
+        _mark_lines(svg)
     else:
         blank = {
             row.label
@@ -441,7 +437,7 @@ def _mark_blank_rows(svg: ET.Element, labels: set[str], *, horizontal: bool) -> 
             mark.text = "–"
 
 
-def _mark_lines(svg: ET.Element, count: int) -> None:
+def _mark_lines(svg: ET.Element) -> None:
     """Each line series its own marker shape (circle, square, diamond, triangle), and the legend
     a piece of the line with its dash and marker instead of pygal's square."""
     for series in svg.iter("g"):
@@ -499,6 +495,7 @@ class CountyMap(BaseMap):
     not import with pygal 3), each län given a class of the scale instead of pygal's inline
     fill-opacity, and no tooltip."""
 
+    # BaseMap names an area only in tooltips, which are not drawn.
     area_names = {letter: code for code, letter in COUNTY_LETTERS.items()}
     area_prefix = "s"
     kind = "lan"

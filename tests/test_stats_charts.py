@@ -433,3 +433,16 @@ def test_map__filtered_to_one_county_leaves_the_others_blank_not_suppressed():
     assert classes.pop("sH").startswith("scale-")
     assert set(classes.values()) == {"outside"}
     assert "– färre än 5 boenden" not in _texts(root)
+
+
+@pytest.mark.parametrize("kind", ["bar", "map"])
+def test_chart__labels_from_the_register_are_escaped(kind):
+    figure = EVERY_KIND[kind]()
+    figure.title = 'Brister <script>alert("x")</script> & krav'
+    figure.rows[-1].label = "<b>Län</b>"
+    figure.columns[0] = Column(figure.columns[0].key, "<i>serie</i>", figure.columns[0].kind)
+
+    svg = charts.render(figure)
+
+    assert "<script" not in svg and "<b>" not in svg and "<i>" not in svg
+    assert _tree(svg).get("aria-label").startswith('Brister <script>alert("x")</script> & krav.')
