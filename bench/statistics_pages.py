@@ -23,20 +23,29 @@ that name there would be the module every other bench gets for ``import statisti
    choice of the mix, the index /statistik/, every topic page /statistik/<slug>/ (the slugs of
    stats.figures.TOPICS), /api/v1/statistics/<key> for every figure key (open data, no key),
    and stats.figures.compute(key, filters) alone for every figure: what each figure costs
-   without the page around it. A part that is not in the code yet is left out and the run says
-   so. WARM_UP filter choices first, not counted. Every request must answer 200. There is no
-   cache: every request computes its figures from the register's tables.
-4. Baseline in the same process: the portal's search page over bench/pages.py's different
+   without the page around it; and per topic the sum of its figures' times (what its page
+   computes). A part that is not in the code yet is left out and the run says so. WARM_UP
+   filter choices first, not counted. Every request must answer 200. Each time: the wall
+   clock and this process's CPU time (on SQLite all the work; on PostgreSQL without the
+   server's), as the machine is shared and the wall clock waits for other work.
+4. After a write: the figures count from tallies (stats/facts.py) kept in each process for one
+   data version of the register, so the first figure after any write to the register counts
+   them all again. COLD_ROUNDS times: the kept tallies dropped (what a write does to them,
+   without writing to the benchmark's data), then one figure computed: its time, the SQL's,
+   and the memory the tallies hold (tracemalloc, once).
+5. Baseline in the same process: the portal's search page over bench/pages.py's different
    searches, signed in (the portal needs it), each once after a warm-up round; and
    FACILITY_SAMPLE facility pages spread over the register.
-5. Where the time goes: each figure once more over the mix with its SQL captured: the queries,
-   the time the database took to execute them and the rest (Python: the ORM, the rows made into
-   cells). On SQLite rows are read after the timed execute, so the split leans towards Python.
+6. Where the time goes: each figure once more over the mix with its SQL captured: the queries,
+   the time the database took to execute them and the rest (Python). On SQLite rows are read
+   after the timed execute, so the split leans towards Python.
 
 Printed and written to bench/results/statistics.txt: per page, API figure and computed figure
-the number of requests, median, p95 and max ms, and the median as a ratio to the search page's.
+the number of requests, median, p95 and max ms, the CPU median, and the median as a ratio to the
+search page's; the time after a write.
 """
 
+import contextlib
 import json
 import logging
 import math
@@ -47,6 +56,7 @@ import statistics
 import subprocess
 import sys
 import time
+import tracemalloc
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -64,11 +74,12 @@ TARGET_MEDIAN_MS = 200
 # The query string names of the pages and of the API (as the facility search names them).
 PAGE_QUERY = {"first_year": "fran", "last_year": "till", "county": "lan", "facility_type": "typ"}
 API_QUERY = {
-    "first_year": "first_year",
-    "last_year": "last_year",
+    "first_year": "from_year",
+    "last_year": "to_year",
     "county": "county",
     "facility_type": "facility_type",
 }
+COLD_ROUNDS = 5
 
 
 def filter_mix(count: int, this_year: int) -> list[dict]:
@@ -99,14 +110,25 @@ def query(choice: dict, names: dict) -> str:
     return urlencode({names[key]: value for key, value in choice.items() if value != ""})
 
 
-def summary(timings: list[float]) -> dict:
-    ordered = sorted(timings)
+def summary(samples: list[tuple[float, float]]) -> dict:
+    """Samples of (wall ms, this process's CPU ms)."""
+    ordered = sorted(wall for wall, _cpu in samples)
     return {
         "requests": len(ordered),
         "median_ms": statistics.median(ordered),
         "p95_ms": ordered[math.ceil(0.95 * len(ordered)) - 1],  # nearest rank
         "max_ms": ordered[-1],
+        "cpu_median_ms": statistics.median(cpu for _wall, cpu in samples),
     }
+
+
+def clocks() -> tuple[float, float]:
+    return time.perf_counter(), time.process_time()
+
+
+def since(started: tuple[float, float]) -> tuple[float, float]:
+    wall, cpu = clocks()
+    return (wall - started[0]) * 1000, (cpu - started[1]) * 1000
 
 
 # --- In the measuring process (one per database) ---------------------------------------------
@@ -130,10 +152,10 @@ def measure() -> dict:
     public = Client()
     missing: list[str] = []
 
-    def timed(client: Client, url: str) -> float:
-        started = time.perf_counter()
+    def timed(client: Client, url: str) -> tuple[float, float]:
+        started = clocks()
         response = client.get(url)
-        elapsed = (time.perf_counter() - started) * 1000
+        elapsed = since(started)
         assert response.status_code == 200, (url, response.status_code)
         return elapsed
 
@@ -175,12 +197,12 @@ def measure() -> dict:
             else:
                 computed[f"compute {key}"] = key
 
-    def run_compute(key: str, choice: dict) -> float:
-        started = time.perf_counter()
+    def run_compute(key: str, choice: dict) -> tuple[float, float]:
+        started = clocks()
         compute(key, figures.Filters(**choice), today=today)
-        return (time.perf_counter() - started) * 1000
+        return since(started)
 
-    def one_round(choice: dict, timings: dict[str, list[float]]) -> None:
+    def one_round(choice: dict, timings: dict[str, list[tuple[float, float]]]) -> None:
         for label, url in requests.items():
             timings.setdefault(label, []).append(timed(public, url(choice)))
         for label, key in computed.items():
@@ -188,7 +210,7 @@ def measure() -> dict:
 
     for choice in warm_up:
         one_round(choice, {})
-    timings: dict[str, list[float]] = {}
+    timings: dict[str, list[tuple[float, float]]] = {}
     began = time.perf_counter()
     for choice in mix:
         one_round(choice, timings)
@@ -199,8 +221,40 @@ def measure() -> dict:
         for topic in topics:
             labels = [f"compute {key}" for key in topic.figures if f"compute {key}" in computed]
             timings[f"topic {topic.slug}: its {len(labels)} figures computed"] = [
-                sum(values) for values in zip(*(timings[label] for label in labels), strict=True)
+                (sum(wall for wall, _cpu in samples), sum(cpu for _wall, cpu in samples))
+                for samples in zip(*(timings[label] for label in labels), strict=True)
             ]
+
+    # The first figure after a write to the register: the tallies (stats/facts.py) are kept in
+    # each process for one data version, and counted again when it changes. Dropping the kept
+    # ones is what a write does to them, without writing to the benchmark's data.
+    cold: dict = {}
+    facts = None
+    with contextlib.suppress(ImportError):
+        from stats import facts
+    kept = getattr(facts, "_kept", None)
+    if compute is not None and computed and isinstance(kept, dict):
+        first = next(iter(computed.values()))
+        samples, sql_ms, queries = [], [], 0
+        for _round in range(COLD_ROUNDS):
+            kept.clear()
+            with CaptureQueriesContext(connection) as captured:
+                samples.append(run_compute(first, mix[0]))
+            sql_ms.append(sum(float(query["time"]) for query in captured) * 1000)
+            queries = max(queries, len(captured))
+        kept.clear()
+        tracemalloc.start()
+        compute(first, figures.Filters(**mix[0]), today=today)
+        held, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        cold = {
+            "figure": first,
+            **summary(samples),
+            "sql_median_ms": statistics.median(sql_ms),
+            "queries": queries,
+            "held_mb": held / 1e6,
+            "peak_mb": peak / 1e6,
+        }
 
     # The baseline: the portal's search page over many searches, and facility pages.
     signed_in = Client()
@@ -214,7 +268,7 @@ def measure() -> dict:
         f"/verksamhet/{identifier}/"
         for identifier in identifiers[:: max(1, len(identifiers) // FACILITY_SAMPLE)]
     ][:FACILITY_SAMPLE]
-    baseline: dict[str, list[float]] = {}
+    baseline: dict[str, list[tuple[float, float]]] = {}
     for label, urls in (
         (f"search page ({len(searches)} different searches)", searches),
         (f"facility page ({len(facility_urls)} different)", facility_urls),
@@ -234,7 +288,7 @@ def measure() -> dict:
             queries = max(queries, len(captured))
         split[key] = {
             "queries": queries,
-            "sql_median_ms": summary(sql_ms)["median_ms"],
+            "sql_median_ms": statistics.median(sql_ms),
             "total_median_ms": summary(total_ms)["median_ms"],
         }
     page_queries: dict[str, int] = {}
@@ -256,6 +310,7 @@ def measure() -> dict:
         "baseline": {label: summary(values) for label, values in baseline.items()},
         "split": split,
         "page_queries": page_queries,
+        "cold": cold,
     }
 
 
@@ -292,8 +347,8 @@ def run_leg(database) -> dict:
 def table(leg: dict) -> list[str]:
     baseline = next(iter(leg["baseline"].values()))["median_ms"]
     lines = [
-        "| request | requests | median ms | p95 ms | max ms | × search page | queries |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| request | requests | median ms | p95 ms | max ms | CPU ms | × search page | queries |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     rows = [*leg["baseline"].items(), *leg["timings"].items()]
     for label, figures in rows:
@@ -302,9 +357,20 @@ def table(leg: dict) -> list[str]:
             queries = leg["split"].get(label.removeprefix("compute "), {}).get("queries")
         lines.append(
             f"| {label} | {figures['requests']} | {figures['median_ms']:.1f} | "
-            f"{figures['p95_ms']:.1f} | {figures['max_ms']:.1f} | "
+            f"{figures['p95_ms']:.1f} | {figures['max_ms']:.1f} | {figures['cpu_median_ms']:.1f} | "
             f"{figures['median_ms'] / baseline:.2f} | {'' if queries is None else queries} |"
         )
+    cold = leg.get("cold")
+    if cold:
+        lines += [
+            "",
+            f"After a write (the tallies counted again), {cold['requests']} times: the first "
+            f"figure ({cold['figure']}) took {cold['median_ms']:.0f} ms at the median "
+            f"(max {cold['max_ms']:.0f}; CPU {cold['cpu_median_ms']:.0f} ms in this process), "
+            f"of it {cold['sql_median_ms']:.0f} ms executing {cold['queries']} queries; "
+            f"the tallies hold {cold['held_mb']:.1f} MB (peak {cold['peak_mb']:.1f} MB while "
+            "counted).",
+        ]
     lines += ["", "| figure | queries | SQL ms (median) | all ms (median) | SQL share |"]
     lines.append("| --- | ---: | ---: | ---: | ---: |")
     for key, figures in leg["split"].items():
