@@ -62,16 +62,17 @@ def csv_base(cell: Cell) -> str:
 
 
 def csv_headers(figure: Figure) -> list[str]:
-    headers = [_("Kod"), figure.row_heading]
-    base_labels = [column.base_label for column in figure.columns if column.kind in WITH_BASE]
+    headers = [_("Kod"), str(figure.row_heading)]
+    base_labels = [str(c.base_label) for c in figure.columns if c.kind in WITH_BASE]
     for column in figure.columns:
-        headers.append(f"{column.label} (%)" if column.kind == "share" else column.label)
+        label = str(column.label)
+        headers.append(f"{label} (%)" if column.kind == "share" else label)
         if column.kind in WITH_BASE:
             base = _("Underlag: %(base)s") % {"base": column.base_label}
-            if base_labels.count(column.base_label) > 1:  # one header for one column
+            if base_labels.count(str(column.base_label)) > 1:  # one header for one column
                 base = _("Underlag: %(base)s (%(column)s)") % {
                     "base": column.base_label,
-                    "column": column.label,
+                    "column": label,
                 }
             headers.append(base)
     return headers
@@ -83,7 +84,7 @@ def figure_csv(figure: Figure) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([csv_cell(header) for header in csv_headers(figure)])
     for row in figure.rows:
-        line = [csv_cell(row.key), csv_cell(row.label)]
+        line = [csv_cell(str(row.key)), csv_cell(str(row.label))]
         for column, cell in zip(figure.columns, row.cells, strict=True):
             line.append(csv_value(column, cell))
             if column.kind in WITH_BASE:
@@ -121,22 +122,22 @@ def figure_json(figure: Figure, filters: Filters | None = None) -> dict:
     """The figure as a JSON-ready dict (the API's and open data's shape)."""
     return {
         "key": figure.key,
-        "title": figure.title,
-        "summary": figure.summary,
-        "row_heading": figure.row_heading,
+        "title": str(figure.title),
+        "summary": str(figure.summary),
+        "row_heading": str(figure.row_heading),
         "columns": [
             {
                 "key": column.key,
-                "label": column.label,
+                "label": str(column.label),
                 "kind": column.kind,
-                "base_label": column.base_label or None,
+                "base_label": str(column.base_label) if column.base_label else None,
             }
             for column in figure.columns
         ],
         "rows": [
             {
                 "key": row.key,
-                "label": row.label,
+                "label": str(row.label),
                 "values": {
                     column.key: json_value(column, cell)
                     for column, cell in zip(figure.columns, row.cells, strict=True)
@@ -144,6 +145,6 @@ def figure_json(figure: Figure, filters: Filters | None = None) -> dict:
             }
             for row in figure.rows
         ],
-        "notes": list(figure.notes),
+        "notes": [str(note) for note in figure.notes],
         "filters": filters_json(filters) if filters is not None else None,
     }
