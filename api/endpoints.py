@@ -932,10 +932,6 @@ def code_lists(request):
     return result
 
 
-STATISTICS_FIRST_YEAR = 2000
-STATISTICS_MAX_YEARS = 20
-
-
 @_get("/statistics", list[schemas.StatisticsItem], tags=["Statistik"])
 def statistics(request):
     """Statistiken över tillsynen: varje tabell med sin rubrik, sitt ämne och var den finns (i
@@ -1013,15 +1009,15 @@ def _statistics_filters(
         to_year = today.year if from_year is not None else default.last_year
     if from_year is None:
         from_year = to_year - (default.last_year - default.first_year)
-        from_year = max(from_year, STATISTICS_FIRST_YEAR)
+        from_year = max(from_year, figures.YEARS_FROM)
     errors = []
     for name, year in (("from_year", from_year), ("to_year", to_year)):
-        if not STATISTICS_FIRST_YEAR <= year <= today.year:
+        if not figures.YEARS_FROM <= year <= today.year:
             errors.append(
                 {
                     "parameter": name,
                     "detail": _("Ange ett år från %(first)s till och med %(last)s.")
-                    % {"first": STATISTICS_FIRST_YEAR, "last": today.year},
+                    % {"first": figures.YEARS_FROM, "last": today.year},
                 }
             )
     if not errors and from_year > to_year:
@@ -1032,12 +1028,12 @@ def _statistics_filters(
                 % {"to_year": to_year},
             }
         )
-    elif not errors and to_year - from_year + 1 > STATISTICS_MAX_YEARS:
+    elif not errors and to_year - from_year + 1 > figures.YEARS_SPAN_MAX:
         errors.append(
             {
                 "parameter": "from_year",
                 "detail": _("Perioden får vara högst %(years)s år.")
-                % {"years": STATISTICS_MAX_YEARS},
+                % {"years": figures.YEARS_SPAN_MAX},
             }
         )
     if county and not County.objects.filter(code=county).exists():

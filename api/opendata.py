@@ -259,9 +259,9 @@ class StatisticsFile:
 
 
 def statistics_files(today: datetime.date) -> list[StatisticsFile]:
-    """Every figure, in the pages' order, with its title and topic. A figure's title is the
-    figure's own: computed once per data version and language and kept in the cache, so a new
-    version of the register is never listed under an old title."""
+    """Every figure, topic by topic in the pages' order, with its title and topic. A figure's
+    title is the figure's own: computed once per data version and language and kept in the
+    cache, so a new version of the register is never listed under an old title."""
     key = f"stats-open-data-titles:{data_version()}:{get_language()}:{today.isoformat()}"
     titles = cache.get(key)
     if titles is None:
@@ -271,10 +271,10 @@ def statistics_files(today: datetime.date) -> list[StatisticsFile]:
             for figure_key in figures.FIGURE_KEYS
         }
         cache.set(key, titles, 24 * 60 * 60)
-    topic_of = {figure_key: topic for topic in figures.TOPICS for figure_key in topic.figures}
     return [
-        StatisticsFile(figure_key, titles[figure_key], topic_of[figure_key])
-        for figure_key in figures.FIGURE_KEYS
+        StatisticsFile(figure_key, titles[figure_key], topic)
+        for topic in figures.TOPICS
+        for figure_key in topic.figures
     ]
 
 

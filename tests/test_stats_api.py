@@ -364,6 +364,8 @@ def test_open_data_page__lists_each_figure_with_its_files_and_the_notes(client, 
         assert f"Tabell {key}" in page
         assert f'href="/oppna-data/statistik-{key}.csv"' in page
         assert f'href="/oppna-data/statistik-{key}.json"' in page
+    assert page.index("<h3>Boenden</h3>") < page.index("Tabell homes-by-county")
+    assert page.index("<h3>Brister</h3>") < page.index("Tabell inspections-with-deficiencies")
     assert "färre än 5 boenden" in page
     assert "Skyddade boenden räknas bara" in page
 
