@@ -84,8 +84,11 @@ def install_fake(monkeypatch) -> FakeFigures:
 
 
 @pytest.fixture
-def fake(monkeypatch) -> FakeFigures:
-    return install_fake(monkeypatch)
+def fake(monkeypatch):
+    from django.core.cache import cache
+
+    yield install_fake(monkeypatch)
+    cache.clear()  # the fake figures' titles, kept for the day (api.opendata.statistics_files)
 
 
 def this_year() -> int:
@@ -424,3 +427,21 @@ def test_figure__the_answer_is_compute_s_figure_for_a_small_register(client):
         assert response.status_code == 200, key
         expected = figure_json(figures.compute(key, filters, today=today), filters)
         assert response.json() == json.loads(json.dumps(expected)), key
+
+
+@pytest.mark.skipif(not REAL_COMPUTE, reason="stats.figures.compute is not in main yet")
+def test_list__each_figure_under_the_title_it_has_on_its_own(client):
+    from django.core.cache import cache
+
+    cache.clear()
+    today = timezone.localdate()
+    filters = figures.default_filters(today)
+
+    items = client.get("/api/v1/statistics").json()
+
+    assert [item["key"] for item in items] == [
+        key for topic in figures.TOPICS for key in topic.figures
+    ]
+    assert sorted(item["key"] for item in items) == sorted(figures.FIGURE_KEYS)
+    for item in items:
+        assert item["title"] == figures.compute(item["key"], filters, today=today).title
