@@ -37,6 +37,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, ExtractYear
 from django.utils import timezone
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -147,7 +148,6 @@ ComputeFunction = Callable[[Filters, datetime.date], Figure]
 YEARS_FROM = 2000  # the earliest year a figure may start (the forms and the API check it)
 YEARS_SPAN_MAX = 20  # the most years one figure covers
 SERIOUS_OUTCOMES = tuple(o for o, s in OUTCOME_SEVERITY.items() if s == Severity.SERIOUS)
-SUPERVISION_OUTCOMES = tuple(o for o, s in OUTCOME_SEVERITY.items() if s != Severity.NEUTRAL)
 _CLOSED = (FacilityStatus.NEDLAGD, FacilityStatus.ATERKALLAD, FacilityStatus.FORBUD)
 
 
@@ -293,9 +293,11 @@ def _counties(filters: Filters) -> list[County]:
 
 
 def _number(value: float | int) -> str:
-    from django.utils.formats import number_format
-
     return number_format(value, force_grouping=True)
+
+
+def _date(day: datetime.date) -> str:
+    return date_format(day, "SHORT_DATE_FORMAT")
 
 
 def _percent(share: float) -> str:
@@ -317,7 +319,10 @@ def _share_summary(figure: Figure, column: str, text: str) -> str:
     latest = _latest_two(figure, column)
     if not latest:
         return _("Det finns för få boenden för att visa %(what)s för perioden.") % {"what": text}
-    values = ", ".join(f"{_percent(cell.value)} {year}" for year, cell in latest)
+    values = ", ".join(
+        _("%(share)s %(year)s") % {"share": _percent(cell.value), "year": year}
+        for year, cell in latest
+    )
     return _("%(what)s var %(values)s.") % {"what": text[:1].upper() + text[1:], "values": values}
 
 
@@ -378,8 +383,8 @@ def _stock_figure(
     years, by_group, total = _stock_by(filters, today, group, codes)
     columns = [Column(code, str(label), "count") for code, label in choices]
     columns += [
-        Column("homes", _("Boenden i alla"), "count"),
-        Column("places", _("Platser i alla"), "places"),
+        Column("homes", _("Alla boenden"), "count"),
+        Column("places", _("Alla platser"), "places"),
     ]
     rows, groups = [], []
     for year in years:
@@ -464,7 +469,7 @@ def homes_by_county(filters: Filters, today: datetime.date) -> Figure:
         total = [count_cell(all_homes, all_homes), count_cell(all_places, all_homes)]
         rows.append(Row("total", _("Hela landet"), total))
         suppress_derivable([(total[0], home_cells), (total[1], place_cells)])
-    notes = [_("Boenden i drift den %(day)s.") % {"day": day.isoformat()}]
+    notes = [_("Boenden i drift den %(day)s.") % {"day": _date(day)}]
     if protected:
         notes.append(
             _(
@@ -541,7 +546,7 @@ def decisions_by_severity(filters: Filters, today: datetime.date) -> Figure:
         row_heading=_("År"),
         columns=[
             *[Column(s, str(label), "count") for s, label in _SEVERITIES],
-            Column("total", _("Tillsynsbeslut i alla"), "count"),
+            Column("total", _("Alla tillsynsbeslut"), "count"),
         ],
         rows=rows,
         chart=Chart("stacked", tuple(s for s, _label in _SEVERITIES)),
@@ -1182,7 +1187,7 @@ def inspection_frequency_by_county(filters: Filters, today: datetime.date) -> Fi
         ],
         rows=rows,
         chart=Chart("map", ("share",)),
-        notes=[_("Räknat den %(day)s.") % {"day": day.isoformat()}, *_notes(filters, today)],
+        notes=[_("Räknat den %(day)s.") % {"day": _date(day)}, *_notes(filters, today)],
     )
     shown = [row for row in rows if row.key != "total" and row.cells[2].shown]
     if len(shown) > 1:
