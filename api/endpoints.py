@@ -132,6 +132,15 @@ just det boendet. Händelserna har inga personuppgifter och inget om något barn
 föreståndare anges bara som att verksamheten har fått en, en ny huvudman som är enskild
 näringsidkare bara enligt utlämnandepolicyn. Bara med nyckel.
 
+**Statistik.** `GET /api/v1/statistics` listar tabellerna över tillsynen, med länkar till
+statistiksidorna och till öppna data (hela landet de senaste tio åren som CSV och JSON).
+`GET /api/v1/statistics/{figure_key}` ger en tabell för en period (`from_year`–`to_year`, från
+2000 till i år, högst 20 år), ett län (`county`) och en typ (`facility_type`). Andelar är tal
+mellan 0 och 1, och en andel eller ett antal per 100 boenden har sitt underlag (`base`). En cell
+som bygger på färre än 5 boenden är dold: `value` och `base` är null och `suppressed` true.
+Skyddade boenden räknas bara i antalet boenden och platser i ett helt län och i hela landet.
+Läses utan nyckel när öppna data är påslaget.
+
 **Tider** är RFC 3339. `inspection_overdue`, `status` (ett tillfälligt förbud gäller till och
 med sin sista dag) och kravens läge (`requirement_state`) beräknas mot dagens datum.
 """
