@@ -130,6 +130,8 @@ EXPECTED: dict[str, tuple] = {
     "api:findings":                     (  200,   200,   200,   200,   200,   200,   200),
     "api:inspections":                  (  200,   200,   200,   200,   200,   200,   200),
     "api:changes":                      (  200,   200,   200,   200,   200,   200,   200),
+    "api:statistics":                   (  200,   200,   200,   200,   200,   200,   200),
+    "api:statistics_figure":            (  200,   200,   200,   200,   200,   200,   200),
     "api_not_found":                    (  404,   404,   404,   404,   404,   404,   404),
     # A municipality's own access log through the API: a key only (401 without one).
     "api:municipality_access_events":   (  401,   401,   401,   401,   401,   401,   401),
@@ -199,6 +201,7 @@ def sample_kwargs(name: str, objects) -> dict:
         "dataset": "verksamheter",
         "file_format": "csv",
         "watch_id": "3f1c2b9e-8d7a-4c1b-9e2f-0a1b2c3d4e5f",
+        "figure_key": "homes-by-county",
     }
     kwargs = {}
     for key in _route_params(name):
