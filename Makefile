@@ -45,7 +45,7 @@ format: $(STAMP)
 # names what is missing). Only the English catalogues: access/locale/sv holds the Swedish for the
 # libraries' back-office texts (django-axes, django-otp, ...), kept by hand
 # (tests/test_third_party_swedish.py names what is missing).
-TRANSLATED_APPS := register access portal documents api linking alerts
+TRANSLATED_APPS := register access portal documents api linking alerts stats
 messages: $(STAMP)
 	for app in $(TRANSLATED_APPS); do \
 		(cd $$app && DJANGO_SETTINGS_MODULE=config.settings PYTHONPATH=.. ../$(BIN)/django-admin \

@@ -10,13 +10,54 @@ anyone:
   too (``suppress``);
 - protected homes (DESIGN.md) count only in the homes and places of a whole län or the country
   (``homes-by-county``); every other figure leaves them out, and says so;
-- rates are per home or per 100 homes, with the number behind each rate shown.
+- rates are per home or per 100 homes, with the number behind each rate shown. A count that a
+  shown share or rate and its base give away (the homes with a deficiency, of 412 decisions) is
+  suppressed with the share, by the homes the share is built on, not by its own.
 """
 
 import datetime
-from collections.abc import Callable
+import statistics
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Literal
+
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, ExtractYear
+from django.utils import timezone
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from documents.models import DecisionRequest
+from register.codes import (
+    DEFICIENT_ASSESSMENTS,
+    OUTCOME_SEVERITY,
+    TYPES_WITH_YEARLY_INSPECTION,
+    AppealStatus,
+    Assessment,
+    DecisionKind,
+    FacilityStatus,
+    FacilityType,
+    Outcome,
+    Ownership,
+    ReviewArea,
+    Severity,
+)
+from register.models import County, Decision, Facility, Finding, Inspection, protected_condition
+from register.supervision import RECURRING_WITHIN_YEARS, years_before
 
 SUPPRESS_BELOW_HOMES = 5
 
@@ -102,3 +143,1248 @@ class Topic:
 
 
 ComputeFunction = Callable[[Filters, datetime.date], Figure]
+
+
+YEARS_FROM = 2000  # the earliest year a figure may start (the forms and the API check it)
+YEARS_SPAN_MAX = 20  # the most years one figure covers
+SERIOUS_OUTCOMES = tuple(o for o, s in OUTCOME_SEVERITY.items() if s == Severity.SERIOUS)
+_CLOSED = (FacilityStatus.NEDLAGD, FacilityStatus.ATERKALLAD, FacilityStatus.FORBUD)
+
+
+def default_filters(today: datetime.date) -> Filters:
+    """The last five years, this one included, for the whole country and every type."""
+    return Filters(first_year=today.year - 4, last_year=today.year)
+
+
+# Cells and suppression ---------------------------------------------------------------------------
+
+
+def count_cell(value: int, homes: int) -> Cell:
+    """A count built on ``homes`` homes: suppressed when they are fewer than five (a count of
+    nothing, built on no home, singles out no one and is shown)."""
+    if 0 < homes < SUPPRESS_BELOW_HOMES:
+        return Cell(None, homes, suppressed=True)
+    return Cell(value, homes)
+
+
+def share_cell(numerator: int, base: int, homes: int) -> Cell:
+    """``numerator`` of ``base`` (0–1), built on ``base``'s ``homes`` homes."""
+    if homes < SUPPRESS_BELOW_HOMES:
+        return Cell(None, homes, suppressed=homes > 0)
+    return Cell(numerator / base if base else None, homes, base)
+
+
+def rate_cell(numerator: int, base: int, homes: int) -> Cell:
+    """``numerator`` per 100 of ``base`` (homes), built on ``homes`` homes."""
+    cell = share_cell(numerator, base, homes)
+    if cell.value is not None:
+        cell.value = cell.value * 100
+    return cell
+
+
+def days_cell(days: list[float], homes: int) -> Cell:
+    """The median of ``days``, with how many cases it is the median of."""
+    if homes < SUPPRESS_BELOW_HOMES or not days:
+        return Cell(None, homes, suppressed=homes > 0)
+    return Cell(round(statistics.median(days), 1), homes, len(days))
+
+
+def _hide(cell: Cell) -> None:
+    cell.value = None
+    cell.base = None
+    cell.suppressed = True
+
+
+def suppress_derivable(
+    groups: Iterable[tuple[Cell, list[Cell]]], linked: Iterable[list[Cell]] = ()
+) -> None:
+    """Secondary suppression: where a shown total is the sum of parts and exactly one part is
+    suppressed, that part could be worked out (total minus the others); the shown part built on
+    the fewest homes is suppressed too. ``linked``: cells that give each other away (a share and
+    the counts it is made of, in one row): when one is suppressed, all are. Repeated until
+    nothing gives a suppressed cell away, since hiding a cell in one group can leave a single
+    hidden cell in another (a row and a column)."""
+    groups, linked = list(groups), list(linked)
+    changed = True
+    while changed:
+        changed = False
+        for cells in linked:
+            if any(cell.suppressed for cell in cells) and any(cell.shown for cell in cells):
+                for cell in cells:
+                    if not cell.suppressed:
+                        _hide(cell)
+                changed = True
+        for total, parts in groups:
+            if not total.shown:
+                continue
+            if sum(1 for part in parts if part.suppressed) != 1:
+                continue
+            candidates = [part for part in parts if part.shown]
+            if not candidates:
+                continue
+            _hide(min(candidates, key=lambda part: (part.homes == 0, part.homes)))
+            changed = True
+
+
+# What the figures are computed over ------------------------------------------------------------
+
+
+def _years(filters: Filters, today: datetime.date) -> list[int]:
+    return list(range(filters.first_year, min(filters.last_year, today.year) + 1))
+
+
+def _year_end(year: int, today: datetime.date) -> datetime.date:
+    """The day a year's stock (homes, places) is counted on: 31 December, or today this year."""
+    return min(datetime.date(year, 12, 31), today)
+
+
+def _period(filters: Filters, today: datetime.date) -> tuple[datetime.date, datetime.date]:
+    return datetime.date(filters.first_year, 1, 1), _year_end(
+        min(filters.last_year, today.year), today
+    )
+
+
+def _may_count_protected(filters: Filters) -> bool:
+    """Protected homes count only in a whole län's (or the country's) homes and places: never
+    for one type or a municipality's own homes (DESIGN.md: not below the level of a län)."""
+    return not filters.facility_type and filters.facilities is None
+
+
+def facility_scope(filters: Filters, prefix: str = "", *, protected: bool = False) -> Q:
+    """The homes a figure counts, reached through ``prefix`` ("facility__")."""
+    condition = Q()
+    if filters.county:
+        condition &= Q(**{f"{prefix}municipality__county_id": filters.county})
+    if filters.facility_type:
+        condition &= Q(**{f"{prefix}facility_type": filters.facility_type})
+    if filters.facilities is not None:
+        condition &= Q(**{f"{prefix}pk__in": sorted(filters.facilities)})
+    if not protected:
+        condition &= ~protected_condition(prefix)
+    return condition
+
+
+def operating_on(day: datetime.date, prefix: str = "") -> Q:
+    """A home in operation on ``day``: started (or no start date known), not ended, and not
+    closed down, revoked or prohibited by then."""
+    return operating_during(day, day, prefix)
+
+
+def operating_during(first: datetime.date, last: datetime.date, prefix: str = "") -> Q:
+    """A home in operation on some day from ``first`` to ``last``."""
+    p = prefix
+    return (
+        (Q(**{f"{p}start_date__isnull": True}) | Q(**{f"{p}start_date__lte": last}))
+        & (Q(**{f"{p}end_date__isnull": True}) | Q(**{f"{p}end_date__gte": first}))
+        & ~(Q(**{f"{p}status__in": _CLOSED}) & Q(**{f"{p}status_date__lt": first}))
+    )
+
+
+def _decisions(filters: Filters, today: datetime.date) -> QuerySet[Decision]:
+    first, last = _period(filters, today)
+    return Decision.objects.filter(
+        facility_scope(filters, "facility__"), decision_date__gte=first, decision_date__lte=last
+    )
+
+
+def _counties(filters: Filters) -> list[County]:
+    counties = County.objects.order_by("code")
+    return list(counties.filter(code=filters.county) if filters.county else counties)
+
+
+def _number(value: float | int) -> str:
+    return number_format(value, force_grouping=True)
+
+
+def _date(day: datetime.date) -> str:
+    return date_format(day, "SHORT_DATE_FORMAT")
+
+
+def _percent(share: float) -> str:
+    return _("%(percent)s %%") % {"percent": _number(round(share * 100))}
+
+
+def _latest_two(figure: Figure, column: str) -> list[tuple[str, Cell]]:
+    """The last two rows (years) whose ``column`` is shown, latest first."""
+    shown = [
+        (row.label, cell)
+        for row, cell in zip(figure.rows, figure.cells(column), strict=True)
+        if cell.shown
+    ]
+    return shown[::-1][:2]
+
+
+def _share_summary(figure: Figure, column: str, text: str) -> str:
+    """ "<text> var 31 % 2025, 27 % 2024." from the last two shown years."""
+    latest = _latest_two(figure, column)
+    if not latest:
+        return _("Det finns för få boenden för att visa %(what)s för perioden.") % {"what": text}
+    values = ", ".join(
+        _("%(share)s %(year)s") % {"share": _percent(cell.value), "year": year}
+        for year, cell in latest
+    )
+    return _("%(what)s var %(values)s.") % {"what": text[:1].upper() + text[1:], "values": values}
+
+
+PROTECTED_LEFT_OUT = gettext_lazy(
+    "Skyddade boenden ingår inte: de räknas bara i antalet boenden och platser för ett helt län "
+    "och hela landet."
+)
+SUPPRESSED_NOTE = gettext_lazy(
+    "– : färre än 5 boenden, eller en siffra som annars skulle gå att räkna ut från de andra. "
+    "Så går inget enskilt boende att peka ut."
+)
+THIS_YEAR_NOTE = gettext_lazy("Innevarande år räknas till och med i dag.")
+
+
+def _notes(filters: Filters, today: datetime.date, *, protected: bool = False) -> list[str]:
+    notes = [str(SUPPRESSED_NOTE)]
+    if not protected:
+        notes.append(str(PROTECTED_LEFT_OUT))
+    if filters.last_year >= today.year:
+        notes.append(str(THIS_YEAR_NOTE))
+    return notes
+
+
+# Homes and places -----------------------------------------------------------------------------
+
+
+def _stock_by(
+    filters: Filters, today: datetime.date, group: str, codes: list[str]
+) -> tuple[list[int], dict[tuple[int, str], tuple[int, int]], dict[int, tuple[int, int]]]:
+    """Homes and places in operation at each year's end, by ``group`` (a facility field) and
+    in all: one query."""
+    years = _years(filters, today)
+    annotations = {}
+    for year in years:
+        day = _year_end(year, today)
+        annotations[f"homes_{year}"] = Count("pk", filter=operating_on(day))
+        annotations[f"places_{year}"] = Sum("places", filter=operating_on(day))
+    rows = Facility.objects.filter(facility_scope(filters)).values(group).annotate(**annotations)
+    by_group: dict[tuple[int, str], tuple[int, int]] = {}
+    total: dict[int, tuple[int, int]] = {year: (0, 0) for year in years}
+    for row in rows:
+        for year in years:
+            homes, places = row[f"homes_{year}"], row[f"places_{year}"] or 0
+            by_group[(year, row[group])] = (homes, places)
+            total[year] = (total[year][0] + homes, total[year][1] + places)
+    return years, by_group, total
+
+
+def _stock_figure(
+    key: str,
+    title: str,
+    filters: Filters,
+    today: datetime.date,
+    group: str,
+    choices: list[tuple[str, str]],
+) -> Figure:
+    codes = [code for code, _label in choices]
+    years, by_group, total = _stock_by(filters, today, group, codes)
+    columns = [Column(code, str(label), "count") for code, label in choices]
+    columns += [
+        Column("homes", _("Alla boenden"), "count"),
+        Column("places", _("Alla platser"), "places"),
+    ]
+    rows, groups = [], []
+    for year in years:
+        parts = [
+            count_cell(by_group.get((year, c), (0, 0))[0], by_group.get((year, c), (0, 0))[0])
+            for c in codes
+        ]
+        homes, places = total[year]
+        all_homes = count_cell(homes, homes)
+        cells = [*parts, all_homes, count_cell(places, homes)]
+        rows.append(Row(str(year), str(year), cells))
+        groups.append((all_homes, parts))
+    suppress_derivable(groups)
+    figure = Figure(
+        key=key,
+        title=title,
+        row_heading=_("År"),
+        columns=columns,
+        rows=rows,
+        chart=Chart("line", tuple(codes)),
+        notes=[
+            _("Boenden i drift den 31 december (innevarande år: i dag)."),
+            *_notes(filters, today),
+        ],
+    )
+    latest = _latest_two(figure, "homes")
+    if latest:
+        year, cell = latest[0]
+        places = figure.cells("places")[[row.label for row in rows].index(year)]
+        figure.summary = _("%(year)s fanns %(homes)s boenden med %(places)s platser.") % {
+            "year": year,
+            "homes": _number(cell.value),
+            "places": _number(places.value) if places.shown else "–",
+        }
+    return figure
+
+
+def homes_by_type(filters: Filters, today: datetime.date) -> Figure:
+    types = [
+        (code, label)
+        for code, label in FacilityType.choices
+        if not filters.facility_type or code == filters.facility_type
+    ]
+    return _stock_figure(
+        "homes-by-type", _("Boenden efter typ"), filters, today, "facility_type", types
+    )
+
+
+def homes_by_ownership(filters: Filters, today: datetime.date) -> Figure:
+    return _stock_figure(
+        "homes-by-ownership",
+        _("Boenden efter regi"),
+        filters,
+        today,
+        "provider__ownership",
+        list(Ownership.choices),
+    )
+
+
+def homes_by_county(filters: Filters, today: datetime.date) -> Figure:
+    """Homes and places per län on the period's last day. The one figure protected homes count
+    in, since it is a whole län's total (not when a type or a municipality's homes are chosen)."""
+    protected = _may_count_protected(filters)
+    _first, day = _period(filters, today)
+    counted = (
+        Facility.objects.filter(facility_scope(filters, protected=protected), operating_on(day))
+        .values("municipality__county_id")
+        .annotate(homes=Count("pk"), places=Sum("places"))
+    )
+    found = {row["municipality__county_id"]: row for row in counted}
+    rows, home_cells, place_cells = [], [], []
+    for county in _counties(filters):
+        row = found.get(county.code, {"homes": 0, "places": 0})
+        homes = count_cell(row["homes"], row["homes"])
+        places = count_cell(row["places"] or 0, row["homes"])
+        rows.append(Row(county.code, county.name, [homes, places]))
+        home_cells.append(homes)
+        place_cells.append(places)
+    if not filters.county:
+        all_homes = sum(row["homes"] for row in found.values())
+        all_places = sum(row["places"] or 0 for row in found.values())
+        total = [count_cell(all_homes, all_homes), count_cell(all_places, all_homes)]
+        rows.append(Row("total", _("Hela landet"), total))
+        suppress_derivable([(total[0], home_cells), (total[1], place_cells)])
+    notes = [_("Boenden i drift den %(day)s.") % {"day": _date(day)}]
+    if protected:
+        notes.append(
+            _(
+                "Skyddade boenden ingår i antalen för varje län och för hela landet, men i ingen "
+                "annan siffra i statistiken."
+            )
+        )
+    figure = Figure(
+        key="homes-by-county",
+        title=_("Boenden och platser per län"),
+        row_heading=_("Län"),
+        columns=[Column("homes", _("Boenden"), "count"), Column("places", _("Platser"), "places")],
+        rows=rows,
+        chart=Chart("hbar", ("homes",)),
+        notes=notes + _notes(filters, today, protected=True),
+    )
+    shown = [row for row in rows if row.key != "total" and row.cells[0].shown]
+    if shown:
+        most = max(shown, key=lambda row: row.cells[0].value)
+        figure.summary = _("Flest boenden finns i %(county)s: %(homes)s.") % {
+            "county": most.label,
+            "homes": _number(most.cells[0].value),
+        }
+    return figure
+
+
+# Decisions --------------------------------------------------------------------------------------
+
+_SEVERITIES = (
+    (Severity.OK, gettext_lazy("Inga brister")),
+    (Severity.ATTENTION, gettext_lazy("Brister eller föreläggande")),
+    (Severity.SERIOUS, gettext_lazy("Allvarliga beslut")),
+)
+
+
+def _severity() -> Case:
+    return Case(
+        *[
+            When(
+                outcome__in=[o for o, s in OUTCOME_SEVERITY.items() if s == severity],
+                then=Value(severity),
+            )
+            for severity, _label in _SEVERITIES
+        ],
+        default=Value(Severity.NEUTRAL),
+        output_field=CharField(),
+    )
+
+
+def decisions_by_severity(filters: Filters, today: datetime.date) -> Figure:
+    decisions = _decisions(filters, today).filter(kind=DecisionKind.TILLSYN)
+    counted = {
+        (row["year"], row["severity"]): (row["n"], row["homes"])
+        for row in decisions.annotate(year=ExtractYear("decision_date"), severity=_severity())
+        .values("year", "severity")
+        .annotate(n=Count("pk"), homes=Count("facility", distinct=True))
+    }
+    totals = {
+        row["year"]: (row["n"], row["homes"])
+        for row in decisions.annotate(year=ExtractYear("decision_date"))
+        .values("year")
+        .annotate(n=Count("pk"), homes=Count("facility", distinct=True))
+    }
+    rows, groups = [], []
+    for year in _years(filters, today):
+        parts = [count_cell(*counted.get((year, s), (0, 0))) for s, _label in _SEVERITIES]
+        total = count_cell(*totals.get(year, (0, 0)))
+        rows.append(Row(str(year), str(year), [*parts, total]))
+        groups.append((total, parts))
+    suppress_derivable(groups)
+    figure = Figure(
+        key="decisions-by-severity",
+        title=_("Tillsynsbeslut efter allvar"),
+        row_heading=_("År"),
+        columns=[
+            *[Column(s, str(label), "count") for s, label in _SEVERITIES],
+            Column("total", _("Alla tillsynsbeslut"), "count"),
+        ],
+        rows=rows,
+        chart=Chart("stacked", tuple(s for s, _label in _SEVERITIES)),
+        notes=[
+            _(
+                "Allvarliga beslut: föreläggande med vite, tillfälligt förbud, förbud, "
+                "återkallelse av tillstånd och sanktionsavgift."
+            ),
+            *_notes(filters, today),
+        ],
+    )
+    latest = _latest_two(figure, "serious")
+    if latest:
+        year, cell = latest[0]
+        figure.summary = _("%(year)s fattade IVO %(serious)s allvarliga tillsynsbeslut.") % {
+            "year": year,
+            "serious": _number(cell.value),
+        }
+    return figure
+
+
+def decisions_by_outcome(filters: Filters, today: datetime.date) -> Figure:
+    years = _years(filters, today)
+    decisions = _decisions(filters, today)
+    counted = {
+        (row["outcome"], row["year"]): (row["n"], row["homes"])
+        for row in decisions.annotate(year=ExtractYear("decision_date"))
+        .values("outcome", "year")
+        .annotate(n=Count("pk"), homes=Count("facility", distinct=True))
+    }
+    totals = {
+        row["outcome"]: (row["n"], row["homes"])
+        for row in decisions.values("outcome").annotate(
+            n=Count("pk"), homes=Count("facility", distinct=True)
+        )
+    }
+    rows, groups = [], []
+    for outcome, label in Outcome.choices:
+        parts = [count_cell(*counted.get((outcome, year), (0, 0))) for year in years]
+        total = count_cell(*totals.get(outcome, (0, 0)))
+        rows.append(Row(outcome, str(label), [*parts, total]))
+        groups.append((total, parts))
+    suppress_derivable(groups)
+    figure = Figure(
+        key="decisions-by-outcome",
+        title=_("Beslut efter utfall"),
+        row_heading=_("Utfall"),
+        columns=[
+            *[Column(str(year), str(year), "count") for year in years],
+            Column("total", _("Hela perioden"), "count"),
+        ],
+        rows=rows,
+        chart=Chart("hbar", ("total",)),
+        notes=[
+            _("Tillsynsbeslut och tillståndsbeslut. Beslut som domstol har upphävt räknas med."),
+            *_notes(filters, today),
+        ],
+    )
+    shown = [row for row in rows if row.cells[-1].shown and row.cells[-1].value]
+    if shown:
+        most = max(shown, key=lambda row: row.cells[-1].value)
+        figure.summary = _(
+            "Det vanligaste utfallet under perioden var %(outcome)s: %(n)s beslut."
+        ) % {
+            "outcome": most.label.lower(),
+            "n": _number(most.cells[-1].value),
+        }
+    return figure
+
+
+def inspections_with_deficiencies(filters: Filters, today: datetime.date) -> Figure:
+    """Each inspection counts through its supervision decision (tillsynsbeslut)."""
+    decisions = _decisions(filters, today).filter(kind=DecisionKind.TILLSYN)
+    deficient = ~Q(outcome=Outcome.INGA_BRISTER)
+    counted = {
+        row["year"]: row
+        for row in decisions.annotate(year=ExtractYear("decision_date"))
+        .values("year")
+        .annotate(
+            n=Count("pk"),
+            homes=Count("facility", distinct=True),
+            deficient=Count("pk", filter=deficient),
+        )
+    }
+    rows = []
+    for year in _years(filters, today):
+        row = counted.get(year, {"n": 0, "homes": 0, "deficient": 0})
+        cells = [
+            count_cell(row["n"], row["homes"]),
+            count_cell(row["deficient"], row["homes"]),
+            share_cell(row["deficient"], row["n"], row["homes"]),
+        ]
+        rows.append(Row(str(year), str(year), cells))
+    figure = Figure(
+        key="inspections-with-deficiencies",
+        title=_("Andel inspektioner med brister"),
+        row_heading=_("År"),
+        columns=[
+            Column("decisions", _("Tillsynsbeslut"), "count"),
+            Column("deficient", _("Med brister"), "count"),
+            Column("share", _("Andel med brister"), "share", _("tillsynsbeslut")),
+        ],
+        rows=rows,
+        chart=Chart("line", ("share",)),
+        notes=[
+            _(
+                "En inspektion räknas genom sitt tillsynsbeslut; med brister är varje utfall "
+                "utom Inga brister."
+            ),
+            *_notes(filters, today),
+        ],
+    )
+    figure.summary = _share_summary(figure, "share", _("andelen inspektioner med brister"))
+    return figure
+
+
+def serious_decisions(filters: Filters, today: datetime.date) -> Figure:
+    years = _years(filters, today)
+    decisions = (
+        _decisions(filters, today)
+        .filter(outcome__in=SERIOUS_OUTCOMES)
+        .exclude(appeal_status=AppealStatus.UPPHAVT)
+    )
+    counted = {
+        row["year"]: row
+        for row in decisions.annotate(year=ExtractYear("decision_date"))
+        .values("year")
+        .annotate(n=Count("pk"), homes=Count("facility", distinct=True))
+    }
+    operating = Facility.objects.filter(facility_scope(filters)).aggregate(
+        **{
+            str(year): Count(
+                "pk",
+                filter=operating_during(datetime.date(year, 1, 1), _year_end(year, today)),
+            )
+            for year in years
+        }
+    )
+    rows = []
+    for year in years:
+        row = counted.get(year, {"n": 0, "homes": 0})
+        homes = operating[str(year)]
+        # The counts follow the rate's suppression: the rate and its base give them away.
+        cells = [
+            count_cell(row["n"], homes),
+            count_cell(row["homes"], homes),
+            rate_cell(row["homes"], homes, homes),
+        ]
+        rows.append(Row(str(year), str(year), cells))
+    figure = Figure(
+        key="serious-decisions",
+        title=_("Allvarliga beslut"),
+        row_heading=_("År"),
+        columns=[
+            Column("decisions", _("Allvarliga beslut"), "count"),
+            Column("homes", _("Boenden med allvarligt beslut"), "count"),
+            Column(
+                "rate",
+                _("Boenden med allvarligt beslut per 100 boenden"),
+                "rate",
+                _("boenden i drift"),
+            ),
+        ],
+        rows=rows,
+        chart=Chart("bar", ("rate",)),
+        notes=[
+            _(
+                "Föreläggande med vite, tillfälligt förbud, förbud, återkallelse av tillstånd och "
+                "sanktionsavgift; beslut som domstol har upphävt räknas inte. Per 100 boenden "
+                "som var i drift någon gång under året."
+            ),
+            *_notes(filters, today),
+        ],
+    )
+    latest = _latest_two(figure, "rate")
+    if latest:
+        figure.summary = _("%(year)s fick %(rate)s av 100 boenden ett allvarligt beslut.") % {
+            "year": latest[0][0],
+            "rate": _number(round(latest[0][1].value, 1)),
+        }
+    return figure
+
+
+# Deficiencies by review area ------------------------------------------------------------------
+
+_DEFICIENT = Q(assessment__in=DEFICIENT_ASSESSMENTS)
+
+
+def _findings(filters: Filters, today: datetime.date) -> QuerySet[Finding]:
+    first, last = _period(filters, today)
+    return Finding.objects.filter(
+        facility_scope(filters, "decision__facility__"),
+        decision__decision_date__gte=first,
+        decision__decision_date__lte=last,
+    )
+
+
+def deficiencies_by_area(filters: Filters, today: datetime.date) -> Figure:
+    counted = {
+        row["area"]: row
+        for row in _findings(filters, today)
+        .values("area")
+        .annotate(
+            reviewed=Count("pk"),
+            homes=Count("decision__facility", distinct=True),
+            deficient=Count("pk", filter=_DEFICIENT),
+            serious=Count("pk", filter=Q(assessment=Assessment.ALLVARLIG_BRIST)),
+        )
+    }
+    empty = dict.fromkeys(("reviewed", "homes", "deficient", "serious"), 0)
+    rows = []
+    for area, label in ReviewArea.choices:
+        row = counted.get(area, empty)
+        cells = [
+            count_cell(row["reviewed"], row["homes"]),
+            count_cell(row["deficient"], row["homes"]),
+            share_cell(row["deficient"], row["reviewed"], row["homes"]),
+            count_cell(row["serious"], row["homes"]),
+        ]
+        rows.append(Row(area, str(label), cells))
+    figure = Figure(
+        key="deficiencies-by-area",
+        title=_("Brister efter granskat område"),
+        row_heading=_("Område"),
+        columns=[
+            Column("reviewed", _("Granskningar"), "count"),
+            Column("deficient", _("Med brist"), "count"),
+            Column("share", _("Andel med brist"), "share", _("granskningar")),
+            Column("serious", _("Med allvarlig brist"), "count"),
+        ],
+        rows=rows,
+        chart=Chart("hbar", ("share",)),
+        notes=[
+            _("En granskning är ett område som ett beslut under perioden har granskat."),
+            *_notes(filters, today),
+        ],
+    )
+    shown = [row for row in rows if row.cells[2].shown]
+    if shown:
+        most = max(shown, key=lambda row: row.cells[2].value)
+        figure.summary = _(
+            "Oftast fann IVO brister inom %(area)s: i %(share)s av granskningarna."
+        ) % {"area": most.label.lower(), "share": _percent(most.cells[2].value)}
+    return figure
+
+
+def deficiencies_by_ownership(filters: Filters, today: datetime.date) -> Figure:
+    ownership = "decision__facility__provider__ownership"
+    counted = {
+        (row["area"], row[ownership]): row
+        for row in _findings(filters, today)
+        .values("area", ownership)
+        .annotate(
+            reviewed=Count("pk"),
+            homes=Count("decision__facility", distinct=True),
+            deficient=Count("pk", filter=_DEFICIENT),
+        )
+    }
+    empty = {"reviewed": 0, "homes": 0, "deficient": 0}
+    rows = []
+    for area, label in ReviewArea.choices:
+        cells = []
+        for code, _label in Ownership.choices:
+            row = counted.get((area, code), empty)
+            cells.append(share_cell(row["deficient"], row["reviewed"], row["homes"]))
+        rows.append(Row(area, str(label), cells))
+    figure = Figure(
+        key="deficiencies-by-ownership",
+        title=_("Brister efter regi"),
+        row_heading=_("Område"),
+        columns=[
+            Column(code, str(label), "share", _("granskningar"))
+            for code, label in Ownership.choices
+        ],
+        rows=rows,
+        chart=Chart("hbar", tuple(Ownership.values)),
+        notes=[
+            _("Andelen granskningar av området som fann en brist, för boenden i varje regi."),
+            *_notes(filters, today),
+        ],
+    )
+    private = [row for row in rows if row.cells[0].shown and row.cells[1].shown]
+    if private:
+        widest = max(private, key=lambda row: abs(row.cells[0].value - row.cells[1].value))
+        figure.summary = _(
+            "Störst skillnad mellan enskild och kommunal regi inom %(area)s: %(private)s mot "
+            "%(municipal)s."
+        ) % {
+            "area": widest.label.lower(),
+            "private": _percent(widest.cells[0].value),
+            "municipal": _percent(widest.cells[1].value),
+        }
+    return figure
+
+
+def deficiencies_by_county(filters: Filters, today: datetime.date) -> Figure:
+    decisions = _decisions(filters, today).filter(kind=DecisionKind.TILLSYN)
+    deficient = ~Q(outcome=Outcome.INGA_BRISTER)
+    aggregates = {
+        "n": Count("pk"),
+        "homes": Count("facility", distinct=True),
+        "deficient": Count("pk", filter=deficient),
+    }
+    counted = {
+        row["facility__municipality__county_id"]: row
+        for row in decisions.values("facility__municipality__county_id").annotate(**aggregates)
+    }
+    empty = {"n": 0, "homes": 0, "deficient": 0}
+
+    def cells(row: dict) -> list[Cell]:
+        return [
+            count_cell(row["n"], row["homes"]),
+            count_cell(row["deficient"], row["homes"]),
+            share_cell(row["deficient"], row["n"], row["homes"]),
+        ]
+
+    rows = [
+        Row(county.code, county.name, cells(counted.get(county.code, empty)))
+        for county in _counties(filters)
+    ]
+    if not filters.county:
+        total = cells(decisions.aggregate(**aggregates))
+        rows.append(Row("total", _("Hela landet"), total))
+        suppress_derivable(
+            [(total[index], [row.cells[index] for row in rows[:-1]]) for index in (0, 1)],
+            [row.cells for row in rows],
+        )
+    figure = Figure(
+        key="deficiencies-by-county",
+        title=_("Andel inspektioner med brister per län"),
+        row_heading=_("Län"),
+        columns=[
+            Column("decisions", _("Tillsynsbeslut"), "count"),
+            Column("deficient", _("Med brister"), "count"),
+            Column("share", _("Andel med brister"), "share", _("tillsynsbeslut")),
+        ],
+        rows=rows,
+        chart=Chart("map", ("share",)),
+        notes=_notes(filters, today),
+    )
+    shown = [row for row in rows if row.key != "total" and row.cells[2].shown]
+    if len(shown) > 1:
+        high = max(shown, key=lambda row: row.cells[2].value)
+        low = min(shown, key=lambda row: row.cells[2].value)
+        figure.summary = _(
+            "Andelen inspektioner med brister var högst i %(high)s (%(high_share)s) och lägst i "
+            "%(low)s (%(low_share)s)."
+        ) % {
+            "high": high.label,
+            "high_share": _percent(high.cells[2].value),
+            "low": low.label,
+            "low_share": _percent(low.cells[2].value),
+        }
+    return figure
+
+
+# Requirements and their follow-up -------------------------------------------------------------
+
+_REQUIREMENT_STATES = (
+    ("met", gettext_lazy("Åtgärdade")),
+    ("not_met", gettext_lazy("Inte åtgärdade")),
+    ("overdue", gettext_lazy("Försenade")),
+    ("open", gettext_lazy("Inte uppföljda ännu")),
+)
+
+
+def requirements(filters: Filters, today: datetime.date) -> Figure:
+    """What became of the requirements (krav) IVO set each year, derived as the register
+    derives them (register.supervision.requirement_state): met or not met by the latest decision
+    that follows the decision up with a finding in the same area; overdue when its day has
+    passed without one; open otherwise. Decisions a court overturned set no requirement."""
+    settling = Finding.objects.filter(
+        decision__follows_up=OuterRef("decision"), area=OuterRef("area")
+    ).order_by("-decision__decision_date", "-decision__pk")
+    found = (
+        _findings(filters, today)
+        .exclude(requirement="")
+        .exclude(decision__appeal_status=AppealStatus.UPPHAVT)
+        .annotate(
+            year=ExtractYear("decision__decision_date"),
+            settled_assessment=Subquery(settling.values("assessment")[:1]),
+            settled_on=Subquery(settling.values("decision__decision_date")[:1]),
+        )
+        .values_list(
+            "year",
+            "decision__facility_id",
+            "decision__decision_date",
+            "due_date",
+            "settled_assessment",
+            "settled_on",
+        )
+    )
+    states: dict[tuple[int, str], int] = defaultdict(int)
+    homes: dict[int, set[int]] = defaultdict(set)
+    settled_homes: dict[int, set[int]] = defaultdict(set)
+    days: dict[int, list[float]] = defaultdict(list)
+    for year, facility, decided_on, due, assessment, settled_on in found:
+        homes[year].add(facility)
+        if assessment is not None:
+            state = "not_met" if assessment in DEFICIENT_ASSESSMENTS else "met"
+            settled_homes[year].add(facility)
+            days[year].append((settled_on - decided_on).days)
+        elif due is not None and due < today:
+            state = "overdue"
+        else:
+            state = "open"
+        states[(year, state)] += 1
+    rows, groups, linked = [], [], []
+    for year in _years(filters, today):
+        counted = len(homes[year])
+        parts = [
+            count_cell(states[(year, state)], counted) for state, _label in _REQUIREMENT_STATES
+        ]
+        total = count_cell(
+            sum(states[(year, state)] for state, _label in _REQUIREMENT_STATES), counted
+        )
+        settled = states[(year, "met")] + states[(year, "not_met")]
+        met = share_cell(states[(year, "met")], settled, len(settled_homes[year]))
+        median = days_cell(days[year], len(settled_homes[year]))
+        rows.append(Row(str(year), str(year), [total, *parts, met, median]))
+        groups.append((total, parts))
+        linked.append([parts[0], parts[1], met])
+    suppress_derivable(groups, linked)
+    figure = Figure(
+        key="requirements",
+        title=_("Krav och uppföljning"),
+        row_heading=_("År"),
+        columns=[
+            Column("requirements", _("Krav"), "count"),
+            *[Column(state, str(label), "count") for state, label in _REQUIREMENT_STATES],
+            Column("met_share", _("Andel åtgärdade av uppföljda"), "share", _("uppföljda krav")),
+            Column(
+                "days_to_follow_up",
+                _("Dagar från beslut till uppföljning (median)"),
+                "days",
+                _("uppföljda krav"),
+            ),
+        ],
+        rows=rows,
+        chart=Chart("stacked", tuple(state for state, _label in _REQUIREMENT_STATES)),
+        notes=[
+            _(
+                "Ett krav är vad ett beslut kräver att boendet gör inom ett granskat område med "
+                "brist. Det är åtgärdat när ett senare beslut som följer upp det inte fann brist "
+                "i samma område, och försenat när dagen har passerat utan uppföljning. Året är "
+                "beslutets år."
+            ),
+            *_notes(filters, today),
+        ],
+    )
+    figure.summary = _share_summary(
+        figure, "met_share", _("andelen åtgärdade krav av dem IVO följt upp")
+    )
+    return figure
+
+
+def recurring_deficiencies(filters: Filters, today: datetime.date) -> Figure:
+    """Homes with a recurring deficiency (återkommande brist, DESIGN.md) found in a year: a
+    deficiency in an area that a decision of the same home found within the three years
+    before. Computed from the deficient findings of the period and the three years before it."""
+    first, last = _period(filters, today)
+    deficient = (
+        Finding.objects.filter(
+            _DEFICIENT,
+            facility_scope(filters, "decision__facility__"),
+            decision__decision_date__gte=years_before(first, RECURRING_WITHIN_YEARS),
+            decision__decision_date__lte=last,
+        )
+        .exclude(decision__appeal_status=AppealStatus.UPPHAVT)
+        .order_by("decision__facility_id", "area", "decision__decision_date", "decision_id")
+        .values_list("decision__facility_id", "area", "decision__decision_date", "decision_id")
+    )
+    recurring: dict[int, set[int]] = defaultdict(set)
+    previous: tuple[int, str, datetime.date, int] | None = None
+    for facility, area, decided_on, decision in deficient:
+        if (
+            previous is not None
+            and previous[:2] == (facility, area)
+            and previous[3] != decision
+            and years_before(decided_on, RECURRING_WITHIN_YEARS) <= previous[2]
+            and decided_on >= first
+        ):
+            recurring[decided_on.year].add(facility)
+        previous = (facility, area, decided_on, decision)
+    inspected = {
+        row["year"]: row["homes"]
+        for row in _decisions(filters, today)
+        .filter(kind=DecisionKind.TILLSYN)
+        .annotate(year=ExtractYear("decision_date"))
+        .values("year")
+        .annotate(homes=Count("facility", distinct=True))
+    }
+    rows = []
+    for year in _years(filters, today):
+        base = inspected.get(year, 0)
+        found = len(recurring[year])
+        rows.append(
+            Row(
+                str(year),
+                str(year),
+                [count_cell(found, base), count_cell(base, base), rate_cell(found, base, base)],
+            )
+        )
+    figure = Figure(
+        key="recurring-deficiencies",
+        title=_("Återkommande brister"),
+        row_heading=_("År"),
+        columns=[
+            Column("homes", _("Boenden med återkommande brist"), "count"),
+            Column("inspected", _("Boenden med tillsynsbeslut"), "count"),
+            Column(
+                "rate",
+                _("Per 100 boenden med tillsynsbeslut"),
+                "rate",
+                _("boenden med tillsynsbeslut"),
+            ),
+        ],
+        rows=rows,
+        chart=Chart("bar", ("rate",)),
+        notes=[
+            _(
+                "En återkommande brist är en brist inom ett område där ett beslut om samma boende "
+                "fann brist också inom de tre åren före."
+            ),
+            *_notes(filters, today),
+        ],
+    )
+    latest = _latest_two(figure, "rate")
+    if latest:
+        figure.summary = _(
+            "%(year)s hade %(rate)s av 100 boenden med tillsynsbeslut en återkommande brist."
+        ) % {"year": latest[0][0], "rate": _number(round(latest[0][1].value, 1))}
+    return figure
+
+
+# Frekvenstillsyn ------------------------------------------------------------------------------
+
+
+def _due_for_inspection(day: datetime.date) -> Q:
+    """Homes that must have been inspected in the 12 months up to ``day`` (3 kap. 19 § SoF; SiS's
+    homes are HVB, 12 § LVU): in operation, of a type with yearly inspection, and open for a
+    year (register.selectors.inspection_overdue_condition: a newer home is not yet due)."""
+    cutoff = years_before(day, 1)
+    return (
+        operating_on(day)
+        & Q(facility_type__in=TYPES_WITH_YEARLY_INSPECTION)
+        & (Q(start_date__isnull=True) | Q(start_date__lt=cutoff))
+    )
+
+
+def _inspected_within_year(day: datetime.date) -> Q:
+    inspections = Inspection.objects.filter(
+        facility=OuterRef("pk"), start_date__gt=years_before(day, 1), start_date__lte=day
+    )
+    return Q(Exists(inspections))
+
+
+def inspection_frequency(filters: Filters, today: datetime.date) -> Figure:
+    years = _years(filters, today)
+    annotations = {}
+    for year in years:
+        day = _year_end(year, today)
+        annotations[f"due_{year}"] = Count("pk", filter=_due_for_inspection(day))
+        annotations[f"inspected_{year}"] = Count(
+            "pk", filter=_due_for_inspection(day) & _inspected_within_year(day)
+        )
+    counted = Facility.objects.filter(facility_scope(filters)).aggregate(**annotations)
+    rows = []
+    for year in years:
+        due, inspected = counted[f"due_{year}"], counted[f"inspected_{year}"]
+        cells = [count_cell(due, due), count_cell(inspected, due), share_cell(inspected, due, due)]
+        rows.append(Row(str(year), str(year), cells))
+    figure = Figure(
+        key="inspection-frequency",
+        title=_("Frekvenstillsyn: andel boenden inspekterade inom 12 månader"),
+        row_heading=_("År"),
+        columns=[
+            Column("due", _("Boenden som ska inspekteras"), "count"),
+            Column("inspected", _("Inspekterade inom 12 månader"), "count"),
+            Column("share", _("Andel inspekterade"), "share", _("boenden")),
+        ],
+        rows=rows,
+        chart=Chart("line", ("share",)),
+        notes=[
+            _(
+                "HVB, stödboenden och särskilda ungdomshem ska inspekteras minst en gång om året "
+                "(3 kap. 19 § SoF). Räknat den 31 december (innevarande år: i dag), för boenden "
+                "som då varit i drift i minst ett år."
+            ),
+            *_notes(filters, today),
+        ],
+    )
+    figure.summary = _share_summary(
+        figure, "share", _("andelen boenden som inspekterats inom 12 månader")
+    )
+    return figure
+
+
+def inspection_frequency_by_county(filters: Filters, today: datetime.date) -> Figure:
+    _first, day = _period(filters, today)
+    aggregates = {
+        "due": Count("pk"),
+        "inspected": Count("pk", filter=_inspected_within_year(day)),
+    }
+    due = Facility.objects.filter(facility_scope(filters), _due_for_inspection(day))
+    counted = {
+        row["municipality__county_id"]: row
+        for row in due.values("municipality__county_id").annotate(**aggregates)
+    }
+
+    def cells(row: dict) -> list[Cell]:
+        return [
+            count_cell(row["due"], row["due"]),
+            count_cell(row["inspected"], row["due"]),
+            share_cell(row["inspected"], row["due"], row["due"]),
+        ]
+
+    empty = {"due": 0, "inspected": 0}
+    rows = [
+        Row(county.code, county.name, cells(counted.get(county.code, empty)))
+        for county in _counties(filters)
+    ]
+    if not filters.county:
+        total = cells(due.aggregate(**aggregates))
+        rows.append(Row("total", _("Hela landet"), total))
+        suppress_derivable(
+            [(total[index], [row.cells[index] for row in rows[:-1]]) for index in (0, 1)],
+            [row.cells for row in rows],
+        )
+    figure = Figure(
+        key="inspection-frequency-by-county",
+        title=_("Frekvenstillsyn per län"),
+        row_heading=_("Län"),
+        columns=[
+            Column("due", _("Boenden som ska inspekteras"), "count"),
+            Column("inspected", _("Inspekterade inom 12 månader"), "count"),
+            Column("share", _("Andel inspekterade"), "share", _("boenden")),
+        ],
+        rows=rows,
+        chart=Chart("map", ("share",)),
+        notes=[_("Räknat den %(day)s.") % {"day": _date(day)}, *_notes(filters, today)],
+    )
+    shown = [row for row in rows if row.key != "total" and row.cells[2].shown]
+    if len(shown) > 1:
+        low = min(shown, key=lambda row: row.cells[2].value)
+        figure.summary = _(
+            "Lägst andel inspekterade inom 12 månader hade %(county)s: %(share)s."
+        ) % {"county": low.label, "share": _percent(low.cells[2].value)}
+    return figure
+
+
+# IVO's handling ------------------------------------------------------------------------------
+
+
+def inspection_to_decision(filters: Filters, today: datetime.date) -> Figure:
+    """Days from an inspection's last day to its decision: the inspection and the decision of a
+    supervision case share the case's diarienummer."""
+    inspected_on = Inspection.objects.filter(
+        facility=OuterRef("facility"), diarienummer=OuterRef("diarienummer")
+    ).values(last_day=Coalesce("end_date", "start_date"))[:1]
+    found = (
+        _decisions(filters, today)
+        .filter(kind=DecisionKind.TILLSYN)
+        .annotate(year=ExtractYear("decision_date"), inspected_on=Subquery(inspected_on))
+        .filter(inspected_on__isnull=False)
+        .values_list("year", "facility_id", "decision_date", "inspected_on")
+    )
+    days: dict[int, list[float]] = defaultdict(list)
+    homes: dict[int, set[int]] = defaultdict(set)
+    for year, facility, decided_on, inspected in found:
+        days[year].append((decided_on - inspected).days)
+        homes[year].add(facility)
+    rows = []
+    for year in _years(filters, today):
+        counted = len(homes[year])
+        rows.append(
+            Row(
+                str(year),
+                str(year),
+                [count_cell(len(days[year]), counted), days_cell(days[year], counted)],
+            )
+        )
+    figure = Figure(
+        key="inspection-to-decision",
+        title=_("Dagar från inspektion till beslut"),
+        row_heading=_("År"),
+        columns=[
+            Column("decisions", _("Tillsynsbeslut efter inspektion"), "count"),
+            Column("days", _("Dagar (median)"), "days", _("tillsynsbeslut")),
+        ],
+        rows=rows,
+        chart=Chart("line", ("days",)),
+        notes=[
+            _("Från inspektionens sista dag till beslutet, efter beslutets år."),
+            *_notes(filters, today),
+        ],
+    )
+    latest = _latest_two(figure, "days")
+    if latest:
+        figure.summary = _(
+            "%(year)s var mediantiden från inspektion till beslut %(days)s dagar."
+        ) % {"year": latest[0][0], "days": _number(round(latest[0][1].value))}
+    return figure
+
+
+def decision_requests(filters: Filters, today: datetime.date) -> Figure:
+    """Municipalities' requests for full decisions (begäran om utlämnande) and how long IVO took
+    to decide them. Which municipality asked is never part of it."""
+    first, last = _period(filters, today)
+    found = DecisionRequest.objects.filter(
+        facility_scope(filters, "decision__facility__"),
+        created_at__date__gte=first,
+        created_at__date__lte=last,
+    ).values_list("created_at", "decided_at", "decision__facility_id")
+    requested: dict[int, int] = defaultdict(int)
+    homes: dict[int, set[int]] = defaultdict(set)
+    days: dict[int, list[float]] = defaultdict(list)
+    for created_at, decided_at, facility in found:
+        year = timezone.localtime(created_at).year
+        requested[year] += 1
+        homes[year].add(facility)
+        if decided_at is not None:
+            days[year].append((decided_at - created_at).total_seconds() / 86400)
+    rows = []
+    for year in _years(filters, today):
+        counted = len(homes[year])
+        rows.append(
+            Row(
+                str(year),
+                str(year),
+                [
+                    count_cell(requested[year], counted),
+                    count_cell(len(days[year]), counted),
+                    days_cell(days[year], counted),
+                ],
+            )
+        )
+    figure = Figure(
+        key="decision-requests",
+        title=_("Begärda beslut och handläggningstid"),
+        row_heading=_("År"),
+        columns=[
+            Column("requests", _("Begäranden"), "count"),
+            Column("decided", _("Avgjorda"), "count"),
+            Column("days", _("Dagar till avgörande (median)"), "days", _("avgjorda begäranden")),
+        ],
+        rows=rows,
+        chart=Chart("bar", ("days",)),
+        notes=[
+            _(
+                "Socialnämndernas begäranden om fullständiga beslut, efter året de kom in, och "
+                "dagarna tills IVO lämnade ut beslutet eller avslog begäran."
+            ),
+            *_notes(filters, today),
+        ],
+    )
+    latest = _latest_two(figure, "days")
+    if latest:
+        figure.summary = _(
+            "%(year)s var mediantiden för IVO att avgöra en begäran om beslut %(days)s dagar."
+        ) % {"year": latest[0][0], "days": _number(latest[0][1].value)}
+    return figure
+
+
+# The figures, by topic ------------------------------------------------------------------------
+
+FIGURES: dict[str, ComputeFunction] = {
+    "homes-by-type": homes_by_type,
+    "homes-by-ownership": homes_by_ownership,
+    "homes-by-county": homes_by_county,
+    "decisions-by-severity": decisions_by_severity,
+    "decisions-by-outcome": decisions_by_outcome,
+    "inspections-with-deficiencies": inspections_with_deficiencies,
+    "serious-decisions": serious_decisions,
+    "deficiencies-by-area": deficiencies_by_area,
+    "deficiencies-by-ownership": deficiencies_by_ownership,
+    "deficiencies-by-county": deficiencies_by_county,
+    "requirements": requirements,
+    "recurring-deficiencies": recurring_deficiencies,
+    "inspection-frequency": inspection_frequency,
+    "inspection-frequency-by-county": inspection_frequency_by_county,
+    "inspection-to-decision": inspection_to_decision,
+    "decision-requests": decision_requests,
+}
+FIGURE_KEYS = tuple(FIGURES)
+
+TOPICS = (
+    Topic(
+        "boenden",
+        gettext_lazy("Boenden och platser"),
+        ("homes-by-type", "homes-by-ownership", "homes-by-county"),
+    ),
+    Topic(
+        "beslut",
+        gettext_lazy("Beslut"),
+        (
+            "decisions-by-severity",
+            "inspections-with-deficiencies",
+            "serious-decisions",
+            "decisions-by-outcome",
+        ),
+    ),
+    Topic(
+        "brister",
+        gettext_lazy("Brister"),
+        ("deficiencies-by-area", "deficiencies-by-ownership", "deficiencies-by-county"),
+    ),
+    Topic(
+        "krav",
+        gettext_lazy("Krav och uppföljning"),
+        ("requirements", "recurring-deficiencies"),
+    ),
+    Topic(
+        "frekvenstillsyn",
+        gettext_lazy("Frekvenstillsyn"),
+        ("inspection-frequency", "inspection-frequency-by-county"),
+    ),
+    Topic(
+        "handlaggning",
+        gettext_lazy("IVO:s handläggning"),
+        ("inspection-to-decision", "decision-requests"),
+    ),
+)
+
+
+def topic(slug: str) -> Topic:
+    """The topic with this slug; KeyError for none."""
+    for candidate in TOPICS:
+        if candidate.slug == slug:
+            return candidate
+    raise KeyError(slug)
+
+
+def topic_of(key: str) -> Topic:
+    return next(candidate for candidate in TOPICS if key in candidate.figures)
+
+
+def compute(key: str, filters: Filters, *, today: datetime.date | None = None) -> Figure:
+    """The figure ``key`` over ``filters``, computed from the register now. KeyError for an
+    unknown key."""
+    return FIGURES[key](filters, today or timezone.localdate())

@@ -19,7 +19,7 @@ from django.utils import translation
 from django.utils.translation.template import templatize
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-APPS = ["register", "access", "portal", "documents", "api", "linking", "alerts"]
+APPS = ["register", "access", "portal", "documents", "api", "linking", "alerts", "stats"]
 
 # The keywords makemessages gives xgettext for Python: xgettext's own and Django's.
 KEYWORDS = {
