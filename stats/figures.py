@@ -23,19 +23,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from django.db.models import (
-    Case,
-    CharField,
-    Count,
-    Exists,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
-    Sum,
-    Value,
-    When,
 )
-from django.db.models.functions import Coalesce, ExtractYear
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
@@ -43,21 +33,14 @@ from django.utils.translation import gettext_lazy
 
 from documents.models import DecisionRequest
 from register.codes import (
-    DEFICIENT_ASSESSMENTS,
-    OUTCOME_SEVERITY,
-    TYPES_WITH_YEARLY_INSPECTION,
-    AppealStatus,
-    Assessment,
-    DecisionKind,
-    FacilityStatus,
     FacilityType,
     Outcome,
     Ownership,
     ReviewArea,
     Severity,
 )
-from register.models import County, Decision, Facility, Finding, Inspection, protected_condition
-from register.supervision import RECURRING_WITHIN_YEARS, years_before
+from register.models import County, Facility, protected_condition
+from stats.facts import Facts, facts_for, year_end
 
 SUPPRESS_BELOW_HOMES = 5
 
@@ -142,13 +125,11 @@ class Topic:
     figures: tuple[str, ...]
 
 
-ComputeFunction = Callable[[Filters, datetime.date], Figure]
+ComputeFunction = Callable[["Facts | None", Filters, datetime.date], Figure]
 
 
 YEARS_FROM = 2000  # the earliest year a figure may start (the forms and the API check it)
 YEARS_SPAN_MAX = 20  # the most years one figure covers
-SERIOUS_OUTCOMES = tuple(o for o, s in OUTCOME_SEVERITY.items() if s == Severity.SERIOUS)
-_CLOSED = (FacilityStatus.NEDLAGD, FacilityStatus.ATERKALLAD, FacilityStatus.FORBUD)
 
 
 def default_filters(today: datetime.date) -> Filters:
@@ -233,15 +214,15 @@ def _years(filters: Filters, today: datetime.date) -> list[int]:
     return list(range(filters.first_year, min(filters.last_year, today.year) + 1))
 
 
-def _year_end(year: int, today: datetime.date) -> datetime.date:
-    """The day a year's stock (homes, places) is counted on: 31 December, or today this year."""
-    return min(datetime.date(year, 12, 31), today)
-
-
 def _period(filters: Filters, today: datetime.date) -> tuple[datetime.date, datetime.date]:
-    return datetime.date(filters.first_year, 1, 1), _year_end(
+    return datetime.date(filters.first_year, 1, 1), year_end(
         min(filters.last_year, today.year), today
     )
+
+
+def _where(filters: Filters) -> dict[str, str]:
+    """The buckets of stats.facts that ``filters`` choose."""
+    return {"county": filters.county, "facility_type": filters.facility_type}
 
 
 def _may_count_protected(filters: Filters) -> bool:
@@ -264,27 +245,10 @@ def facility_scope(filters: Filters, prefix: str = "", *, protected: bool = Fals
     return condition
 
 
-def operating_on(day: datetime.date, prefix: str = "") -> Q:
-    """A home in operation on ``day``: started (or no start date known), not ended, and not
-    closed down, revoked or prohibited by then."""
-    return operating_during(day, day, prefix)
-
-
-def operating_during(first: datetime.date, last: datetime.date, prefix: str = "") -> Q:
-    """A home in operation on some day from ``first`` to ``last``."""
-    p = prefix
-    return (
-        (Q(**{f"{p}start_date__isnull": True}) | Q(**{f"{p}start_date__lte": last}))
-        & (Q(**{f"{p}end_date__isnull": True}) | Q(**{f"{p}end_date__gte": first}))
-        & ~(Q(**{f"{p}status__in": _CLOSED}) & Q(**{f"{p}status_date__lt": first}))
-    )
-
-
-def _decisions(filters: Filters, today: datetime.date) -> QuerySet[Decision]:
-    first, last = _period(filters, today)
-    return Decision.objects.filter(
-        facility_scope(filters, "facility__"), decision_date__gte=first, decision_date__lte=last
-    )
+def homes_counted(filters: Filters) -> QuerySet[Facility]:
+    """The primary keys of the homes a figure counts, for ``facility_id__in``: the database reads
+    the homes once (their protection, län and type), not once for every decision it counts."""
+    return Facility.objects.filter(facility_scope(filters)).values("pk")
 
 
 def _counties(filters: Filters) -> list[County]:
@@ -349,38 +313,17 @@ def _notes(filters: Filters, today: datetime.date, *, protected: bool = False) -
 # Homes and places -----------------------------------------------------------------------------
 
 
-def _stock_by(
-    filters: Filters, today: datetime.date, group: str, codes: list[str]
-) -> tuple[list[int], dict[tuple[int, str], tuple[int, int]], dict[int, tuple[int, int]]]:
-    """Homes and places in operation at each year's end, by ``group`` (a facility field) and
-    in all: one query."""
-    years = _years(filters, today)
-    annotations = {}
-    for year in years:
-        day = _year_end(year, today)
-        annotations[f"homes_{year}"] = Count("pk", filter=operating_on(day))
-        annotations[f"places_{year}"] = Sum("places", filter=operating_on(day))
-    rows = Facility.objects.filter(facility_scope(filters)).values(group).annotate(**annotations)
-    by_group: dict[tuple[int, str], tuple[int, int]] = {}
-    total: dict[int, tuple[int, int]] = {year: (0, 0) for year in years}
-    for row in rows:
-        for year in years:
-            homes, places = row[f"homes_{year}"], row[f"places_{year}"] or 0
-            by_group[(year, row[group])] = (homes, places)
-            total[year] = (total[year][0] + homes, total[year][1] + places)
-    return years, by_group, total
-
-
 def _stock_figure(
     key: str,
     title: str,
+    facts: Facts,
     filters: Filters,
     today: datetime.date,
-    group: str,
+    dimension: str,
     choices: list[tuple[str, str]],
 ) -> Figure:
     codes = [code for code, _label in choices]
-    years, by_group, total = _stock_by(filters, today, group, codes)
+    years, where = _years(filters, today), _where(filters)
     columns = [Column(code, str(label), "count") for code, label in choices]
     columns += [
         Column("homes", _("Alla boenden"), "count"),
@@ -388,11 +331,12 @@ def _stock_figure(
     ]
     rows, groups = [], []
     for year in years:
-        parts = [
-            count_cell(by_group.get((year, c), (0, 0))[0], by_group.get((year, c), (0, 0))[0])
-            for c in codes
-        ]
-        homes, places = total[year]
+        parts = []
+        for code in codes:
+            homes = facts.total(("homes",), [year], **{**where, dimension: code})[1]
+            parts.append(count_cell(homes, homes))
+        homes = facts.total(("homes",), [year], **where)[1]
+        places = facts.total(("places",), [year], **where)[0]
         all_homes = count_cell(homes, homes)
         cells = [*parts, all_homes, count_cell(places, homes)]
         rows.append(Row(str(year), str(year), cells))
@@ -422,50 +366,48 @@ def _stock_figure(
     return figure
 
 
-def homes_by_type(filters: Filters, today: datetime.date) -> Figure:
+def homes_by_type(facts: Facts, filters: Filters, today: datetime.date) -> Figure:
     types = [
         (code, label)
         for code, label in FacilityType.choices
         if not filters.facility_type or code == filters.facility_type
     ]
     return _stock_figure(
-        "homes-by-type", _("Boenden efter typ"), filters, today, "facility_type", types
+        "homes-by-type", _("Boenden efter typ"), facts, filters, today, "facility_type", types
     )
 
 
-def homes_by_ownership(filters: Filters, today: datetime.date) -> Figure:
+def homes_by_ownership(facts: Facts, filters: Filters, today: datetime.date) -> Figure:
     return _stock_figure(
         "homes-by-ownership",
         _("Boenden efter regi"),
+        facts,
         filters,
         today,
-        "provider__ownership",
+        "ownership",
         list(Ownership.choices),
     )
 
 
-def homes_by_county(filters: Filters, today: datetime.date) -> Figure:
+def homes_by_county(facts: Facts, filters: Filters, today: datetime.date) -> Figure:
     """Homes and places per län on the period's last day. The one figure protected homes count
     in, since it is a whole län's total (not when a type or a municipality's homes are chosen)."""
     protected = _may_count_protected(filters)
     _first, day = _period(filters, today)
-    counted = (
-        Facility.objects.filter(facility_scope(filters, protected=protected), operating_on(day))
-        .values("municipality__county_id")
-        .annotate(homes=Count("pk"), places=Sum("places"))
-    )
-    found = {row["municipality__county_id"]: row for row in counted}
+    year = [day.year]
+    where = {"facility_type": filters.facility_type, "protected": protected}
     rows, home_cells, place_cells = [], [], []
     for county in _counties(filters):
-        row = found.get(county.code, {"homes": 0, "places": 0})
-        homes = count_cell(row["homes"], row["homes"])
-        places = count_cell(row["places"] or 0, row["homes"])
+        counted = facts.total(("homes",), year, county=county.code, **where)[1]
+        in_places = facts.total(("places",), year, county=county.code, **where)[0]
+        homes = count_cell(counted, counted)
+        places = count_cell(in_places, counted)
         rows.append(Row(county.code, county.name, [homes, places]))
         home_cells.append(homes)
         place_cells.append(places)
     if not filters.county:
-        all_homes = sum(row["homes"] for row in found.values())
-        all_places = sum(row["places"] or 0 for row in found.values())
+        all_homes = facts.total(("homes",), year, **where)[1]
+        all_places = facts.total(("places",), year, **where)[0]
         total = [count_cell(all_homes, all_homes), count_cell(all_places, all_homes)]
         rows.append(Row("total", _("Hela landet"), total))
         suppress_derivable([(total[0], home_cells), (total[1], place_cells)])
@@ -505,38 +447,15 @@ _SEVERITIES = (
 )
 
 
-def _severity() -> Case:
-    return Case(
-        *[
-            When(
-                outcome__in=[o for o, s in OUTCOME_SEVERITY.items() if s == severity],
-                then=Value(severity),
-            )
-            for severity, _label in _SEVERITIES
-        ],
-        default=Value(Severity.NEUTRAL),
-        output_field=CharField(),
-    )
-
-
-def decisions_by_severity(filters: Filters, today: datetime.date) -> Figure:
-    decisions = _decisions(filters, today).filter(kind=DecisionKind.TILLSYN)
-    counted = {
-        (row["year"], row["severity"]): (row["n"], row["homes"])
-        for row in decisions.annotate(year=ExtractYear("decision_date"), severity=_severity())
-        .values("year", "severity")
-        .annotate(n=Count("pk"), homes=Count("facility", distinct=True))
-    }
-    totals = {
-        row["year"]: (row["n"], row["homes"])
-        for row in decisions.annotate(year=ExtractYear("decision_date"))
-        .values("year")
-        .annotate(n=Count("pk"), homes=Count("facility", distinct=True))
-    }
+def decisions_by_severity(facts: Facts, filters: Filters, today: datetime.date) -> Figure:
+    where = _where(filters)
     rows, groups = [], []
     for year in _years(filters, today):
-        parts = [count_cell(*counted.get((year, s), (0, 0))) for s, _label in _SEVERITIES]
-        total = count_cell(*totals.get(year, (0, 0)))
+        parts = [
+            count_cell(*facts.total(("severity", severity), [year], **where))
+            for severity, _label in _SEVERITIES
+        ]
+        total = count_cell(*facts.total(("supervision",), [year], **where))
         rows.append(Row(str(year), str(year), [*parts, total]))
         groups.append((total, parts))
     suppress_derivable(groups)
@@ -568,25 +487,12 @@ def decisions_by_severity(filters: Filters, today: datetime.date) -> Figure:
     return figure
 
 
-def decisions_by_outcome(filters: Filters, today: datetime.date) -> Figure:
-    years = _years(filters, today)
-    decisions = _decisions(filters, today)
-    counted = {
-        (row["outcome"], row["year"]): (row["n"], row["homes"])
-        for row in decisions.annotate(year=ExtractYear("decision_date"))
-        .values("outcome", "year")
-        .annotate(n=Count("pk"), homes=Count("facility", distinct=True))
-    }
-    totals = {
-        row["outcome"]: (row["n"], row["homes"])
-        for row in decisions.values("outcome").annotate(
-            n=Count("pk"), homes=Count("facility", distinct=True)
-        )
-    }
+def decisions_by_outcome(facts: Facts, filters: Filters, today: datetime.date) -> Figure:
+    years, where = _years(filters, today), _where(filters)
     rows, groups = [], []
     for outcome, label in Outcome.choices:
-        parts = [count_cell(*counted.get((outcome, year), (0, 0))) for year in years]
-        total = count_cell(*totals.get(outcome, (0, 0)))
+        parts = [count_cell(*facts.total(("outcome", outcome), [year], **where)) for year in years]
+        total = count_cell(*facts.total(("outcome", outcome), years, **where))
         rows.append(Row(outcome, str(label), [*parts, total]))
         groups.append((total, parts))
     suppress_derivable(groups)
@@ -617,27 +523,17 @@ def decisions_by_outcome(filters: Filters, today: datetime.date) -> Figure:
     return figure
 
 
-def inspections_with_deficiencies(filters: Filters, today: datetime.date) -> Figure:
+def inspections_with_deficiencies(facts: Facts, filters: Filters, today: datetime.date) -> Figure:
     """Each inspection counts through its supervision decision (tillsynsbeslut)."""
-    decisions = _decisions(filters, today).filter(kind=DecisionKind.TILLSYN)
-    deficient = ~Q(outcome=Outcome.INGA_BRISTER)
-    counted = {
-        row["year"]: row
-        for row in decisions.annotate(year=ExtractYear("decision_date"))
-        .values("year")
-        .annotate(
-            n=Count("pk"),
-            homes=Count("facility", distinct=True),
-            deficient=Count("pk", filter=deficient),
-        )
-    }
+    where = _where(filters)
     rows = []
     for year in _years(filters, today):
-        row = counted.get(year, {"n": 0, "homes": 0, "deficient": 0})
+        decisions, homes = facts.total(("supervision",), [year], **where)
+        deficient = facts.total(("supervision_deficient",), [year], **where)[0]
         cells = [
-            count_cell(row["n"], row["homes"]),
-            count_cell(row["deficient"], row["homes"]),
-            share_cell(row["deficient"], row["n"], row["homes"]),
+            count_cell(decisions, homes),
+            count_cell(deficient, homes),
+            share_cell(deficient, decisions, homes),
         ]
         rows.append(Row(str(year), str(year), cells))
     figure = Figure(
@@ -663,37 +559,17 @@ def inspections_with_deficiencies(filters: Filters, today: datetime.date) -> Fig
     return figure
 
 
-def serious_decisions(filters: Filters, today: datetime.date) -> Figure:
-    years = _years(filters, today)
-    decisions = (
-        _decisions(filters, today)
-        .filter(outcome__in=SERIOUS_OUTCOMES)
-        .exclude(appeal_status=AppealStatus.UPPHAVT)
-    )
-    counted = {
-        row["year"]: row
-        for row in decisions.annotate(year=ExtractYear("decision_date"))
-        .values("year")
-        .annotate(n=Count("pk"), homes=Count("facility", distinct=True))
-    }
-    operating = Facility.objects.filter(facility_scope(filters)).aggregate(
-        **{
-            str(year): Count(
-                "pk",
-                filter=operating_during(datetime.date(year, 1, 1), _year_end(year, today)),
-            )
-            for year in years
-        }
-    )
+def serious_decisions(facts: Facts, filters: Filters, today: datetime.date) -> Figure:
+    years, where = _years(filters, today), _where(filters)
     rows = []
     for year in years:
-        row = counted.get(year, {"n": 0, "homes": 0})
-        homes = operating[str(year)]
+        decisions, with_serious = facts.total(("serious",), [year], **where)
+        homes = facts.total(("operating_during",), [year], **where)[1]
         # The counts follow the rate's suppression: the rate and its base give them away.
         cells = [
-            count_cell(row["n"], homes),
-            count_cell(row["homes"], homes),
-            rate_cell(row["homes"], homes, homes),
+            count_cell(decisions, homes),
+            count_cell(with_serious, homes),
+            rate_cell(with_serious, homes, homes),
         ]
         rows.append(Row(str(year), str(year), cells))
     figure = Figure(
@@ -732,34 +608,24 @@ def serious_decisions(filters: Filters, today: datetime.date) -> Figure:
 
 # Deficiencies by review area ------------------------------------------------------------------
 
-_DEFICIENT = Q(assessment__in=DEFICIENT_ASSESSMENTS)
 
-
-def _findings(filters: Filters, today: datetime.date) -> QuerySet[Finding]:
-    first, last = _period(filters, today)
-    return Finding.objects.filter(
-        facility_scope(filters, "decision__facility__"),
-        decision__decision_date__gte=first,
-        decision__decision_date__lte=last,
-    )
-
-
-def deficiencies_by_area(filters: Filters, today: datetime.date) -> Figure:
-    counted = {
-        row["area"]: row
-        for row in _findings(filters, today)
-        .values("area")
-        .annotate(
-            reviewed=Count("pk"),
-            homes=Count("decision__facility", distinct=True),
-            deficient=Count("pk", filter=_DEFICIENT),
-            serious=Count("pk", filter=Q(assessment=Assessment.ALLVARLIG_BRIST)),
-        )
+def _reviews(facts: Facts, area: str, years: list[int], **where) -> dict[str, int]:
+    """The reviews of ``area`` over ``years``: how many, at how many homes, how many found a
+    deficiency and how many a serious one."""
+    reviewed, homes = facts.total(("reviewed", area), years, **where)
+    return {
+        "reviewed": reviewed,
+        "homes": homes,
+        "deficient": facts.total(("deficient", area), years, **where)[0],
+        "serious": facts.total(("serious_deficiency", area), years, **where)[0],
     }
-    empty = dict.fromkeys(("reviewed", "homes", "deficient", "serious"), 0)
+
+
+def deficiencies_by_area(facts: Facts, filters: Filters, today: datetime.date) -> Figure:
+    years, where = _years(filters, today), _where(filters)
     rows = []
     for area, label in ReviewArea.choices:
-        row = counted.get(area, empty)
+        row = _reviews(facts, area, years, **where)
         cells = [
             count_cell(row["reviewed"], row["homes"]),
             count_cell(row["deficient"], row["homes"]),
@@ -793,24 +659,13 @@ def deficiencies_by_area(filters: Filters, today: datetime.date) -> Figure:
     return figure
 
 
-def deficiencies_by_ownership(filters: Filters, today: datetime.date) -> Figure:
-    ownership = "decision__facility__provider__ownership"
-    counted = {
-        (row["area"], row[ownership]): row
-        for row in _findings(filters, today)
-        .values("area", ownership)
-        .annotate(
-            reviewed=Count("pk"),
-            homes=Count("decision__facility", distinct=True),
-            deficient=Count("pk", filter=_DEFICIENT),
-        )
-    }
-    empty = {"reviewed": 0, "homes": 0, "deficient": 0}
+def deficiencies_by_ownership(facts: Facts, filters: Filters, today: datetime.date) -> Figure:
+    years, where = _years(filters, today), _where(filters)
     rows = []
     for area, label in ReviewArea.choices:
         cells = []
         for code, _label in Ownership.choices:
-            row = counted.get((area, code), empty)
+            row = _reviews(facts, area, years, ownership=code, **where)
             cells.append(share_cell(row["deficient"], row["reviewed"], row["homes"]))
         rows.append(Row(area, str(label), cells))
     figure = Figure(
@@ -842,19 +697,14 @@ def deficiencies_by_ownership(filters: Filters, today: datetime.date) -> Figure:
     return figure
 
 
-def deficiencies_by_county(filters: Filters, today: datetime.date) -> Figure:
-    decisions = _decisions(filters, today).filter(kind=DecisionKind.TILLSYN)
-    deficient = ~Q(outcome=Outcome.INGA_BRISTER)
-    aggregates = {
-        "n": Count("pk"),
-        "homes": Count("facility", distinct=True),
-        "deficient": Count("pk", filter=deficient),
-    }
-    counted = {
-        row["facility__municipality__county_id"]: row
-        for row in decisions.values("facility__municipality__county_id").annotate(**aggregates)
-    }
-    empty = {"n": 0, "homes": 0, "deficient": 0}
+def deficiencies_by_county(facts: Facts, filters: Filters, today: datetime.date) -> Figure:
+    years = _years(filters, today)
+
+    def counted(county: str) -> dict[str, int]:
+        where = {"county": county, "facility_type": filters.facility_type}
+        decisions, homes = facts.total(("supervision",), years, **where)
+        deficient = facts.total(("supervision_deficient",), years, **where)[0]
+        return {"n": decisions, "homes": homes, "deficient": deficient}
 
     def cells(row: dict) -> list[Cell]:
         return [
@@ -864,11 +714,10 @@ def deficiencies_by_county(filters: Filters, today: datetime.date) -> Figure:
         ]
 
     rows = [
-        Row(county.code, county.name, cells(counted.get(county.code, empty)))
-        for county in _counties(filters)
+        Row(county.code, county.name, cells(counted(county.code))) for county in _counties(filters)
     ]
     if not filters.county:
-        total = cells(decisions.aggregate(**aggregates))
+        total = cells(counted(""))
         rows.append(Row("total", _("Hela landet"), total))
         suppress_derivable(
             [(total[index], [row.cells[index] for row in rows[:-1]]) for index in (0, 1)],
@@ -913,59 +762,24 @@ _REQUIREMENT_STATES = (
 )
 
 
-def requirements(filters: Filters, today: datetime.date) -> Figure:
+def requirements(facts: Facts, filters: Filters, today: datetime.date) -> Figure:
     """What became of the requirements (krav) IVO set each year, derived as the register
     derives them (register.supervision.requirement_state): met or not met by the latest decision
     that follows the decision up with a finding in the same area; overdue when its day has
     passed without one; open otherwise. Decisions a court overturned set no requirement."""
-    settling = Finding.objects.filter(
-        decision__follows_up=OuterRef("decision"), area=OuterRef("area")
-    ).order_by("-decision__decision_date", "-decision__pk")
-    found = (
-        _findings(filters, today)
-        .exclude(requirement="")
-        .exclude(decision__appeal_status=AppealStatus.UPPHAVT)
-        .annotate(
-            year=ExtractYear("decision__decision_date"),
-            settled_assessment=Subquery(settling.values("assessment")[:1]),
-            settled_on=Subquery(settling.values("decision__decision_date")[:1]),
-        )
-        .values_list(
-            "year",
-            "decision__facility_id",
-            "decision__decision_date",
-            "due_date",
-            "settled_assessment",
-            "settled_on",
-        )
-    )
-    states: dict[tuple[int, str], int] = defaultdict(int)
-    homes: dict[int, set[int]] = defaultdict(set)
-    settled_homes: dict[int, set[int]] = defaultdict(set)
-    days: dict[int, list[float]] = defaultdict(list)
-    for year, facility, decided_on, due, assessment, settled_on in found:
-        homes[year].add(facility)
-        if assessment is not None:
-            state = "not_met" if assessment in DEFICIENT_ASSESSMENTS else "met"
-            settled_homes[year].add(facility)
-            days[year].append((settled_on - decided_on).days)
-        elif due is not None and due < today:
-            state = "overdue"
-        else:
-            state = "open"
-        states[(year, state)] += 1
+    where = _where(filters)
     rows, groups, linked = [], [], []
     for year in _years(filters, today):
-        counted = len(homes[year])
-        parts = [
-            count_cell(states[(year, state)], counted) for state, _label in _REQUIREMENT_STATES
-        ]
-        total = count_cell(
-            sum(states[(year, state)] for state, _label in _REQUIREMENT_STATES), counted
-        )
-        settled = states[(year, "met")] + states[(year, "not_met")]
-        met = share_cell(states[(year, "met")], settled, len(settled_homes[year]))
-        median = days_cell(days[year], len(settled_homes[year]))
+        required, counted = facts.total(("requirement",), [year], **where)
+        states = {
+            state: facts.total(("requirement", state), [year], **where)[0]
+            for state, _label in _REQUIREMENT_STATES
+        }
+        parts = [count_cell(states[state], counted) for state, _label in _REQUIREMENT_STATES]
+        total = count_cell(required, counted)
+        settled_homes = facts.total(("requirement_settled",), [year], **where)[1]
+        met = share_cell(states["met"], states["met"] + states["not_met"], settled_homes)
+        median = days_cell(facts.values("days_to_follow_up", [year], **where), settled_homes)
         rows.append(Row(str(year), str(year), [total, *parts, met, median]))
         groups.append((total, parts))
         linked.append([parts[0], parts[1], met])
@@ -1003,46 +817,15 @@ def requirements(filters: Filters, today: datetime.date) -> Figure:
     return figure
 
 
-def recurring_deficiencies(filters: Filters, today: datetime.date) -> Figure:
+def recurring_deficiencies(facts: Facts, filters: Filters, today: datetime.date) -> Figure:
     """Homes with a recurring deficiency (återkommande brist, DESIGN.md) found in a year: a
     deficiency in an area that a decision of the same home found within the three years
-    before. Computed from the deficient findings of the period and the three years before it."""
-    first, last = _period(filters, today)
-    deficient = (
-        Finding.objects.filter(
-            _DEFICIENT,
-            facility_scope(filters, "decision__facility__"),
-            decision__decision_date__gte=years_before(first, RECURRING_WITHIN_YEARS),
-            decision__decision_date__lte=last,
-        )
-        .exclude(decision__appeal_status=AppealStatus.UPPHAVT)
-        .order_by("decision__facility_id", "area", "decision__decision_date", "decision_id")
-        .values_list("decision__facility_id", "area", "decision__decision_date", "decision_id")
-    )
-    recurring: dict[int, set[int]] = defaultdict(set)
-    previous: tuple[int, str, datetime.date, int] | None = None
-    for facility, area, decided_on, decision in deficient:
-        if (
-            previous is not None
-            and previous[:2] == (facility, area)
-            and previous[3] != decision
-            and years_before(decided_on, RECURRING_WITHIN_YEARS) <= previous[2]
-            and decided_on >= first
-        ):
-            recurring[decided_on.year].add(facility)
-        previous = (facility, area, decided_on, decision)
-    inspected = {
-        row["year"]: row["homes"]
-        for row in _decisions(filters, today)
-        .filter(kind=DecisionKind.TILLSYN)
-        .annotate(year=ExtractYear("decision_date"))
-        .values("year")
-        .annotate(homes=Count("facility", distinct=True))
-    }
+    before (stats.facts counts them over every year of the register)."""
+    where = _where(filters)
     rows = []
     for year in _years(filters, today):
-        base = inspected.get(year, 0)
-        found = len(recurring[year])
+        base = facts.total(("supervision",), [year], **where)[1]
+        found = facts.total(("recurring",), [year], **where)[1]
         rows.append(
             Row(
                 str(year),
@@ -1085,38 +868,15 @@ def recurring_deficiencies(filters: Filters, today: datetime.date) -> Figure:
 # Frekvenstillsyn ------------------------------------------------------------------------------
 
 
-def _due_for_inspection(day: datetime.date) -> Q:
-    """Homes that must have been inspected in the 12 months up to ``day`` (3 kap. 19 § SoF; SiS's
-    homes are HVB, 12 § LVU): in operation, of a type with yearly inspection, and open for a
-    year (register.selectors.inspection_overdue_condition: a newer home is not yet due)."""
-    cutoff = years_before(day, 1)
-    return (
-        operating_on(day)
-        & Q(facility_type__in=TYPES_WITH_YEARLY_INSPECTION)
-        & (Q(start_date__isnull=True) | Q(start_date__lt=cutoff))
-    )
-
-
-def _inspected_within_year(day: datetime.date) -> Q:
-    inspections = Inspection.objects.filter(
-        facility=OuterRef("pk"), start_date__gt=years_before(day, 1), start_date__lte=day
-    )
-    return Q(Exists(inspections))
-
-
-def inspection_frequency(filters: Filters, today: datetime.date) -> Figure:
-    years = _years(filters, today)
-    annotations = {}
-    for year in years:
-        day = _year_end(year, today)
-        annotations[f"due_{year}"] = Count("pk", filter=_due_for_inspection(day))
-        annotations[f"inspected_{year}"] = Count(
-            "pk", filter=_due_for_inspection(day) & _inspected_within_year(day)
-        )
-    counted = Facility.objects.filter(facility_scope(filters)).aggregate(**annotations)
+def inspection_frequency(facts: Facts, filters: Filters, today: datetime.date) -> Figure:
+    """Homes due for inspection at each year's end (3 kap. 19 § SoF: HVB, stödboenden and
+    särskilda ungdomshem, 12 § LVU, in operation for a year) and those inspected in the 12
+    months before (stats.facts)."""
+    years, where = _years(filters, today), _where(filters)
     rows = []
     for year in years:
-        due, inspected = counted[f"due_{year}"], counted[f"inspected_{year}"]
+        due = facts.total(("due",), [year], **where)[1]
+        inspected = facts.total(("inspected",), [year], **where)[1]
         cells = [count_cell(due, due), count_cell(inspected, due), share_cell(inspected, due, due)]
         rows.append(Row(str(year), str(year), cells))
     figure = Figure(
@@ -1145,17 +905,15 @@ def inspection_frequency(filters: Filters, today: datetime.date) -> Figure:
     return figure
 
 
-def inspection_frequency_by_county(filters: Filters, today: datetime.date) -> Figure:
+def inspection_frequency_by_county(facts: Facts, filters: Filters, today: datetime.date) -> Figure:
     _first, day = _period(filters, today)
-    aggregates = {
-        "due": Count("pk"),
-        "inspected": Count("pk", filter=_inspected_within_year(day)),
-    }
-    due = Facility.objects.filter(facility_scope(filters), _due_for_inspection(day))
-    counted = {
-        row["municipality__county_id"]: row
-        for row in due.values("municipality__county_id").annotate(**aggregates)
-    }
+
+    def counted(county: str) -> dict[str, int]:
+        where = {"county": county, "facility_type": filters.facility_type}
+        return {
+            "due": facts.total(("due",), [day.year], **where)[1],
+            "inspected": facts.total(("inspected",), [day.year], **where)[1],
+        }
 
     def cells(row: dict) -> list[Cell]:
         return [
@@ -1164,13 +922,11 @@ def inspection_frequency_by_county(filters: Filters, today: datetime.date) -> Fi
             share_cell(row["inspected"], row["due"], row["due"]),
         ]
 
-    empty = {"due": 0, "inspected": 0}
     rows = [
-        Row(county.code, county.name, cells(counted.get(county.code, empty)))
-        for county in _counties(filters)
+        Row(county.code, county.name, cells(counted(county.code))) for county in _counties(filters)
     ]
     if not filters.county:
-        total = cells(due.aggregate(**aggregates))
+        total = cells(counted(""))
         rows.append(Row("total", _("Hela landet"), total))
         suppress_derivable(
             [(total[index], [row.cells[index] for row in rows[:-1]]) for index in (0, 1)],
@@ -1201,32 +957,19 @@ def inspection_frequency_by_county(filters: Filters, today: datetime.date) -> Fi
 # IVO's handling ------------------------------------------------------------------------------
 
 
-def inspection_to_decision(filters: Filters, today: datetime.date) -> Figure:
+def inspection_to_decision(facts: Facts, filters: Filters, today: datetime.date) -> Figure:
     """Days from an inspection's last day to its decision: the inspection and the decision of a
-    supervision case share the case's diarienummer."""
-    inspected_on = Inspection.objects.filter(
-        facility=OuterRef("facility"), diarienummer=OuterRef("diarienummer")
-    ).values(last_day=Coalesce("end_date", "start_date"))[:1]
-    found = (
-        _decisions(filters, today)
-        .filter(kind=DecisionKind.TILLSYN)
-        .annotate(year=ExtractYear("decision_date"), inspected_on=Subquery(inspected_on))
-        .filter(inspected_on__isnull=False)
-        .values_list("year", "facility_id", "decision_date", "inspected_on")
-    )
-    days: dict[int, list[float]] = defaultdict(list)
-    homes: dict[int, set[int]] = defaultdict(set)
-    for year, facility, decided_on, inspected in found:
-        days[year].append((decided_on - inspected).days)
-        homes[year].add(facility)
+    supervision case share the case's diarienummer (stats.facts)."""
+    where = _where(filters)
     rows = []
     for year in _years(filters, today):
-        counted = len(homes[year])
+        decisions, counted = facts.total(("inspection_to_decision",), [year], **where)
+        days = facts.values("inspection_to_decision", [year], **where)
         rows.append(
             Row(
                 str(year),
                 str(year),
-                [count_cell(len(days[year]), counted), days_cell(days[year], counted)],
+                [count_cell(decisions, counted), days_cell(days, counted)],
             )
         )
     figure = Figure(
@@ -1252,12 +995,12 @@ def inspection_to_decision(filters: Filters, today: datetime.date) -> Figure:
     return figure
 
 
-def decision_requests(filters: Filters, today: datetime.date) -> Figure:
+def decision_requests(facts: "Facts | None", filters: Filters, today: datetime.date) -> Figure:
     """Municipalities' requests for full decisions (begäran om utlämnande) and how long IVO took
     to decide them. Which municipality asked is never part of it."""
     first, last = _period(filters, today)
     found = DecisionRequest.objects.filter(
-        facility_scope(filters, "decision__facility__"),
+        decision__facility_id__in=homes_counted(filters),
         created_at__date__gte=first,
         created_at__date__lte=last,
     ).values_list("created_at", "decided_at", "decision__facility_id")
@@ -1387,4 +1130,8 @@ def topic_of(key: str) -> Topic:
 def compute(key: str, filters: Filters, *, today: datetime.date | None = None) -> Figure:
     """The figure ``key`` over ``filters``, computed from the register now. KeyError for an
     unknown key."""
-    return FIGURES[key](filters, today or timezone.localdate())
+    today = today or timezone.localdate()
+    compute_figure = FIGURES[key]
+    # The decision requests are documents' rows, not the register's: counted from their table.
+    facts = None if key == "decision-requests" else facts_for(today, filters.facilities)
+    return compute_figure(facts, filters, today)

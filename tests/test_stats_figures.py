@@ -13,8 +13,15 @@ import datetime
 import pytest
 
 from documents.models import DecisionRequest
-from register.codes import AppealStatus, Assessment, FacilityStatus, FacilityType, Outcome
-from register.codes import Ownership, ReviewArea
+from register.codes import (
+    AppealStatus,
+    Assessment,
+    FacilityStatus,
+    FacilityType,
+    Outcome,
+    Ownership,
+    ReviewArea,
+)
 from stats import figures
 from stats.figures import Filters
 from tests.factories import (
@@ -467,3 +474,17 @@ def test_recurring_deficiencies__not_when_the_earlier_one_is_more_than_three_yea
     _decision(home, D(2025, 3, 2), Outcome.BRISTER, findings=[(vald, Assessment.BRIST, None)])
     # Still K1 alone, now of 13 homes with a decision in 2025.
     assert table(compute("recurring-deficiencies"))["2025"] == [1, 13, round(100 / 13, 4)]
+
+
+def test_tallies__kept_for_the_data_version__one_query_for_a_second_figure(
+    register, django_assert_num_queries
+):
+    compute("deficiencies-by-area")
+    with django_assert_num_queries(1):  # the register's data version, nothing else
+        compute("inspections-with-deficiencies")
+
+
+def test_tallies__counted_again_after_a_write__never_a_stale_figure(register):
+    assert table(compute("inspections-with-deficiencies"))["2025"][:2] == [13, 6]
+    _decision(FacilityFactory(municipality_id="0180"), D(2025, 9, 1), Outcome.BRISTER)
+    assert table(compute("inspections-with-deficiencies"))["2025"][:2] == [14, 7]
