@@ -29,7 +29,7 @@ from django.db.models import (
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from documents.models import DecisionRequest
 from register.codes import (
@@ -1084,7 +1084,7 @@ TOPICS = (
     ),
     Topic(
         "beslut",
-        gettext_lazy("Beslut"),
+        pgettext_lazy("statistikens ämne", "Beslut"),
         (
             "decisions-by-severity",
             "inspections-with-deficiencies",
