@@ -7,10 +7,18 @@ organisationsnummer: ``http://dataportal.se/organisation/SE<orgnr>``.
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils import timezone, translation
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF
 
-from api.opendata import DATASETS, FORMATS
+from api.opendata import (
+    DATASETS,
+    FORMATS,
+    STATISTICS_DESCRIPTION,
+    STATISTICS_FORMATS,
+    STATISTICS_TITLE,
+    statistics_files,
+)
 
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/"
@@ -73,37 +81,47 @@ def catalogue_graph(request: HttpRequest) -> Graph:
         )
     )
 
-    for dataset in DATASETS.values():
-        node = URIRef(f"{base}/oppna-data/#{dataset.slug}")
+    def dataset_node(slug: str, title: str, description: str) -> URIRef:
+        node = URIRef(f"{base}/oppna-data/#{slug}")
         graph.add((catalogue, DCAT.dataset, node))
         graph.add((node, RDF.type, DCAT.Dataset))
-        graph.add((node, DCTERMS.title, Literal(str(dataset.title), lang="sv")))
-        graph.add((node, DCTERMS.description, Literal(str(dataset.description), lang="sv")))
+        graph.add((node, DCTERMS.title, Literal(title, lang="sv")))
+        graph.add((node, DCTERMS.description, Literal(description, lang="sv")))
         graph.add((node, DCTERMS.publisher, publisher))
         graph.add((node, DCAT.contactPoint, contact))
         graph.add((node, DCAT.theme, THEME))
         graph.add((node, DCAT.landingPage, URIRef(f"{base}/oppna-data/")))
+        return node
+
+    def add_distribution(node: URIRef, slug: str, title: str, file_format: str) -> None:
+        download = URIRef(f"{base}/oppna-data/{slug}.{file_format}")
+        distribution = URIRef(f"{base}/oppna-data/{slug}.{file_format}#distribution")
+        graph.add((node, DCAT.distribution, distribution))
+        graph.add((distribution, RDF.type, DCAT.Distribution))
+        graph.add(
+            (distribution, DCTERMS.title, Literal(f"{title} ({file_format.upper()})", lang="sv"))
+        )
+        graph.add((distribution, DCAT.accessURL, download))
+        graph.add((distribution, DCAT.downloadURL, download))
+        graph.add((distribution, DCTERMS.license, licence))
+        graph.add((distribution, DCTERMS["format"], URIRef(FILE_TYPE + EU_FILE_TYPES[file_format])))
+        graph.add((distribution, DCAT.mediaType, URIRef(MEDIA_TYPE + MEDIA_TYPES[file_format])))
+
+    for dataset in DATASETS.values():
+        node = dataset_node(dataset.slug, str(dataset.title), str(dataset.description))
         for file_format in FORMATS:
-            download = URIRef(f"{base}/oppna-data/{dataset.slug}.{file_format}")
-            distribution = URIRef(f"{base}/oppna-data/{dataset.slug}.{file_format}#distribution")
-            graph.add((node, DCAT.distribution, distribution))
-            graph.add((distribution, RDF.type, DCAT.Distribution))
-            graph.add(
-                (
-                    distribution,
-                    DCTERMS.title,
-                    Literal(f"{dataset.title} ({file_format.upper()})", lang="sv"),
-                )
-            )
-            graph.add((distribution, DCAT.accessURL, download))
-            graph.add((distribution, DCAT.downloadURL, download))
-            graph.add((distribution, DCTERMS.license, licence))
-            graph.add(
-                (distribution, DCTERMS["format"], URIRef(FILE_TYPE + EU_FILE_TYPES[file_format]))
-            )
-            graph.add((distribution, DCAT.mediaType, URIRef(MEDIA_TYPE + MEDIA_TYPES[file_format])))
+            add_distribution(node, dataset.slug, str(dataset.title), file_format)
+
+    # The statistics: one dataset, a CSV and a JSON file per figure. Titles and descriptions
+    # only, never a number from the figures (a count there could include protected homes).
+    node = dataset_node("statistik", str(STATISTICS_TITLE), str(STATISTICS_DESCRIPTION))
+    for item in statistics_files(timezone.localdate()):
+        for file_format in STATISTICS_FORMATS:
+            add_distribution(node, item.slug, item.title, file_format)
     return graph
 
 
 def catalogue_rdfxml(request: HttpRequest) -> str:
-    return catalogue_graph(request).serialize(format="pretty-xml")
+    # Every literal is tagged Swedish: written in Swedish whatever language the visitor chose.
+    with translation.override("sv"):
+        return catalogue_graph(request).serialize(format="pretty-xml")

@@ -47,7 +47,12 @@ from api.auth import BearerToken, ClientRateThrottle, query_deadline
 from api.docs import SiteDocs
 from api.jsonrender import Renderer, schema_response
 from api.models import ApiClient, ChangeEvent
-from api.opendata import DECISION_COLUMNS, FINDING_COLUMNS, INSPECTION_COLUMNS
+from api.opendata import (
+    DECISION_COLUMNS,
+    FINDING_COLUMNS,
+    INSPECTION_COLUMNS,
+    statistics_files,
+)
 from api.problems import (
     PROBLEM_TYPES,
     ApiProblem,
@@ -70,6 +75,8 @@ from register.models import (
     protected_condition,
 )
 from register.supervision import Requirement, Supervision, supervision_of
+from stats import figures
+from stats.export import figure_json
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +131,15 @@ registrerats efter att den lades till; ett skyddat boendes händelser når bara 
 just det boendet. Händelserna har inga personuppgifter och inget om något barn: en ny
 föreståndare anges bara som att verksamheten har fått en, en ny huvudman som är enskild
 näringsidkare bara enligt utlämnandepolicyn. Bara med nyckel.
+
+**Statistik.** `GET /api/v1/statistics` listar tabellerna över tillsynen, med länkar till
+statistiksidorna och till öppna data (hela landet de senaste tio åren som CSV och JSON).
+`GET /api/v1/statistics/{figure_key}` ger en tabell för en period (`from_year`–`to_year`, från
+2000 till i år, högst 20 år), ett län (`county`) och en typ (`facility_type`). Andelar är tal
+mellan 0 och 1, och en andel eller ett antal per 100 boenden har sitt underlag (`base`). En cell
+som bygger på färre än 5 boenden är dold: `value` och `base` är null och `suppressed` true.
+Skyddade boenden räknas bara i antalet boenden och platser i ett helt län och i hela landet.
+Läses utan nyckel när öppna data är påslaget.
 
 **Tider** är RFC 3339. `inspection_overdue`, `status` (ett tillfälligt förbud gäller till och
 med sin sista dag) och kravens läge (`requirement_state`) beräknas mot dagens datum.
@@ -923,6 +939,128 @@ def code_lists(request):
             entries.append(entry)
         result.append({"name": name, "codes": entries})
     return result
+
+
+@_get("/statistics", list[schemas.StatisticsItem], tags=["Statistik"])
+def statistics(request):
+    """Statistiken över tillsynen: varje tabell med sin rubrik, sitt ämne och var den finns (i
+    API:t, på statistiksidorna och som öppna data för hela landet de senaste tio åren)."""
+    items = []
+    for item in statistics_files(timezone.localdate()):
+        items.append(
+            {
+                "key": item.key,
+                "title": item.title,
+                "topic": {"slug": item.topic.slug, "title": str(item.topic.title)},
+                "links": {
+                    "api": request.build_absolute_uri(f"/api/v1/statistics/{item.key}"),
+                    "page": request.build_absolute_uri(f"/statistik/{item.topic.slug}/"),
+                    "open_data_csv": request.build_absolute_uri(f"/oppna-data/{item.slug}.csv"),
+                    "open_data_json": request.build_absolute_uri(f"/oppna-data/{item.slug}.json"),
+                },
+            }
+        )
+    return items
+
+
+@_get(
+    "/statistics/{figure_key}",
+    schemas.StatisticsFigure,
+    tags=["Statistik"],
+    extra_responses={404: schemas.Problem},
+)
+def statistics_figure(
+    request,
+    figure_key: str,
+    from_year: int | None = Query(
+        None,
+        description="Första året, från 2000. Utan: fem år bakåt från to_year, eller "
+        "statistiksidornas förval.",
+        examples=[2021],
+    ),
+    to_year: int | None = Query(
+        None,
+        description="Sista året, högst i år; perioden får vara högst 20 år. Utan: i år, eller "
+        "statistiksidornas förval.",
+        examples=[2025],
+    ),
+    county: str = Query("", description="Länskod (SCB); utan: hela landet.", examples=["08"]),
+    facility_type: codes.FacilityType | None = Query(None, description="Utan: alla typer."),
+):
+    """En tabell i statistiken för en period, ett län och en typ av verksamhet: rader (år, län,
+    områden), kolumner (antal, andelar 0–1, antal per 100 boenden, dagar) och för en andel eller
+    ett antal per 100 underlaget (`base`). En cell som bygger på färre än 5 boenden är dold
+    (`value` och `base` är null, `suppressed` true). Skyddade boenden räknas bara i antalet
+    boenden och platser i ett helt län och i hela landet. `notes` säger vad som gäller för
+    tabellen."""
+    if figure_key not in figures.FIGURE_KEYS:
+        raise not_found(
+            _("Det finns ingen sådan statistik. /api/v1/statistics listar den som finns.")
+        )
+    today = timezone.localdate()
+    filters = _statistics_filters(today, from_year, to_year, county, facility_type or "")
+    figure = figures.compute(figure_key, filters, today=today)
+    log.record(request, AccessEvent.Action.API_READ, object_type="statistics", object_id=figure_key)
+    return schema_response(schemas.StatisticsFigure, figure_json(figure, filters))
+
+
+def _statistics_filters(
+    today: datetime.date,
+    from_year: int | None,
+    to_year: int | None,
+    county: str,
+    facility_type: str,
+) -> figures.Filters:
+    """The period, län and type asked for, checked; the pages' defaults for what is not given
+    (a period of the default's length ending at ``to_year`` when only that is given)."""
+    default = figures.default_filters(today)
+    if to_year is None:
+        to_year = today.year if from_year is not None else default.last_year
+    if from_year is None:
+        from_year = to_year - (default.last_year - default.first_year)
+        from_year = max(from_year, figures.YEARS_FROM)
+    errors = []
+    for name, year in (("from_year", from_year), ("to_year", to_year)):
+        if not figures.YEARS_FROM <= year <= today.year:
+            errors.append(
+                {
+                    "parameter": name,
+                    "detail": _("Ange ett år från %(first)s till och med %(last)s.")
+                    % {"first": figures.YEARS_FROM, "last": today.year},
+                }
+            )
+    if not errors and from_year > to_year:
+        errors.append(
+            {
+                "parameter": "from_year",
+                "detail": _("Första året får inte vara senare än det sista (%(to_year)s).")
+                % {"to_year": to_year},
+            }
+        )
+    elif not errors and to_year - from_year + 1 > figures.YEARS_SPAN_MAX:
+        errors.append(
+            {
+                "parameter": "from_year",
+                "detail": _("Perioden får vara högst %(years)s år.")
+                % {"years": figures.YEARS_SPAN_MAX},
+            }
+        )
+    if county and not County.objects.filter(code=county).exists():
+        errors.append(
+            {
+                "parameter": "county",
+                "detail": _("Okänt län. Ange en länskod, som 08; /api/v1/counties listar dem."),
+            }
+        )
+    if errors:
+        raise ApiProblem(
+            "ogiltig-parameter",
+            "; ".join(f"{error['parameter']}: {error['detail']}" for error in errors),
+            errors=errors,
+        )
+    return figures.Filters(
+        first_year=from_year, last_year=to_year, county=county, facility_type=facility_type
+    )
 
 
 RESOURCE_URLS = {

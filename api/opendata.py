@@ -6,20 +6,29 @@ of rows at a time whatever the register's size (no model instances, no per-row s
 columns are exactly ``DATASETS[name].columns``: public facts only, a provider's name and number
 only for legal persons (access.disclosure.public_provider_columns), and nothing of a protected
 home (DESIGN.md: never in open data), its decisions or its inspections.
+
+The statistics (stats/figures.py) are files of their own, ``statistik-<figure key>.csv`` and
+``.json``: each figure for the whole country over the last ten years (``statistics_filters``),
+written as stats/export.py writes every figure. Ten years rather than every year the register
+holds: a fixed window keeps a file's meaning the same from one year to the next and its cost
+bounded, and the years before the register's own start hold only what was imported; the API
+(``/api/v1/statistics/{key}``) takes any period of up to 20 years, a län and a facility type.
 """
 
 import csv
+import datetime
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import F, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from access import log
 from access.decorators import public
@@ -29,6 +38,8 @@ from api.jsonrender import dumps
 from register.models import Decision, Facility, Finding, Inspection, protected_condition
 from register.selectors import facilities_with_marking, findings_with_state
 from register.spreadsheets import csv_cell, xlsx_cell
+from stats import figures
+from stats.export import figure_csv, figure_json
 
 CHUNK = 2000
 
@@ -214,6 +225,62 @@ FORMATS = {
 }
 
 
+STATISTICS_PREFIX = "statistik-"
+STATISTICS_FORMATS = ("csv", "json")
+STATISTICS_YEARS = 10
+STATISTICS_TITLE = gettext_lazy(
+    "Statistik över IVO:s tillsyn av HVB, stödboenden och särskilda ungdomshem"
+)
+STATISTICS_DESCRIPTION = gettext_lazy(
+    "Tabellerna bakom statistiksidorna för hela landet de senaste tio åren: boenden och "
+    "platser, beslut och deras utfall, brister per granskat område, krav och uppföljning, "
+    "frekvenstillsyn och IVO:s handläggningstider. En cell som bygger på färre än 5 boenden är "
+    "tom. Skyddade boenden räknas bara i antalet boenden och platser i ett helt län och i hela "
+    "landet, i ingen annan siffra."
+)
+
+
+def statistics_filters(today: datetime.date) -> figures.Filters:
+    """The open data's statistics: the whole country, every type, the last ten years up to the
+    last year the statistics pages show by default."""
+    last = figures.default_filters(today).last_year
+    return figures.Filters(first_year=last - STATISTICS_YEARS + 1, last_year=last)
+
+
+@dataclass(frozen=True)
+class StatisticsFile:
+    key: str
+    title: str
+    topic: figures.Topic
+
+    @property
+    def slug(self) -> str:
+        return f"{STATISTICS_PREFIX}{self.key}"
+
+
+def statistics_files(today: datetime.date) -> list[StatisticsFile]:
+    """Every figure, topic by topic in the pages' order, with its title and topic. A figure's
+    title is the figure's own, taken from the figure computed over no homes: the same title,
+    without reading the register (all sixteen over the whole register would take seconds at the
+    national scale), and kept in the cache for the day."""
+    key = f"stats-open-data-titles:{get_language()}:{today.isoformat()}"
+    titles = cache.get(key)
+    if titles is None:
+        nothing = figures.Filters(
+            first_year=today.year, last_year=today.year, facilities=frozenset()
+        )
+        titles = {
+            figure_key: str(figures.compute(figure_key, nothing, today=today).title)
+            for figure_key in figures.FIGURE_KEYS
+        }
+        cache.set(key, titles, 24 * 60 * 60)
+    return [
+        StatisticsFile(figure_key, titles[figure_key], topic)
+        for topic in figures.TOPICS
+        for figure_key in topic.figures
+    ]
+
+
 def _cell(value):
     """Lists (target groups, review areas) as codes separated by |; everything else as is."""
     if isinstance(value, list):
@@ -276,6 +343,11 @@ def index(request: HttpRequest) -> HttpResponse:
         {
             "datasets": DATASETS.values(),
             "formats": FORMATS,
+            "statistics_title": STATISTICS_TITLE,
+            "statistics_files": statistics_files(timezone.localdate()),
+            "statistics_formats": STATISTICS_FORMATS,
+            "statistics_years": statistics_filters(timezone.localdate()),
+            "suppress_below": figures.SUPPRESS_BELOW_HOMES,
             "licence_url": settings.OPEN_DATA_LICENSE_URL,
             "licence_name": settings.OPEN_DATA_LICENSE_NAME,
         },
@@ -284,6 +356,8 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @public
 def download(request: HttpRequest, dataset: str, file_format: str) -> HttpResponse:
+    if dataset.startswith(STATISTICS_PREFIX):
+        return _statistics_download(request, dataset.removeprefix(STATISTICS_PREFIX), file_format)
     chosen = DATASETS.get(dataset)
     if chosen is None or file_format not in FORMATS:
         raise Http404(_("Det finns ingen sådan fil."))
@@ -304,6 +378,30 @@ def download(request: HttpRequest, dataset: str, file_format: str) -> HttpRespon
         stream = stream_csv(chosen) if file_format == "csv" else stream_json(chosen)
         response = StreamingHttpResponse(stream, content_type=FORMATS[file_format])
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Link"] = f'<{settings.OPEN_DATA_LICENSE_URL}>; rel="license"'
+    return response
+
+
+def _statistics_download(request: HttpRequest, key: str, file_format: str) -> HttpResponse:
+    if key not in figures.FIGURE_KEYS or file_format not in STATISTICS_FORMATS:
+        raise Http404(_("Det finns ingen sådan fil."))
+    today = timezone.localdate()
+    filters = statistics_filters(today)
+    figure = figures.compute(key, filters, today=today)
+    log.record(
+        request,
+        AccessEvent.Action.OPEN_DATA_DOWNLOAD,
+        object_type="dataset",
+        object_id=f"{STATISTICS_PREFIX}{key}.{file_format}",
+    )
+    if file_format == "csv":
+        content = figure_csv(figure).encode()
+    else:
+        head = {"dataset": f"{STATISTICS_PREFIX}{key}", "licence": settings.OPEN_DATA_LICENSE_URL}
+        content = dumps({**head, **figure_json(figure, filters)})
+    response = HttpResponse(content, content_type=FORMATS[file_format])
+    filename = f"hvb-registret-{STATISTICS_PREFIX}{key}.{file_format}"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Link"] = f'<{settings.OPEN_DATA_LICENSE_URL}>; rel="license"'
     return response
 

@@ -506,3 +506,81 @@ class NotificationPage(Schema):
     items: list[Notification]
     next_cursor: str = Field(examples=["0-1532"])
     has_more: bool
+
+
+# --- statistics (stats/export.py writes the shape; issue 20) ---
+
+
+class StatisticsTopic(Schema):
+    slug: str = Field(examples=["brister"])
+    title: str = Field(examples=["Brister"])
+
+
+class StatisticsLinks(Schema):
+    api: str = Field(examples=["https://hvb-registret.ivo.se/api/v1/statistics/requirements"])
+    page: str = Field(examples=["https://hvb-registret.ivo.se/statistik/krav/"])
+    open_data_csv: str = Field(
+        examples=["https://hvb-registret.ivo.se/oppna-data/statistik-requirements.csv"],
+        description="Hela landet de senaste tio åren som CSV (öppna data).",
+    )
+    open_data_json: str = Field(
+        examples=["https://hvb-registret.ivo.se/oppna-data/statistik-requirements.json"],
+        description="Hela landet de senaste tio åren som JSON (öppna data).",
+    )
+
+
+class StatisticsItem(Schema):
+    key: str = Field(examples=["inspections-with-deficiencies"])
+    title: str = Field(examples=["Inspektioner med brister"])
+    topic: StatisticsTopic
+    links: StatisticsLinks
+
+
+class StatisticsColumn(Schema):
+    key: str = Field(examples=["share"])
+    label: str = Field(examples=["Andel med brister"])
+    kind: Literal["count", "places", "share", "rate", "days"] = Field(
+        description="count: ett antal; places: platser; share: en andel 0–1; rate: per 100 "
+        "boenden; days: dagar."
+    )
+    base_label: str | None = Field(
+        examples=["tillsynsbeslut"],
+        description="För en andel eller ett antal per 100: vad underlaget (base) räknar.",
+    )
+
+
+class StatisticsValue(Schema):
+    value: int | float | None = Field(
+        examples=[0.3125],
+        description="null när värdet är dolt (färre än 5 boenden) eller inte kan räknas ut.",
+    )
+    base: int | None = Field(
+        examples=[32], description="Antalet bakom en andel eller ett antal per 100."
+    )
+    suppressed: bool = Field(description="Dolt: bygger på färre än 5 boenden.")
+
+
+class StatisticsRow(Schema):
+    key: str = Field(
+        examples=["2025"], description="Ett år, en länskod (total: hela landet) eller en kod."
+    )
+    label: str = Field(examples=["2025"])
+    values: dict[str, StatisticsValue] = Field(description="Per kolumnens key.")
+
+
+class StatisticsFilters(Schema):
+    from_year: int = Field(examples=[2021])
+    to_year: int = Field(examples=[2025])
+    county: str | None = Field(examples=["08"])
+    facility_type: str | None = Field(examples=["hvb"])
+
+
+class StatisticsFigure(Schema):
+    key: str = Field(examples=["inspections-with-deficiencies"])
+    title: str = Field(examples=["Inspektioner med brister"])
+    summary: str = Field(examples=["Andelen inspektioner med brister var 31 % 2025."])
+    row_heading: str = Field(examples=["År"])
+    columns: list[StatisticsColumn]
+    rows: list[StatisticsRow]
+    notes: list[str] = Field(examples=[["– : färre än 5 boenden, dolt."]])
+    filters: StatisticsFilters

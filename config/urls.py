@@ -18,6 +18,8 @@ urlpatterns = [
     # Linking case records to facilities, and the quality report (linking/urls.py).
     path("", include("linking.urls")),
     path("", include("alerts.urls")),
+    # Statistics for everyone, and a municipality's own comparison (stats/urls.py).
+    path("", include("stats.urls")),
     path("", include("portal.urls")),
 ]
 

@@ -47,6 +47,17 @@ _STYLE = Style(
     value_font_size=FONT_SIZE,
     no_data_font_size=FONT_SIZE,
 )
+# What every chart is drawn with: no script, no style of pygal's own (stats/static/stats/charts.css
+# styles the classes), no XML declaration, a viewBox that scales, no tooltips.
+_PYGAL = dict(
+    style=_STYLE,
+    js=[],
+    css=[],
+    no_prefix=True,
+    disable_xml_declaration=True,
+    explicit_size=False,
+    tooltips=False,
+)
 
 # Okabe & Ito, "Color Universal Design" (2008): told apart by colour-blind readers. Ordered
 # light to dark by their grey in a greyscale print (CSS grayscale(): yellow 219, sky blue 164,
@@ -212,15 +223,9 @@ def _chart(figure: Figure) -> ET.Element:
         math.ceil(len(columns) / legend_columns) - len(columns) // legend_columns if many else 0
     )
     config = dict(
-        style=_STYLE,
+        **_PYGAL,
         width=WIDTH,
         height=HEIGHT,
-        js=[],
-        css=[],
-        no_prefix=True,
-        disable_xml_declaration=True,
-        explicit_size=False,
-        tooltips=False,
         show_legend=many,
         legend_at_bottom=True,
         legend_at_bottom_columns=legend_columns,
@@ -581,15 +586,9 @@ def _county_map(figure: Figure) -> ET.Element:
     area_classes.update({letter: scale_class(value) for letter, value in values.items()})
     chart = CountyMap(
         area_classes=area_classes,
-        style=_STYLE,
+        **_PYGAL,
         width=_MAP_WIDTH,
         height=_MAP_HEIGHT,
-        js=[],
-        css=[],
-        no_prefix=True,
-        disable_xml_declaration=True,
-        explicit_size=False,
-        tooltips=False,
         show_legend=False,
         margin=8,
         margin_right=_MAP_LEGEND_WIDTH,

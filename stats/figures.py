@@ -29,7 +29,7 @@ from django.db.models import (
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from documents.models import DecisionRequest
 from register.codes import (
@@ -697,32 +697,36 @@ def deficiencies_by_ownership(facts: Facts, filters: Filters, today: datetime.da
     return figure
 
 
-def deficiencies_by_county(facts: Facts, filters: Filters, today: datetime.date) -> Figure:
-    years = _years(filters, today)
+def _share_by_county(filters: Filters, counted: Callable[[str], tuple[int, int, int]]) -> list[Row]:
+    """A share per län, and for the whole country when no län is chosen: the base, the part
+    and the share, from ``counted(county)`` -> (base, part, homes) ("" for the country). A län's
+    counts give its share away, so they are suppressed together; the country's totals would give
+    a single suppressed län away, so one more is suppressed (``suppress_derivable``)."""
 
-    def counted(county: str) -> dict[str, int]:
-        where = {"county": county, "facility_type": filters.facility_type}
-        decisions, homes = facts.total(("supervision",), years, **where)
-        deficient = facts.total(("supervision_deficient",), years, **where)[0]
-        return {"n": decisions, "homes": homes, "deficient": deficient}
+    def cells(county: str) -> list[Cell]:
+        base, part, homes = counted(county)
+        return [count_cell(base, homes), count_cell(part, homes), share_cell(part, base, homes)]
 
-    def cells(row: dict) -> list[Cell]:
-        return [
-            count_cell(row["n"], row["homes"]),
-            count_cell(row["deficient"], row["homes"]),
-            share_cell(row["deficient"], row["n"], row["homes"]),
-        ]
-
-    rows = [
-        Row(county.code, county.name, cells(counted(county.code))) for county in _counties(filters)
-    ]
+    rows = [Row(county.code, county.name, cells(county.code)) for county in _counties(filters)]
     if not filters.county:
-        total = cells(counted(""))
+        total = cells("")
         rows.append(Row("total", _("Hela landet"), total))
         suppress_derivable(
             [(total[index], [row.cells[index] for row in rows[:-1]]) for index in (0, 1)],
             [row.cells for row in rows],
         )
+    return rows
+
+
+def deficiencies_by_county(facts: Facts, filters: Filters, today: datetime.date) -> Figure:
+    years = _years(filters, today)
+
+    def counted(county: str) -> tuple[int, int, int]:
+        where = {"county": county, "facility_type": filters.facility_type}
+        decisions, homes = facts.total(("supervision",), years, **where)
+        return decisions, facts.total(("supervision_deficient",), years, **where)[0], homes
+
+    rows = _share_by_county(filters, counted)
     figure = Figure(
         key="deficiencies-by-county",
         title=_("Andel inspektioner med brister per län"),
@@ -908,30 +912,12 @@ def inspection_frequency(facts: Facts, filters: Filters, today: datetime.date) -
 def inspection_frequency_by_county(facts: Facts, filters: Filters, today: datetime.date) -> Figure:
     _first, day = _period(filters, today)
 
-    def counted(county: str) -> dict[str, int]:
+    def counted(county: str) -> tuple[int, int, int]:
         where = {"county": county, "facility_type": filters.facility_type}
-        return {
-            "due": facts.total(("due",), [day.year], **where)[1],
-            "inspected": facts.total(("inspected",), [day.year], **where)[1],
-        }
+        due = facts.total(("due",), [day.year], **where)[1]
+        return due, facts.total(("inspected",), [day.year], **where)[1], due
 
-    def cells(row: dict) -> list[Cell]:
-        return [
-            count_cell(row["due"], row["due"]),
-            count_cell(row["inspected"], row["due"]),
-            share_cell(row["inspected"], row["due"], row["due"]),
-        ]
-
-    rows = [
-        Row(county.code, county.name, cells(counted(county.code))) for county in _counties(filters)
-    ]
-    if not filters.county:
-        total = cells(counted(""))
-        rows.append(Row("total", _("Hela landet"), total))
-        suppress_derivable(
-            [(total[index], [row.cells[index] for row in rows[:-1]]) for index in (0, 1)],
-            [row.cells for row in rows],
-        )
+    rows = _share_by_county(filters, counted)
     figure = Figure(
         key="inspection-frequency-by-county",
         title=_("Frekvenstillsyn per län"),
@@ -1084,7 +1070,7 @@ TOPICS = (
     ),
     Topic(
         "beslut",
-        gettext_lazy("Beslut"),
+        pgettext_lazy("statistikens ämne", "Beslut"),
         (
             "decisions-by-severity",
             "inspections-with-deficiencies",

@@ -130,7 +130,15 @@ EXPECTED: dict[str, tuple] = {
     "api:findings":                     (  200,   200,   200,   200,   200,   200,   200),
     "api:inspections":                  (  200,   200,   200,   200,   200,   200,   200),
     "api:changes":                      (  200,   200,   200,   200,   200,   200,   200),
+    "api:statistics":                   (  200,   200,   200,   200,   200,   200,   200),
+    "api:statistics_figure":            (  200,   200,   200,   200,   200,   200,   200),
     "api_not_found":                    (  404,   404,   404,   404,   404,   404,   404),
+    # Statistics: aggregates of public data to anyone; a municipality's own comparison to its
+    # users.
+    "stats:index":                      (  200,   200,   200,   200,   200,   200,   200),
+    "stats:topic":                      (  200,   200,   200,   200,   200,   200,   200),
+    "stats:figure_csv":                 (  200,   200,   200,   200,   200,   200,   200),
+    "stats:municipal":                  (LOGIN,   200,   200,   403,   403,   403,   403),
     # A municipality's own access log through the API: a key only (401 without one).
     "api:municipality_access_events":   (  401,   401,   401,   401,   401,   401,   401),
     # A municipality's system's watches and the events they reach: a key only. A GET of one
@@ -199,6 +207,10 @@ def sample_kwargs(name: str, objects) -> dict:
         "dataset": "verksamheter",
         "file_format": "csv",
         "watch_id": "3f1c2b9e-8d7a-4c1b-9e2f-0a1b2c3d4e5f",
+        "figure_key": "homes-by-county",
+        # The statistics (stats/urls.py): a topic and one of its figures.
+        "topic": "beslut",
+        "figure": "inspections-with-deficiencies",
     }
     kwargs = {}
     for key in _route_params(name):

@@ -25,6 +25,7 @@ from register.models import (
     Provider,
     protected_condition,
 )
+from stats import figures
 from tests.api_support import (
     ALL_STATUSES,
     all_pages,
@@ -360,11 +361,14 @@ def test_dcat__absolute_iris_no_blank_nodes_and_the_publisher(client, settings):
     publisher = URIRef("http://dataportal.se/organisation/SE2021006354")
     assert (catalogue, DCTERMS.publisher, publisher) in graph
     datasets = list(graph.objects(catalogue, DCAT.dataset))
-    assert len(datasets) == 4
+    assert len(datasets) == 5
+    statistics = URIRef("http://testserver/oppna-data/#statistik")
+    assert statistics in datasets
     for dataset in datasets:
         assert (dataset, DCTERMS.publisher, publisher) in graph
         distributions = list(graph.objects(dataset, DCAT.distribution))
-        assert len(distributions) == 3
+        # The register's files as CSV, JSON and XLSX; the statistics a CSV and a JSON per figure.
+        assert len(distributions) == (2 * len(figures.FIGURE_KEYS) if dataset == statistics else 3)
         for distribution in distributions:
             assert (
                 distribution,

@@ -6,6 +6,7 @@ and reflowing at 320 px; the open-data page passes axe."""
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
+from stats import figures
 from tests.factories import FacilityFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
@@ -83,7 +84,12 @@ def test_open_data_page__links_licence_and_no_axe_violations(anonymous_page, liv
     assert page.get_by_role("link", name="CC BY 4.0").get_attribute("href") == (
         "http://creativecommons.org/licenses/by/4.0/"
     )
-    # Four datasets (homes, decisions, findings, inspections), each in three formats.
-    assert page.locator("a[download]").count() == 12
+    # Four datasets (homes, decisions, findings, inspections), each in three formats, and the
+    # statistics: a CSV and a JSON file per figure, each link named by its figure's title.
+    assert page.locator("a[download]").count() == 12 + 2 * len(figures.FIGURE_KEYS)
+    statistics = page.locator('section[aria-labelledby="statistik"]')
+    assert statistics.get_by_role("link", name="CSV (Allvarliga beslut)").get_attribute("href") == (
+        "/oppna-data/statistik-serious-decisions.csv"
+    )
     results = Axe().run(page)
     assert results.violations_count == 0, results.generate_report()

@@ -57,7 +57,13 @@ ROLES = (
     Role.IVO_ADMIN,
 )
 # Answers that are not pages: files, JSON, the API's own 404.
-NOT_PAGES = {"open_data_download", "dcat", "api_not_found", "linking:facility_suggestions"}
+NOT_PAGES = {
+    "open_data_download",
+    "dcat",
+    "api_not_found",
+    "linking:facility_suggestions",
+    "stats:figure_csv",
+}
 # The register administration (Django admin), for IVO's staff.
 BACK_OFFICE_PAGES = ("/admin/", "/admin/register/facility/")
 
