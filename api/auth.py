@@ -220,7 +220,7 @@ def query_deadline():
     elif vendor == "sqlite":
         deadline = time.monotonic() + milliseconds / 1000
         connection.connection.set_progress_handler(
-            lambda: 1 if time.monotonic() > deadline else 0, 2000
+            lambda: 1 if time.monotonic() > deadline and not _lifted.active else 0, 2000
         )
     failed = False
     try:
@@ -246,6 +246,38 @@ def query_deadline():
                 cursor.execute("RESET statement_timeout")
         elif vendor == "sqlite":
             connection.connection.set_progress_handler(None, 0)
+
+
+class _Lifted(threading.local):
+    active = False
+
+
+_lifted = _Lifted()
+
+
+@contextmanager
+def query_deadline_lifted():
+    """The deadline set aside for work whose cost no caller drives: the statistics' tallies,
+    counted once for each data version of the register and then read by every caller in a
+    millisecond (stats/facts.py). Under the deadline the first call after a write would be
+    stopped every time, and nothing would ever be kept."""
+    vendor = connection.vendor
+    if vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW statement_timeout")
+            (kept,) = cursor.fetchone()
+            cursor.execute("SET statement_timeout = 0")
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('statement_timeout', %s, false)", [kept])
+        return
+    _lifted.active = True
+    try:
+        yield
+    finally:
+        _lifted.active = False
 
 
 def clear_api_statement_timeout(sender=None, environ=None, **kwargs) -> None:

@@ -22,6 +22,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.db.models import BooleanField, Case, Value, When
 
@@ -46,8 +47,10 @@ _CLOSED = (FacilityStatus.NEDLAGD, FacilityStatus.ATERKALLAD, FacilityStatus.FOR
 SERIOUS_OUTCOMES = frozenset(o for o, s in OUTCOME_SEVERITY.items() if s == Severity.SERIOUS)
 
 
-@dataclass(frozen=True)
-class Bucket:
+class Bucket(NamedTuple):
+    """A tuple, not a dataclass: counting hashes one for each of a million events (a frozen
+    dataclass's hash made the counting a sixth slower)."""
+
     county: str
     facility_type: str
     ownership: str
