@@ -389,25 +389,42 @@ def homes_by_ownership(facts: Facts, filters: Filters, today: datetime.date) -> 
     )
 
 
+def _county_stock(
+    facts: Facts, year: list[int], county: str, facility_type: str, protected: bool
+) -> tuple[int, int]:
+    """A län's homes and places, its protected homes with them (when ``protected``) only where
+    it has five or more: the difference from the figures without them then never singles one
+    protected home out, nor its places."""
+    where = {"county": county, "facility_type": facility_type}
+    homes = facts.total(("homes",), year, **where)[1]
+    places = facts.total(("places",), year, **where)[0]
+    if protected:
+        with_protected = facts.total(("homes",), year, protected=True, **where)[1]
+        if with_protected - homes >= SUPPRESS_BELOW_HOMES:
+            return with_protected, facts.total(("places",), year, protected=True, **where)[0]
+    return homes, places
+
+
 def homes_by_county(facts: Facts, filters: Filters, today: datetime.date) -> Figure:
     """Homes and places per län on the period's last day. The one figure protected homes count
-    in, since it is a whole län's total (not when a type or a municipality's homes are chosen)."""
+    in, since it is a whole län's total (not when a type or a municipality's homes are chosen),
+    and only in a län with five or more of them."""
     protected = _may_count_protected(filters)
     _first, day = _period(filters, today)
     year = [day.year]
-    where = {"facility_type": filters.facility_type, "protected": protected}
     rows, home_cells, place_cells = [], [], []
+    all_homes = all_places = 0
     for county in _counties(filters):
-        counted = facts.total(("homes",), year, county=county.code, **where)[1]
-        in_places = facts.total(("places",), year, county=county.code, **where)[0]
+        counted, in_places = _county_stock(
+            facts, year, county.code, filters.facility_type, protected
+        )
         homes = count_cell(counted, counted)
         places = count_cell(in_places, counted)
         rows.append(Row(county.code, county.name, [homes, places]))
         home_cells.append(homes)
         place_cells.append(places)
+        all_homes, all_places = all_homes + counted, all_places + in_places
     if not filters.county:
-        all_homes = facts.total(("homes",), year, **where)[1]
-        all_places = facts.total(("places",), year, **where)[0]
         total = [count_cell(all_homes, all_homes), count_cell(all_places, all_homes)]
         rows.append(Row("total", _("Hela landet"), total))
         suppress_derivable([(total[0], home_cells), (total[1], place_cells)])
@@ -415,8 +432,8 @@ def homes_by_county(facts: Facts, filters: Filters, today: datetime.date) -> Fig
     if protected:
         notes.append(
             _(
-                "Skyddade boenden ingår i antalen för varje län och för hela landet, men i ingen "
-                "annan siffra i statistiken."
+                "Skyddade boenden ingår i antalen för ett län som har minst 5 av dem, och i hela "
+                "landets, men i ingen annan siffra i statistiken."
             )
         )
     figure = Figure(

@@ -225,17 +225,30 @@ def test_homes_by_ownership__counts_by_the_providers_ownership(register):
     }
 
 
-def test_homes_by_county__protected_home_counts_in_its_whole_lan_only(register):
-    # On 31 December 2025. Kalmar: K1–K7 and the protected KP = 8 homes, 36 + 4 + 5 = 45 places.
-    # Stockholm: S1–S5 = 5 homes, 50 places. Gotland: G1 alone, suppressed; the country's total
-    # (14 homes, 103 places) would give it away, so Stockholm, the smallest, is suppressed too.
+def test_homes_by_county__a_lone_protected_home_is_not_counted_even_in_its_lan(register):
+    # On 31 December 2025. Kalmar: K1–K7 = 7 homes, 36 + 4 = 40 places; its one protected home
+    # (KP) is left out, or the difference from the figures without protected homes would single
+    # it out. Stockholm: S1–S5 = 5 homes, 50 places. Gotland: G1 alone, suppressed; the
+    # country's total (13 homes, 98 places) would give it away, so Stockholm, the smallest, is
+    # suppressed too.
     rows = table(compute("homes-by-county"))
-    assert rows["08"] == [8, 45]
+    assert rows["08"] == [7, 40]
     assert rows["01"] == [SUPPRESSED, SUPPRESSED]
     assert rows["09"] == [SUPPRESSED, SUPPRESSED]
     assert rows["03"] == [0, 0]
-    assert rows["total"] == [14, 103]
+    assert rows["total"] == [13, 98]
     assert len(rows) == 22
+
+
+def test_homes_by_county__five_protected_homes_count_in_their_whole_lan_only(register):
+    # Four more protected homes in Kalmar, 6 places each: with KP five, so they count in
+    # Kalmar's total and the country's (7 + 5 homes, 40 + 5 + 24 places), and in nothing else.
+    for _home in range(4):
+        FacilityFactory(protected_by_ivo=True)
+    rows = table(compute("homes-by-county"))
+    assert rows["08"] == [12, 69]
+    assert rows["total"] == [18, 127]
+    assert table(compute("homes-by-type"))["2025"][3] == 13
 
 
 def test_homes_by_county__one_type_chosen__the_protected_home_is_left_out(register):
@@ -245,7 +258,7 @@ def test_homes_by_county__one_type_chosen__the_protected_home_is_left_out(regist
 
 def test_homes_by_county__one_lan__its_row_and_no_total(register):
     figure = compute("homes-by-county", Filters(2024, 2025, county="08"))
-    assert table(figure) == {"08": [8, 45]}
+    assert table(figure) == {"08": [7, 40]}
 
 
 def test_decisions_by_severity__tillsyn_decisions_per_year(register):
