@@ -126,6 +126,16 @@ _SECTIONS = (
         ),
         paths=("/admin/api/",),
     ),
+    # The statistics are public; signed in, they are in the menu (the header's link is for
+    # those without one), with the municipality's own comparison beside them.
+    _Section(
+        "statistics",
+        _("Statistik"),
+        (
+            _Page("stats:index", _("Statistik för hela landet")),
+            _Page("stats:municipal", _("Kommunens jämförelse"), Permission.WATCH),
+        ),
+    ),
 )
 
 

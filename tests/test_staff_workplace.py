@@ -27,6 +27,7 @@ MUNICIPAL_ADMIN = [
 REGISTER = ("Register", "/admin/")
 LINKING = [("Koppling", "/ivo/koppling/"), ("Kvalitet", "/ivo/kvalitet/")]
 RELEASE = ("Utlämnande", "/ivo/utlamnande/")
+STATISTICS = ("Statistik", "/statistik/")
 
 
 def signed_in(role: str) -> Client:
@@ -61,10 +62,10 @@ def current(response, nav_label: str) -> list[tuple[str, str]]:
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
-        (Role.MUNICIPAL_USER, MUNICIPAL),
-        (Role.MUNICIPAL_ADMIN, MUNICIPAL_ADMIN),
-        (Role.IVO_REGISTRATOR, [SEARCH, REGISTER, *LINKING]),
-        (Role.IVO_CASE_OFFICER, [SEARCH, REGISTER, RELEASE]),
+        (Role.MUNICIPAL_USER, [*MUNICIPAL, STATISTICS]),
+        (Role.MUNICIPAL_ADMIN, [*MUNICIPAL_ADMIN, STATISTICS]),
+        (Role.IVO_REGISTRATOR, [SEARCH, REGISTER, *LINKING, STATISTICS]),
+        (Role.IVO_CASE_OFFICER, [SEARCH, REGISTER, RELEASE, STATISTICS]),
         (
             Role.IVO_ADMIN,
             [
@@ -75,6 +76,7 @@ def current(response, nav_label: str) -> list[tuple[str, str]]:
                 ("Logg", "/ivo/logg/"),
                 ("Kommuner", "/ivo/kommuner/"),
                 ("API", "/api/v1/docs"),
+                STATISTICS,
             ],
         ),
     ],

@@ -120,15 +120,19 @@ def test_header__links_to_the_statistics_for_everyone(client):
     )
 
 
-def test_header__signed_in_staff_have_the_link_too_marked_on_the_statistics(client):
-    sign_in(client, make_user(Role.IVO_CASE_OFFICER))
+def test_menu__signed_in_the_statistics_are_a_section_marked_where_you_are(client):
+    sign_in(client, make_user(Role.MUNICIPAL_USER, municipality="0880"))
 
-    response = client.get(reverse("stats:topic", args=["beslut"]))
+    html = client.get(reverse("stats:topic", args=["beslut"])).content.decode()
 
+    # In the menu, not the header, so the header stays one line on a phone.
+    assert 'class="site-header__link"' not in html
+    assert f'<a href="{reverse("stats:index")}" aria-current="true">Statistik</a>' in html
     assert (
-        f'<a class="site-header__link" href="{reverse("stats:index")}" aria-current="true">'
-        in response.content.decode()
+        f'<a href="{reverse("stats:index")}" aria-current="true">Statistik för hela landet</a>'
+        in html
     )
+    assert f'<a href="{reverse("stats:municipal")}">Kommunens jämförelse</a>' in html
 
 
 def test_index__links_a_municipal_user_to_the_municipal_view(client):
