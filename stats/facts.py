@@ -284,25 +284,30 @@ class Facts:
 
     # Reading ---------------------------------------------------------------------------------
 
-    def tallies_of(
-        self,
-        category: tuple,
-        year: int,
+    @staticmethod
+    def _chosen(
+        bucket: Bucket,
         *,
         county: str = "",
         facility_type: str = "",
         ownership: str = "",
         protected: bool = False,
-    ) -> list[Tally]:
-        """The tallies of one year and category in the buckets chosen: a län, a type, an
-        ownership (each "" for all), protected homes only when ``protected``."""
-        return [
-            tally
-            for bucket, tally in self.tallies.get((year, category), {}).items()
-            if (not county or bucket.county == county)
+    ) -> bool:
+        """Whether ``bucket`` is among those chosen: a län, a type, an ownership (each "" for
+        all), protected homes only when ``protected``."""
+        return (
+            (not county or bucket.county == county)
             and (not facility_type or bucket.facility_type == facility_type)
             and (not ownership or bucket.ownership == ownership)
             and (protected or not bucket.protected)
+        )
+
+    def tallies_of(self, category: tuple, year: int, **where) -> list[Tally]:
+        """The tallies of one year and category in the buckets ``where`` chooses (``_chosen``)."""
+        return [
+            tally
+            for bucket, tally in self.tallies.get((year, category), {}).items()
+            if self._chosen(bucket, **where)
         ]
 
     def total(self, category: tuple, years: Iterable[int], **where) -> tuple[int, int]:
@@ -311,19 +316,13 @@ class Facts:
 
     def values(self, name: str, years: Iterable[int], **where) -> list[int]:
         """The numbers kept for ``name`` (days) over ``years`` in the buckets chosen."""
-        found: list[int] = []
-        for year in years:
-            for bucket, values in self.lists.get((year, name), {}).items():
-                if (
-                    (not where.get("county") or bucket.county == where["county"])
-                    and (
-                        not where.get("facility_type")
-                        or bucket.facility_type == where["facility_type"]
-                    )
-                    and not bucket.protected
-                ):
-                    found.extend(values)
-        return found
+        return [
+            value
+            for year in years
+            for bucket, values in self.lists.get((year, name), {}).items()
+            if self._chosen(bucket, **where)
+            for value in values
+        ]
 
 
 def combine(per_year: list[list[Tally]]) -> tuple[int, int]:

@@ -1,5 +1,5 @@
-"""Statistics over the register: aggregated figures for everyone, computed from the register's
-own tables on each request (no precomputed table that could go stale).
+"""Statistics over the register: aggregated figures for everyone, summed from the register's
+tallies (stats/facts.py), which are kept for one data version and so never go stale.
 
 A figure is a table: rows (years, län, review areas, outcomes), columns (counts, shares, rates,
 days), each cell with the number of homes it is built on. Three rules make them fair to show to
@@ -7,7 +7,7 @@ anyone:
 
 - a cell built on fewer than 5 homes is suppressed (shown as "–", with a note), and where a
   suppressed cell could be worked out from a total shown beside it, a second cell is suppressed
-  too (``suppress``);
+  too (``suppress_derivable``);
 - protected homes (DESIGN.md) count only in the homes and places of a whole län or the country
   (``homes-by-county``); every other figure leaves them out, and says so;
 - rates are per home or per 100 homes, with the number behind each rate shown. A count that a
@@ -231,24 +231,18 @@ def _may_count_protected(filters: Filters) -> bool:
     return not filters.facility_type and filters.facilities is None
 
 
-def facility_scope(filters: Filters, prefix: str = "", *, protected: bool = False) -> Q:
-    """The homes a figure counts, reached through ``prefix`` ("facility__")."""
-    condition = Q()
-    if filters.county:
-        condition &= Q(**{f"{prefix}municipality__county_id": filters.county})
-    if filters.facility_type:
-        condition &= Q(**{f"{prefix}facility_type": filters.facility_type})
-    if filters.facilities is not None:
-        condition &= Q(**{f"{prefix}pk__in": sorted(filters.facilities)})
-    if not protected:
-        condition &= ~protected_condition(prefix)
-    return condition
-
-
 def homes_counted(filters: Filters) -> QuerySet[Facility]:
-    """The primary keys of the homes a figure counts, for ``facility_id__in``: the database reads
-    the homes once (their protection, län and type), not once for every decision it counts."""
-    return Facility.objects.filter(facility_scope(filters)).values("pk")
+    """The primary keys of the homes a figure counts (never a protected one), for
+    ``facility_id__in``: the database reads the homes once, not once for every row it counts.
+    Only the decision requests, which stats.facts does not tally, are counted this way."""
+    condition = ~protected_condition()
+    if filters.county:
+        condition &= Q(municipality__county_id=filters.county)
+    if filters.facility_type:
+        condition &= Q(facility_type=filters.facility_type)
+    if filters.facilities is not None:
+        condition &= Q(pk__in=sorted(filters.facilities))
+    return Facility.objects.filter(condition).values("pk")
 
 
 def _counties(filters: Filters) -> list[County]:
