@@ -2,10 +2,12 @@
 examples, a personnummer from the test range, the commands run as an operator runs them, and row
 counts that show that nothing was written."""
 
+import datetime
 import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 from stdnum import luhn
 
 from register.models import (
@@ -42,6 +44,17 @@ def personnummer_in_test_range(birth: str = "19811218", serial: str = "987") -> 
     """A personnummer from Skatteverket's test range (födelsenummer 980–999)."""
     check = luhn.calc_check_digit(birth[2:] + serial)
     return f"{birth}-{serial}{check}"
+
+
+# Stands for tomorrow in a parametrised row; `on_the_day` puts the date in when the test runs,
+# since a date taken when the tests are collected is today by the time a suite that started
+# before midnight reaches it.
+TOMORROW = "<imorgon>"
+
+
+def on_the_day(text: str) -> str:
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    return text.replace(TOMORROW, tomorrow.isoformat())
 
 
 def snapshot() -> dict[str, int]:

@@ -4,7 +4,6 @@ import datetime
 
 import openpyxl
 import pytest
-from django.utils import timezone
 
 from register.codes import FacilityStatus, PermitStatus
 from register.models import (
@@ -22,6 +21,8 @@ from tests.import_support import (
     FACILITY_EXAMPLE,
     FACILITY_HEADER,
     PRIVATE_HEADER,
+    TOMORROW,
+    on_the_day,
     personnummer_in_test_range,
     run,
     run_failing,
@@ -472,9 +473,6 @@ def decision_row(**cells: str) -> str:
     return ";".join(values.values())
 
 
-TOMORROW = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
-
-
 @pytest.mark.parametrize(
     "row,error",
     [
@@ -545,9 +543,11 @@ def test_import_decisions__bad_cell__exact_error_and_nothing_written(tmp_path, r
     run("import_facilities", write(tmp_path, FACILITY_EXAMPLE, "verksamheter.csv"))
     before = snapshot()
 
-    errors, message = run_failing("import_decisions", write(tmp_path, f"{DECISION_HEADER}{row}\n"))
+    errors, message = run_failing(
+        "import_decisions", write(tmp_path, on_the_day(f"{DECISION_HEADER}{row}\n"))
+    )
 
-    assert errors == [error]
+    assert errors == [on_the_day(error)]
     assert message == "Importen avbröts: 1 fel. Inget sparades."
     assert snapshot() == before
 

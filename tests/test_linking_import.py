@@ -4,12 +4,11 @@ import datetime
 
 import openpyxl
 import pytest
-from django.utils import timezone
 
 from linking.models import Candidate, CaseRecord, CaseStatus, LinkAction
 from register.models import Decision, Inspection
 from tests.factories import FacilityFactory, ProviderFactory
-from tests.import_support import run, run_failing, write
+from tests.import_support import TOMORROW, on_the_day, run, run_failing, write
 
 pytestmark = pytest.mark.django_db
 
@@ -234,9 +233,6 @@ def test_import_cases__dry_run__writes_nothing(aquarellen, tmp_path):
 
 # Bad input: each rule, the exact error, and nothing written -----------------------------------
 
-TOMORROW = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
-
-
 DNR_FORM = "har inte IVO:s form för diarienummer, t.ex. 3.2.2-13748/2022 eller 8.5-29206/2014"
 OUTCOMES = (
     "inga_brister, brister, forelaggande, forelaggande_vite, tillfalligt_forbud, forbud, "
@@ -331,9 +327,9 @@ BAD_CELLS = {  # id → (cells, column, the exact message)
 def test_import_cases__bad_cell__exact_error_and_nothing_written(aquarellen, tmp_path, row, error):
     before = snapshot()
 
-    errors, message = run_failing("import_cases", write(tmp_path, f"{HEADER}\n{row}\n"))
+    errors, message = run_failing("import_cases", write(tmp_path, on_the_day(f"{HEADER}\n{row}\n")))
 
-    assert errors == [error]
+    assert errors == [on_the_day(error)]
     assert message == "Importen avbröts: 1 fel. Inget sparades."
     assert snapshot() == before
 
