@@ -106,6 +106,8 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "api",
+    # Health, metrics, request ids, backup and restore (docs/operations.md).
+    "operations",
 ]
 
 MIDDLEWARE = [
@@ -238,6 +240,8 @@ NOTICE_MAIL_ATTEMPTS = env_int("NOTICE_MAIL_ATTEMPTS", 8)
 NOTICE_LEASE_SECONDS = env_int("NOTICE_LEASE_SECONDS", 600)
 NOTICE_SWEEP_SECONDS = env_int("NOTICE_SWEEP_SECONDS", 30)
 NOTICE_DIGEST_HOUR = env_int("NOTICE_DIGEST_HOUR", 7)
+
+# Read replicas (PostgreSQL): DATABASE_REPLICA_URLS (config/routers.py, docs/operations.md).
 
 DATABASE_ROUTERS = ["config.routers.CacheRouter", "access.routers.AccessLogRouter"]
 # Off only in bench/, to measure what the log costs; a deployment never turns it off.
@@ -449,3 +453,5 @@ AXES_RESET_ON_SUCCESS = True
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
 # No start-up banner on every command; failures are still logged (as warnings).
 AXES_VERBOSE = False
+
+# --- Operations: health, readiness, metrics, logs (operations/, docs/operations.md) ---

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
+    # Health, readiness and metrics for the operators (operations/urls.py).
+    path("", include("operations.urls")),
     # The API (/api/v1) and open data (/oppna-data/, /datasets/dcat): api/urls.py. First: its
     # prefixes are its own, and an API call is then resolved without trying every other app's.
     path("", include("api.urls")),

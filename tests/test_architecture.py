@@ -16,7 +16,7 @@ import pytest
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DOMAIN = BASE_DIR / "register"
-ABOVE = ("access", "portal", "api", "documents", "linking", "alerts", "stats")
+ABOVE = ("access", "portal", "api", "documents", "linking", "alerts", "stats", "operations")
 
 
 def _above(dotted: str) -> bool:
