@@ -28,11 +28,9 @@ from tests.factories import DecisionFactory, FacilityFactory, FindingFactory, In
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("roomy_rate_limit")]
 
-TODAY = timezone.localdate()
-
 
 def days(number: int) -> datetime.date:
-    return TODAY + datetime.timedelta(days=number)
+    return timezone.localdate() + datetime.timedelta(days=number)
 
 
 @pytest.fixture

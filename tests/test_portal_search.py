@@ -13,11 +13,9 @@ from tests.factories import DecisionFactory, FacilityFactory, FindingFactory, In
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate()
-
 
 def days(n: int) -> datetime.date:
-    return TODAY + datetime.timedelta(days=n)
+    return timezone.localdate() + datetime.timedelta(days=n)
 
 
 @pytest.fixture(autouse=True)

@@ -16,14 +16,13 @@ from tests.factories import DecisionFactory, FacilityFactory, FindingFactory, In
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
-TODAY = timezone.localdate()
 DESKTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
 WIDTHS = pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 
 
 def days(n: int) -> datetime.date:
-    return TODAY + datetime.timedelta(days=n)
+    return timezone.localdate() + datetime.timedelta(days=n)
 
 
 def _home(name: str, municipality: str, **facts):
