@@ -30,8 +30,8 @@ class Command(BaseCommand):
             ) from error
         files = manifest["documents"]["files"]
         self.stdout.write(
-            f"Säkerhetskopian i {folder} är klar: {len(manifest['databases'])} databaser, "
-            f"{len(files)} beslutshandlingar ({sum(entry['size'] for entry in files)} byte)."
+            f"Säkerhetskopian i {folder} är klar. Databaser: {len(manifest['databases'])}; "
+            f"beslutshandlingar: {len(files)} ({sum(entry['size'] for entry in files)} byte)."
         )
 
     def _say(self, line: str) -> None:
