@@ -106,6 +106,7 @@ class Drill:
     access_log_name: str
     documents: Path
     backup: Path
+    backed_up: subprocess.CompletedProcess | None = None
     at_backup: dict = field(default_factory=dict)
     after_changes: dict = field(default_factory=dict)
     without_yes: subprocess.CompletedProcess | None = None
@@ -264,8 +265,8 @@ def drill(tmp_path_factory, django_db_setup, django_db_blocker):
     started = time.monotonic()
     try:
         python(drill, SEED)
-        backed_up = manage(drill, "backup", str(drill.backup))
-        assert backed_up.returncode == 0, backed_up.stderr
+        drill.backed_up = manage(drill, "backup", str(drill.backup))
+        assert drill.backed_up.returncode == 0, drill.backed_up.stderr
         drill.at_backup = snapshot(drill)
         python(drill, CHANGE)
         drill.after_changes = snapshot(drill)
@@ -337,6 +338,46 @@ def test_restore_drill__access_log_append_only_and_its_chain_intact_after_restor
                 pytest.raises(psycopg.Error, match="Åtkomstloggen kan inte ändras"),
             ):
                 database.execute(statement)
+
+
+def test_backup_and_restore__print_no_password(drill):
+    password = connections["default"].settings_dict.get("PASSWORD")
+    if not password:
+        assert drill.vendor == "sqlite"
+        return
+    for finished in (drill.backed_up, drill.restored):
+        assert password not in finished.stdout + finished.stderr
+
+
+@pytest.mark.postgresql
+def test_backup__postgresql_refuses_the_login__fails_naming_it_without_the_password(
+    drill, tmp_path
+):
+    if drill.vendor != "postgresql":
+        pytest.skip("PostgreSQL's login (the PostgreSQL leg of CI)")
+    wrong = "fel-lösenord-" + "x" * 8
+    settings_dict = connections["default"].settings_dict
+    environment = {
+        **drill.environment,
+        "DATABASE_URL": drill.environment["DATABASE_URL"].replace(
+            f":{settings_dict['PASSWORD']}@", f":{wrong}@"
+        ),
+    }
+
+    failed = subprocess.run(
+        [sys.executable, str(BASE_DIR / "manage.py"), "backup", str(tmp_path / "backup")],
+        env=environment,
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert failed.returncode != 0
+    assert "Säkerhetskopieringen misslyckades" in failed.stderr
+    assert "password authentication failed" in failed.stderr
+    assert wrong not in failed.stdout + failed.stderr
+    assert settings_dict["PASSWORD"] not in failed.stdout + failed.stderr
 
 
 def test_restore__without_yes__refused_saying_what_it_would_replace(drill):
