@@ -24,8 +24,9 @@ the shared cache under its key's hash. Their next reads see their write whatever
 (kept well under the pin window: docs/operations.md).
 
 A replica that does not answer (stopped, restarting, unreachable) is left out for
-``DATABASE_REPLICA_RETRY_SECONDS`` by this process, and the request reads the primary instead: a
-replica's restart costs no failed requests beyond those in flight on it.
+``DATABASE_REPLICA_RETRY_SECONDS`` by this process, and the request reads the primary instead; a
+safe request whose replica stops under it is answered again from the primary: a replica's
+restart costs no failed requests.
 """
 
 import contextlib
@@ -42,7 +43,7 @@ import dj_database_url
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse
 
 logger = logging.getLogger(__name__)
@@ -114,17 +115,7 @@ def choose_replica() -> str | None:
             connection.close_if_health_check_failed()
             connection.ensure_connection()
         except DatabaseError as error:
-            with _left_out_lock:
-                _left_out[alias] = now + settings.DATABASE_REPLICA_RETRY_SECONDS
-            # The class only: psycopg's message can name the server's address and user.
-            logger.warning(
-                "Read replica %s does not answer (%s); reading the primary for %s s",
-                alias,
-                type(error).__name__,
-                settings.DATABASE_REPLICA_RETRY_SECONDS,
-            )
-            with contextlib.suppress(DatabaseError):
-                connection.close()
+            _leave_out(alias, error)
             continue
         return alias
     return None
@@ -211,10 +202,28 @@ def _pin(request: HttpRequest, response: HttpResponse) -> None:
         cache.set(mark, 1, timeout=seconds)
 
 
+def _leave_out(alias: str, error: BaseException) -> None:
+    with _left_out_lock:
+        _left_out[alias] = time.monotonic() + settings.DATABASE_REPLICA_RETRY_SECONDS
+    # The class only: psycopg's message can name the server's address and user.
+    logger.warning(
+        "Read replica %s does not answer (%s); reading the primary for %s s",
+        alias,
+        type(error).__name__,
+        settings.DATABASE_REPLICA_RETRY_SECONDS,
+    )
+    with contextlib.suppress(DatabaseError):
+        connections[alias].close()
+
+
 class ReplicaMiddleware:
     """Chooses where the request reads (a replica or the primary) and pins a client that wrote.
     First in the chain after SecurityMiddleware, so that every read and write of the request,
-    sessions and authentication included, happens inside it."""
+    sessions and authentication included, happens inside it.
+
+    A replica that stops while a request reads from it (a restart terminates its connections)
+    fails the request with a 500 (from Django's handler, or the API's own); the request, being a
+    safe one, is then answered once more from the primary."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -223,12 +232,30 @@ class ReplicaMiddleware:
         safe = request.method in SAFE_METHODS
         replica = choose_replica() if safe and not _pinned(request) else None
         note = _WriteNote()
-        token = _current.set(replica)
-        try:
-            with connections[DEFAULT_DB_ALIAS].execute_wrapper(note):
-                response = self.get_response(request)
-        finally:
-            _current.reset(token)
+        with connections[DEFAULT_DB_ALIAS].execute_wrapper(note):
+            response = self._respond(request, replica)
+            if replica is not None and _failed_under(replica, response):
+                response = self._respond(request, None)
         if note.wrote or not safe:
             _pin(request, response)
         return response
+
+    def _respond(self, request: HttpRequest, replica: str | None) -> HttpResponse:
+        token = _current.set(replica)
+        try:
+            return self.get_response(request)
+        finally:
+            _current.reset(token)
+
+
+def _failed_under(replica: str, response: HttpResponse) -> bool:
+    """Whether the request failed because its replica went away: a 500 after an error on the
+    replica's connection, which no longer answers. Left out then, as a replica that did not
+    answer at the start."""
+    if response.status_code < 500:
+        return False
+    connection = connections[replica]
+    if not connection.errors_occurred or connection.is_usable():
+        return False
+    _leave_out(replica, OperationalError())
+    return True
