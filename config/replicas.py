@@ -71,7 +71,8 @@ def replica_databases(urls: list[str], primary: dict) -> dict[str, dict]:
     the test database's name (on the replica's server, where physical replication brings it)."""
     if not urls:
         return {}
-    if primary["ENGINE"] != "django.db.backends.postgresql":
+    # By its ending: a wrapper of Django's backend (a metrics one) is PostgreSQL too.
+    if not primary["ENGINE"].endswith(".postgresql"):
         raise ImproperlyConfigured("DATABASE_REPLICA_URLS needs a PostgreSQL DATABASE_URL")
     replicas = {}
     for number, url in enumerate(urls, start=1):
@@ -80,10 +81,11 @@ def replica_databases(urls: list[str], primary: dict) -> dict[str, dict]:
             conn_max_age=primary.get("CONN_MAX_AGE", 0),
             conn_health_checks=primary.get("CONN_HEALTH_CHECKS", False),
         )
-        if database["ENGINE"] != "django.db.backends.postgresql":
+        if not database["ENGINE"].endswith(".postgresql"):
             raise ImproperlyConfigured(
                 f"DATABASE_REPLICA_URLS: replica {number} must be a postgres:// URL"
             )
+        database["ENGINE"] = primary["ENGINE"]  # the same backend, wrapped as the primary's
         database["OPTIONS"] = {
             **database.get("OPTIONS", {}),
             "connect_timeout": CONNECT_TIMEOUT_SECONDS,

@@ -395,6 +395,15 @@ def test_replica_databases__one_alias_each_kept_open_as_the_primary_a_test_mirro
     assert replicas["replica_1"]["CONN_MAX_AGE"] == 600
     assert replicas["replica_1"]["CONN_HEALTH_CHECKS"] is True
     assert replicas["replica_1"]["TEST"] == {"MIRROR": "default"}
+    assert replicas["replica_1"]["ENGINE"] == primary["ENGINE"]
+
+
+def test_replica_databases__a_wrapped_primary_backend__the_replicas_wrapped_alike():
+    primary = {"ENGINE": "django_prometheus.db.backends.postgresql"}
+
+    replicas = replica_databases(["postgres://hvb:x@10.0.0.2:5432/hvb"], primary)
+
+    assert replicas["replica_1"]["ENGINE"] == "django_prometheus.db.backends.postgresql"
 
 
 def test_replica_databases__on_sqlite__refused_by_name():
