@@ -1,9 +1,12 @@
-"""The project's database routers beside the access log's (access/routers.py).
+"""The project's database routers (the access log's own is in access/routers.py).
 
-Django's database cache (``CACHE_URL=db://<table>``) lives where the access log lives:
-``settings.ACCESS_LOG_DATABASE``. On SQLite that is a file of its own, so the API's rate count,
-written on every API request, never waits for the register's single write lock (an import holds
-it for the whole of its write); on PostgreSQL it is the main database."""
+``CacheRouter``: Django's database cache (``CACHE_URL=db://<table>``) lives where the access log
+lives: ``settings.ACCESS_LOG_DATABASE``. On SQLite that is a file of its own, so the API's rate
+count, written on every API request, never waits for the register's single write lock (an import
+holds it for the whole of its write); on PostgreSQL it is the main database.
+
+``ReplicaRouter``: reads spread over read replicas when ``DATABASE_REPLICA_URLS`` names any
+(config/replicas.py says which reads, and why)."""
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
