@@ -59,7 +59,19 @@ _PIN_SALT = "config.replicas.pin"
 # at once, an unreachable host within this many seconds.
 CONNECT_TIMEOUT_SECONDS = 2
 
-_current: contextvars.ContextVar[str | None] = contextvars.ContextVar("replica", default=None)
+
+class _Request:
+    """Where the request being answered may read: ``allowed`` by the middleware, the replica
+    chosen at its first read of a replica's model (so that a request that reads none, a static
+    file or a health probe, never touches a replica)."""
+
+    def __init__(self, allowed: bool) -> None:
+        self.allowed = allowed
+        self.chosen = False
+        self.replica: str | None = None
+
+
+_current: contextvars.ContextVar[_Request | None] = contextvars.ContextVar("replica", default=None)
 _left_out: dict[str, float] = {}  # alias -> time.monotonic() until which it is not tried
 _left_out_lock = threading.Lock()
 
@@ -101,13 +113,19 @@ def replica_readable(model) -> bool:
 
 
 def current_replica() -> str | None:
-    """The replica this request reads from; None: everything on the primary."""
-    return _current.get()
+    """The replica this request reads from, chosen at the first call; None: the primary."""
+    request = _current.get()
+    if request is None or not request.allowed:
+        return None
+    if not request.chosen:
+        request.replica = choose_replica()
+        request.chosen = True
+    return request.replica
 
 
 def choose_replica() -> str | None:
-    """A replica that answers, in random order (the load spreads over them), or None. The first
-    query of a request on a kept connection is what Django's health check would run anyway."""
+    """A replica that answers, in random order (the load spreads over them), or None. Its check
+    on a kept connection is the one Django's health check would run at the first query anyway."""
     now = time.monotonic()
     aliases = [alias for alias in settings.DATABASE_REPLICAS if _left_out.get(alias, 0.0) <= now]
     random.shuffle(aliases)
@@ -219,9 +237,9 @@ def _leave_out(alias: str, error: BaseException) -> None:
 
 
 class ReplicaMiddleware:
-    """Chooses where the request reads (a replica or the primary) and pins a client that wrote.
-    First in the chain after SecurityMiddleware, so that every read and write of the request,
-    sessions and authentication included, happens inside it.
+    """Decides whether the request may read a replica, and pins a client that wrote. Before the
+    sessions and authentication (after WhiteNoise: a static file reads no database), so that
+    every read and write of the request happens inside it.
 
     A replica that stops while a request reads from it (a restart terminates its connections)
     fails the request with a 500 (from Django's handler, or the API's own); the request, being a
@@ -232,18 +250,18 @@ class ReplicaMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         safe = request.method in SAFE_METHODS
-        replica = choose_replica() if safe and not _pinned(request) else None
         note = _WriteNote()
         with connections[DEFAULT_DB_ALIAS].execute_wrapper(note):
-            response = self._respond(request, replica)
-            if replica is not None and _failed_under(replica, response):
-                response = self._respond(request, None)
+            reading = _Request(allowed=safe and not _pinned(request))
+            response = self._respond(request, reading)
+            if reading.replica is not None and _failed_under(reading.replica, response):
+                response = self._respond(request, _Request(allowed=False))
         if note.wrote or not safe:
             _pin(request, response)
         return response
 
-    def _respond(self, request: HttpRequest, replica: str | None) -> HttpResponse:
-        token = _current.set(replica)
+    def _respond(self, request: HttpRequest, reading: _Request) -> HttpResponse:
+        token = _current.set(reading)
         try:
             return self.get_response(request)
         finally:

@@ -256,7 +256,7 @@ DATABASE_ROUTERS = ["config.routers.CacheRouter", "access.routers.AccessLogRoute
 if DATABASE_REPLICAS:
     DATABASE_ROUTERS.append("config.routers.ReplicaRouter")
     MIDDLEWARE.insert(
-        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware") + 1,
         "config.replicas.ReplicaMiddleware",
     )
 # Off only in bench/, to measure what the log costs; a deployment never turns it off.

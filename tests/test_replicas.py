@@ -101,10 +101,11 @@ def replica(replica_server, settings):
     settings.DATABASE_REPLICAS = [REPLICA]
     settings.DATABASE_ROUTERS = ROUTERS
     if "config.replicas.ReplicaMiddleware" not in settings.MIDDLEWARE:
+        after = settings.MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware") + 1
         settings.MIDDLEWARE = [
-            settings.MIDDLEWARE[0],
+            *settings.MIDDLEWARE[:after],
             "config.replicas.ReplicaMiddleware",
-            *settings.MIDDLEWARE[1:],
+            *settings.MIDDLEWARE[after:],
         ]
     settings.ACCESS_LOG_ENABLED = False
     first_event_id = (
