@@ -203,6 +203,8 @@ def _remove_users() -> None:
     register's rows). No other test commits a user, session or login record."""
     by_user = "user_id IN (SELECT id FROM auth_user)"
     with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute("DELETE FROM api_apitoken")
+        cursor.execute("DELETE FROM api_apiclient")
         cursor.execute(
             "DELETE FROM axes_accesslog WHERE username IN (SELECT username FROM auth_user)"
         )
@@ -266,6 +268,37 @@ def test_read_after_write__same_client_reads_the_primary_other_client_the_replic
     assert alias == REPLICA
     assert standby is True
     assert port == _port(REPLICA) != _port(DEFAULT_DB_ALIAS)
+
+
+@on_replica
+def test_api_client_that_wrote__pinned_by_its_key_without_cookies(replica):
+    from tests.api_support import api_client_with_token, bearer
+    from tests.factories import FacilityFactory
+
+    def write_then_read():
+        _api_client, token = api_client_with_token()
+        facility = FacilityFactory()
+        http = Client(raise_request_exception=False)
+        written = http.post(
+            "/api/v1/watches",
+            {"kind": "facility", "target": facility.facility_id},
+            content_type="application/json",
+            **bearer(token),
+        )
+        http.cookies.clear()  # a machine client keeps no cookies
+        _replicated()
+        servers = Servers()
+        servers.run(lambda: http.get("/api/v1/facilities", **bearer(token)))
+        pinned_on = servers.of("register_facility")
+        servers = Servers()
+        servers.run(lambda: Client().get("/api/v1/facilities"))
+        return written, pinned_on, servers.of("register_facility")
+
+    written, pinned_on, anonymous_on = replica.call(write_then_read)
+
+    assert written.status_code == 201
+    assert pinned_on == {DEFAULT_DB_ALIAS}
+    assert anonymous_on == {REPLICA}
 
 
 @on_replica
