@@ -5,6 +5,7 @@ from pathlib import Path
 import dj_database_url
 
 from config.env import env_bool, env_cache, env_choice, env_int, env_list, env_str
+from config.replicas import replica_databases
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -242,8 +243,22 @@ NOTICE_SWEEP_SECONDS = env_int("NOTICE_SWEEP_SECONDS", 30)
 NOTICE_DIGEST_HOUR = env_int("NOTICE_DIGEST_HOUR", 7)
 
 # Read replicas (PostgreSQL): DATABASE_REPLICA_URLS (config/routers.py, docs/operations.md).
-
+# Hot standbys of the primary, comma-separated, as aliases replica_1, replica_2…; requests that
+# may read a second-old register read from one of them (config/replicas.py says which). A client
+# that wrote reads the primary for DATABASE_REPLICA_PIN_SECONDS (keep it well above the replicas'
+# lag); a replica that does not answer is left out for DATABASE_REPLICA_RETRY_SECONDS.
+_replicas = replica_databases(env_list("DATABASE_REPLICA_URLS", []), DATABASES["default"])
+DATABASES.update(_replicas)
+DATABASE_REPLICAS = list(_replicas)
+DATABASE_REPLICA_PIN_SECONDS = env_int("DATABASE_REPLICA_PIN_SECONDS", 5)
+DATABASE_REPLICA_RETRY_SECONDS = env_int("DATABASE_REPLICA_RETRY_SECONDS", 5)
 DATABASE_ROUTERS = ["config.routers.CacheRouter", "access.routers.AccessLogRouter"]
+if DATABASE_REPLICAS:
+    DATABASE_ROUTERS.append("config.routers.ReplicaRouter")
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware") + 1,
+        "config.replicas.ReplicaMiddleware",
+    )
 # Off only in bench/, to measure what the log costs; a deployment never turns it off.
 ACCESS_LOG_ENABLED = env_bool("ACCESS_LOG_ENABLED", True)
 # How long access-log entries are kept (prune_access_log); health care's log rules ask 5 years.

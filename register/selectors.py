@@ -9,7 +9,7 @@ import datetime
 import re
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import connections, router
 from django.db.models import (
     BooleanField,
     Case,
@@ -238,8 +238,14 @@ def data_version() -> str | None:
     """The register's data version (register.models.DataVersion): it changes with every committed
     write to a register table. None when unknown (no stamp after a flush, until the next write).
     An import plans outside its write transaction and plans again when this changed
-    (register.services.decisions_bulk_write)."""
-    with connection.cursor() as cursor:
+    (register.services.decisions_bulk_write).
+
+    Read where the router reads the register's rows (a read replica during a request that may
+    read one: config/replicas.py), so that what is kept under the version is counted from the
+    same server: stats/facts.py keys its tallies by it, and a version read on the primary with
+    tallies counted on a lagging replica would keep old tallies under the new version until the
+    next write."""
+    with connections[router.db_for_read(DataVersion)].cursor() as cursor:
         cursor.execute(f"SELECT stamp FROM {DataVersion._meta.db_table} ORDER BY id")
         return version_of(row[0] for row in cursor.fetchall())
 

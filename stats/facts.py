@@ -350,6 +350,11 @@ def facts_for(today: datetime.date, facilities: frozenset[int] | None = None) ->
     (a municipality's own view) counted each time, being few."""
     if facilities is not None:
         return Facts(today, facilities)
+    # The version first, then the tallies, both through the router: on one server (a request
+    # reads one replica or the primary, never both: config/replicas.py), so the tallies are at
+    # least as new as the version they are kept under. Had the version come from the primary
+    # and the tallies from a replica a second behind, the old figures would be kept under the
+    # new version, until the next write.
     version = data_version()
     key = (version, today)
     with _keeping:
