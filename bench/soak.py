@@ -892,17 +892,23 @@ class Run:
             "stderr": done.stderr.strip()[-500:],
         }
 
+    def sample(self, load: Load) -> None:
+        workers = {pid: rss_kb(pid) for pid in children(self.gunicorn.pid)}
+        self.samples.append(
+            {
+                "at": round(load.now(), 1),
+                "gunicorn": {str(pid): kb for pid, kb in workers.items() if kb},
+                "worker": {str(self.worker.pid): rss_kb(self.worker.pid)},
+            }
+        )
+
     async def sampler(self, load: Load) -> None:
-        while time.monotonic() < load.deadline:
-            workers = {pid: rss_kb(pid) for pid in children(self.gunicorn.pid)}
-            self.samples.append(
-                {
-                    "at": round(load.now(), 1),
-                    "gunicorn": {str(pid): kb for pid, kb in workers.items() if kb},
-                    "worker": {str(self.worker.pid): rss_kb(self.worker.pid)},
-                }
-            )
-            await asyncio.sleep(self.args.sample_every)
+        """Every --sample-every seconds, and once more at the end of the load."""
+        while load.deadline - time.monotonic() > self.args.sample_every / 2:
+            self.sample(load)
+            await asyncio.sleep(min(self.args.sample_every, load.deadline - time.monotonic()))
+        await asyncio.sleep(max(0.0, load.deadline - time.monotonic()))
+        self.sample(load)
 
     async def load(self, base: str, people: dict, mails: MailSink, record: Record, cluster):
         load = Load(self.args, base, people, record, time.monotonic())
@@ -1081,6 +1087,13 @@ def figures_of(args, run: Run, record: Record, seconds: float, notices: dict) ->
         "answered": sum(1 for r in requests if r["answered"]),
         "answered_on_retry": sum(1 for r in requests if r["answered"] and r["retried"]),
         "unanswered": len(unanswered),
+        # For the reading of a failure: how many of them began in the restart's seconds.
+        "unanswered_within_restart": sum(
+            1
+            for r in unanswered
+            if restart is not None
+            and restart["begun"] - 1 <= r["begun"] <= restart["ended"] + args.restart_grace
+        ),
         "unanswered_examples": unanswered[:5],
         "unexpected_status": len(record.unexpected),
         "unexpected_examples": record.unexpected[:5],
