@@ -1295,4 +1295,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        # main's finally has stopped every process it started (and the replica is up).
+        sys.exit("soak: interrupted; every process it started is stopped")
