@@ -466,6 +466,9 @@ def server_environment(args: argparse.Namespace, mail_port: int) -> dict:
         NOTICE_LEASE_SECONDS=str(NOTICE_LEASE_SECONDS),
         NOTICE_SWEEP_SECONDS=str(NOTICE_SWEEP_SECONDS),
     )
+    # deploy/gunicorn.conf.py replaces each worker after GUNICORN_MAX_REQUESTS requests: in a
+    # soak that would hide a leak behind fresh workers. Never, unless the caller sets it.
+    env.setdefault("GUNICORN_MAX_REQUESTS", "0")
     env.pop("DATABASE_REPLICA_URLS", None)
     if args.replica:
         env["DATABASE_REPLICA_URLS"] = args.replica
