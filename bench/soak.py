@@ -1290,10 +1290,11 @@ def main(argv: list[str] | None = None) -> int:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2, default=str))
     print_summary(result)
-    print(f"written: {args.output}; server and worker logs: {run.logs}")
     if all(result["verdict"].values()):
         shutil.rmtree(run.logs, ignore_errors=True)
+        print(f"written: {args.output}")
         return 0
+    print(f"written: {args.output}; the server's and the worker's logs kept in {run.logs}")
     return 1
 
 
