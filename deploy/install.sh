@@ -30,5 +30,6 @@ cd "$src"
 # The .mo files Django reads, from the committed .po files (config/translations.py).
 "$venv/bin/python" -m config.translations >/dev/null
 # Production's static storage (whitenoise's compressed manifest) needs DEBUG off; the fallback
-# SECRET_KEY of the settings serves, as collectstatic signs nothing.
-DEBUG=false "$venv/bin/python" manage.py collectstatic --noinput --clear -v 0
+# SECRET_KEY of the settings serves, as collectstatic signs nothing. Not --clear: during an upgrade
+# the running workers' pages still name the old hashed files until they are replaced.
+DEBUG=false "$venv/bin/python" manage.py collectstatic --noinput -v 0
