@@ -115,7 +115,7 @@ logger_class = JsonAccessLogger
 # which prometheus_client does through files in PROMETHEUS_MULTIPROC_DIR (operations/metrics.py).
 # The directory must exist before the workers import the client and be emptied when gunicorn
 # starts (stale files would add a dead run's counts). Set it (systemd's RuntimeDirectory does:
-# /run/hvb-registret/prometheus, emptied on every stop) or leave it unset, and a private
+# /run/hvb-registret/metrics, emptied on every stop) or leave it unset, and a private
 # directory is made here for this gunicorn alone and removed when it stops.
 _made_multiproc_dir: str | None = None
 
