@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench soak clean messages
+.PHONY: run test lint format bench soak clean messages deploy-check
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 krävs ($(PYTHON) saknas)"; exit 1; }
@@ -39,6 +39,11 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Production settings checked: `check --deploy` with every warning an error, and the migrations
+# complete (deploy/check.sh, deploy/check.env; docs/operations.md, "Upgrades and the deploy check").
+deploy-check: $(STAMP) $(MO_FILES)
+	deploy/check.sh $(BIN)/python
 
 # After changing user-facing text: the new and changed texts into every app's catalogue (needs GNU
 # gettext's xgettext: apt-get install gettext), then translate them (tests/test_translations.py
