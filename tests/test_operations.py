@@ -28,8 +28,19 @@ SECRET_HOST = "smtp.hemlig-vard.example"
 
 
 class _Accepting:
-    async def handle_DATA(self, server, session, envelope):  # aiosmtpd calls it so
+    """Accepts mail; ``overloaded`` answers NOOP as a server that is shutting down does."""
+
+    overloaded = False
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd calls these so
         return "250 OK"
+
+    async def handle_NOOP(self, server, session, envelope, arg):
+        return (
+            "421 Service not available, closing transmission channel"
+            if self.overloaded
+            else ("250 OK")
+        )
 
 
 @pytest.fixture
@@ -118,6 +129,15 @@ def test_readyz__mail_server_stopped__503_names_mail_and_no_secret(client, mail_
     assert {name for name, state in answer["components"].items() if state == "fail"} == {"mail"}
     assert SECRET_PASSWORD not in text
     assert str(settings.EMAIL_PORT) not in text
+
+
+def test_readyz__mail_server_connects_but_refuses_noop__503_names_mail(client, mail_server):
+    mail_server.handler.overloaded = True
+
+    status, answer, _text = readyz(client)
+
+    assert status == 503
+    assert answer["components"]["mail"] == "fail"
 
 
 def test_readyz__mail_server_host_unknown__503_names_mail_not_the_host(client, settings):
