@@ -70,6 +70,20 @@ class Forwarder:
             end.close()
 
 
+# The hooks deploy/gunicorn.conf.py gives gunicorn, as a configuration file of the test's own.
+GUNICORN_HOOKS = """
+from operations import metrics
+
+
+def on_starting(server):
+    metrics.prepare_multiprocess_directory()
+
+
+def child_exit(server, worker):
+    metrics.gunicorn_child_exit(server, worker)
+"""
+
+
 def _get(port: int, path: str) -> tuple[int, str]:
     client = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
@@ -98,7 +112,12 @@ def served(tmp_path_factory, django_db_setup, django_db_blocker):
         # No mail server here: the console backend, which /readyz does not check.
         EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend",
         DOCUMENTS_ROOT=str(folder / "documents"),
+        # Two workers adding up their metrics (prometheus_client's multiprocess mode).
+        PROMETHEUS_MULTIPROC_DIR=str(folder / "metrics"),
     )
+    (folder / "metrics").mkdir()
+    (folder / "metrics" / "counter_1.db").write_bytes(b"left over from an earlier run")
+    (folder / "hooks.py").write_text(GUNICORN_HOOKS)
     with django_db_blocker.unblock():
         database = dict(connection.settings_dict)
         vendor = connection.vendor
@@ -126,7 +145,12 @@ def served(tmp_path_factory, django_db_setup, django_db_blocker):
             port = probe.getsockname()[1]
         log = open(folder / "gunicorn.log", "wb")  # noqa: SIM115 - closed below
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "config.wsgi", "-w", "1", "-b", f"127.0.0.1:{port}"],
+            [
+                *(sys.executable, "-m", "gunicorn", "config.wsgi", "-c", str(folder / "hooks.py")),
+                *("-w", "2", "-b", f"127.0.0.1:{port}"),
+                *("--access-logfile", str(folder / "access.log")),
+                *("--access-logformat", "%(p)s %(U)s"),
+            ],
             env=environment,
             cwd=BASE_DIR,
             stdout=log,
@@ -162,6 +186,42 @@ def test_readyz__server_process_with_its_database__200_over_plain_http(served):
 
     assert status == 200, text
     assert json.loads(text)["status"] == "ok"
+
+
+def _healthz_requests_counted(port: int) -> float:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    status, text = _get(port, "/metrics")
+    assert status == 200, text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "hvb_http_requests_total"
+        and sample.labels["view"] == "operations:healthz"
+    )
+
+
+def _workers_that_answered(folder: Path, path: str) -> set[str]:
+    """The process ids in gunicorn's access log ("<pid> path") of the calls of ``path``."""
+    log = folder / "access.log"
+    lines = log.read_text().splitlines() if log.exists() else []
+    return {line.split()[0] for line in lines if line.split()[1:] == [path]}
+
+
+def test_metrics__two_gunicorn_workers__one_scrape_counts_both(served):
+    folder, port = served["folder"], served["port"]
+    # The file left from "an earlier run" was removed by the on_starting hook.
+    assert not (folder / "metrics" / "counter_1.db").exists()
+    before = _healthz_requests_counted(port)
+
+    made = 0
+    while len(_workers_that_answered(folder, "/healthz")) < 2 or made < 20:
+        assert _get(port, "/healthz")[0] == 200
+        made += 1
+        assert made < 500, "one worker answered every request"
+
+    assert _healthz_requests_counted(port) == before + made
 
 
 def test_readyz__database_stopped__503_names_database_and_no_secret(served):
