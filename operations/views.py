@@ -4,6 +4,7 @@ the register is read), never cached."""
 
 import asyncio
 import concurrent.futures
+import contextlib
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
@@ -34,10 +35,17 @@ class ReadinessView(HealthCheckView):
         self.named = health.components()
         yield from (check for _name, check in self.named)
 
+    @contextlib.contextmanager
     def get_executor(self):
-        # Threads of its own, ended with the request: the checks run side by side, so the
-        # answer takes as long as the slowest check, not their sum.
-        return concurrent.futures.ThreadPoolExecutor(max_workers=5)
+        # Threads of its own: the checks run side by side, so the answer takes as long as the
+        # slowest check, not their sum. Not waited for at the end: a check past its timeout
+        # (a database host that drops packets) is already reported as failed, and its thread
+        # ends when its own call gives up.
+        executor = concurrent.futures.ThreadPoolExecutor(max_workers=5)
+        try:
+            yield executor
+        finally:
+            executor.shutdown(wait=False, cancel_futures=True)
 
     async def get(self, request, *args, **kwargs):
         with self.get_executor() as executor:

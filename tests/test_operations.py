@@ -8,6 +8,8 @@ create). The database stopped under a server process: tests/test_operations_data
 import io
 import json
 import logging
+import socket
+import time
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -138,6 +140,30 @@ def test_readyz__mail_server_connects_but_refuses_noop__503_names_mail(client, m
 
     assert status == 503
     assert answer["components"]["mail"] == "fail"
+
+
+def test_readyz__mail_server_silent__503_names_mail_within_email_timeout(client, settings):
+    # A server that takes the connection and never greets (hung, or a firewall's tarpit).
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST = "127.0.0.1"
+        settings.EMAIL_PORT = silent.getsockname()[1]
+        settings.EMAIL_TIMEOUT = 1
+        started = time.monotonic()
+
+        status, answer, _text = readyz(client)
+
+        assert status == 503
+        assert answer["components"]["mail"] == "fail"
+        assert time.monotonic() - started < 4
+
+
+def test_metrics_allowed_networks__not_a_network__stops_the_start(settings):
+    from operations.checks import metrics_allowed_networks
+
+    settings.METRICS_ALLOWED_NETWORKS = ["127.0.0.1/32", "10.0.0.1/8", "intranet"]
+
+    assert [error.id for error in metrics_allowed_networks(None)] == ["operations.E001"] * 2
 
 
 def test_readyz__mail_server_host_unknown__503_names_mail_not_the_host(client, settings):
