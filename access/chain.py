@@ -12,6 +12,11 @@ An entry's hash (the definition ``verify_access_log`` checks, and IVO may check 
     hash  = SHA-256, as 64 lower-case hex digits, of the ASCII text
             ``<previous entry's hash>:<id>:<SHA-256 hex of body>``
 
+The entry's ``request_id`` (the X-Request-ID of the request that wrote it: config/request_id.py)
+is deliberately outside the body: it came later than the chain, so entries written before it
+still verify and the definition above stays as published. It is a pointer for following one
+request through the logs, not part of what the entry says happened.
+
 The first entry's previous hash is the chain's anchor (``AccessLogChain``): 64 zeros at the
 start, and after ``prune_access_log`` the hash of the last entry it removed.
 
@@ -32,7 +37,8 @@ GENESIS_HASH = "0" * 64
 # The key of PostgreSQL's transaction advisory lock that serialises the log's writers ("HVBLOG").
 ADVISORY_LOCK_KEY = 0x4856424C4F47
 # The columns the body holds, in its order. tests/test_access_log_chain.py checks that this is
-# every column of AccessEvent but id, prev_hash and hash: a new column is a decision to make here.
+# every column of AccessEvent but id, prev_hash, hash and request_id (outside on purpose: the
+# module's docstring): a new column is a decision to make here.
 BODY_COLUMNS = (
     "at",
     "user_id",

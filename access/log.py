@@ -32,11 +32,20 @@ from collections.abc import Iterable, Mapping
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, models, transaction
+from django.dispatch import Signal
 from django.http import HttpRequest
 
 from access import chain
 from access.models import AccessEvent, AccessLogChain
 from access.roles import role_of
+from config.request_id import current_request_id
+
+# For whoever counts them (operations/metrics.py: the Prometheus counters); this app names no app
+# above it. ``login_failed``: every failed login the log records, whatever the way of logging
+# in (link, code, staff password and code, OpenID Connect, a django-axes lockout).
+# ``write_failed``: an entry that could not be written; the caller still gets the error.
+login_failed = Signal()
+write_failed = Signal()
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
@@ -83,6 +92,7 @@ def _event(
         fields=",".join(fields)[:400],
         ip=client_ip(request) if request is not None else None,
         detail=encode(detail),
+        request_id=current_request_id(),
     )
 
 
@@ -92,6 +102,8 @@ def record(request: HttpRequest | None, action: str, **entry) -> AccessEvent:
     if not settings.ACCESS_LOG_ENABLED:
         return None  # only bench/ turns this off, to measure what logging costs
     event = _event(request, action, **entry)
+    if action == AccessEvent.Action.LOGIN_FAILED:
+        login_failed.send(sender=AccessEvent)
     _insert(event, settings.ACCESS_LOG_DATABASE)
     return event
 
@@ -204,11 +216,16 @@ def _insert(event: AccessEvent, using: str) -> None:
         and settings.ACCESS_LOG_POSTGRESQL_SYNCHRONOUS_COMMIT == "off"
         and connection.get_autocommit()
     )
-    with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(connection, asynchronous=asynchronous), params)
-        rows = cursor.fetchall()
-    if not rows:
-        raise ImproperlyConfigured("Åtkomstloggens kedja saknar sitt ankare (migration 0006).")
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(_insert_sql(connection, asynchronous=asynchronous), params)
+            rows = cursor.fetchall()
+        if not rows:
+            raise ImproperlyConfigured("Åtkomstloggens kedja saknar sitt ankare (migration 0006).")
+    except Exception:
+        # Counted (the operators' metrics), then raised as before: no page is served unlogged.
+        write_failed.send(sender=AccessEvent)
+        raise
     ((event.pk, event.prev_hash, event.hash, *_),) = rows
     event._state.adding = False
     event._state.db = using
@@ -217,6 +234,14 @@ def _insert(event: AccessEvent, using: str) -> None:
 def append_entries(events: list[AccessEvent], using: str, *, batch_size: int | None = None):
     """Many entries at once (a generated log, tests): chained in Python, in one transaction
     that holds the chain's lock, then inserted in bulk with their ids."""
+    try:
+        return _append_entries(events, using, batch_size=batch_size)
+    except Exception:
+        write_failed.send(sender=AccessEvent)
+        raise
+
+
+def _append_entries(events: list[AccessEvent], using: str, *, batch_size: int | None):
     connection = connections[using]
     with transaction.atomic(using=using):
         # SQLite: an atomic block begins IMMEDIATE (settings), holding the write lock already.

@@ -258,6 +258,13 @@ class AccessEvent(models.Model):
         _("föregående posts hash"), max_length=64, null=True, editable=False
     )
     hash = models.CharField(_("hash"), max_length=64, null=True, editable=False)  # noqa: DJ001
+    # The request that wrote the entry (its X-Request-ID: config/request_id.py), so an operator
+    # can follow one request from the proxy's log to this entry. Empty outside a request (a
+    # command, the worker). Nullable for the reason the chain's columns are, and outside the
+    # chain's body (access/chain.py): entries written before it existed still verify.
+    request_id = models.CharField(  # noqa: DJ001
+        _("anrops-id"), max_length=64, null=True, blank=True, editable=False
+    )
 
     objects = AccessEventQuerySet.as_manager()
 

@@ -395,10 +395,28 @@ TRUSTED_PROXY_HEADER = env_bool("BEHIND_TLS_PROXY", False)
 if TRUSTED_PROXY_HEADER:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Logs to standard error, one JSON object a line (python-json-logger) unless LOG_FORMAT=text
+# (the default with DEBUG); every line carries the request's id (config/request_id.py).
+LOG_FORMAT = env_choice("LOG_FORMAT", "text" if DEBUG else "json", ("json", "text"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "config.request_id.RequestIdFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+        "text": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 
@@ -475,3 +493,18 @@ AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
 AXES_VERBOSE = False
 
 # --- Operations: health, readiness, metrics, logs (operations/, docs/operations.md) ---
+# The request id first, so that everything after it logs with it; the metrics right after, so
+# that they time the rest.
+MIDDLEWARE = [
+    "operations.middleware.RequestIdMiddleware",
+    "operations.middleware.MetricsMiddleware",
+    *MIDDLEWARE,
+]
+# Who may scrape /metrics: networks in CIDR form, checked against REMOTE_ADDR alone (a request
+# that came through a proxy is refused; operations/metrics.py). Loopback only by default.
+METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", ["127.0.0.1/32", "::1/128"])
+# SECURE_REDIRECT_EXEMPT (above, beside SECURE_SSL_REDIRECT) lets the load balancer and
+# Prometheus reach these over plain HTTP.
+# prometheus_client reads PROMETHEUS_MULTIPROC_DIR from the environment itself (gunicorn's
+# workers add up their counts there; operations/metrics.py); named here for .env.example.
+PROMETHEUS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR", "")

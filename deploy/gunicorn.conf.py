@@ -127,10 +127,9 @@ def on_starting(server) -> None:
         _made_multiproc_dir = tempfile.mkdtemp(prefix="hvb-registret-prometheus-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = _made_multiproc_dir
         return
-    os.makedirs(directory, exist_ok=True)
-    for name in os.listdir(directory):
-        if name.endswith(".db"):
-            os.remove(os.path.join(directory, name))
+    from operations.metrics import prepare_multiprocess_directory
+
+    prepare_multiprocess_directory()
 
 
 def on_exit(server) -> None:
@@ -140,11 +139,7 @@ def on_exit(server) -> None:
 
 def child_exit(server, worker) -> None:
     """A worker ended (replaced after max_requests, killed on timeout): its live gauges are
-    removed from the multiprocess files (operations.metrics), or they would be counted for ever.
-    Guarded so that this configuration also runs where the operations app has no metrics (an
-    older tree): gunicorn then logs nothing and goes on."""
-    try:
-        from operations.metrics import gunicorn_child_exit
-    except ImportError:
-        return
+    removed from the multiprocess files (operations.metrics), or they would be counted for ever."""
+    from operations.metrics import gunicorn_child_exit
+
     gunicorn_child_exit(server, worker)

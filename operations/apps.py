@@ -9,3 +9,13 @@ class OperationsConfig(AppConfig):
     name = "operations"
     verbose_name = _("Drift")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from access import log
+        from operations import checks, metrics  # noqa: F401 - registers the system checks
+
+        # access.log tells of failed logins and failed writes; the counters are ours.
+        log.login_failed.connect(metrics.count_login_failure, dispatch_uid="metrics-login")
+        log.write_failed.connect(
+            metrics.count_access_log_write_failure, dispatch_uid="metrics-access-log"
+        )
