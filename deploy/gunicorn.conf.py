@@ -127,9 +127,15 @@ def on_starting(server) -> None:
         _made_multiproc_dir = tempfile.mkdtemp(prefix="hvb-registret-prometheus-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = _made_multiproc_dir
         return
-    from operations.metrics import prepare_multiprocess_directory
-
-    prepare_multiprocess_directory()
+    # Emptied here rather than by operations.metrics.prepare_multiprocess_directory: importing
+    # that module in the master would make its counters' files before the folder exists.
+    os.makedirs(directory, exist_ok=True)
+    for name in os.listdir(directory):
+        path = os.path.join(directory, name)
+        if os.path.isdir(path):
+            shutil.rmtree(path)
+        else:
+            os.remove(path)
 
 
 def on_exit(server) -> None:

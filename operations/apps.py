@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
 
 
 class OperationsConfig(AppConfig):
@@ -7,7 +6,7 @@ class OperationsConfig(AppConfig):
     ids in the logs, backup and restore. Above every other app; none of them names it."""
 
     name = "operations"
-    verbose_name = _("Drift")
+    verbose_name = "Drift"  # no models: never shown to a user
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

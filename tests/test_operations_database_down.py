@@ -70,20 +70,6 @@ class Forwarder:
             end.close()
 
 
-# The hooks deploy/gunicorn.conf.py gives gunicorn, as a configuration file of the test's own.
-GUNICORN_HOOKS = """
-from operations import metrics
-
-
-def on_starting(server):
-    metrics.prepare_multiprocess_directory()
-
-
-def child_exit(server, worker):
-    metrics.gunicorn_child_exit(server, worker)
-"""
-
-
 def _get(port: int, path: str) -> tuple[int, str]:
     client = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
@@ -117,7 +103,6 @@ def served(tmp_path_factory, django_db_setup, django_db_blocker):
     )
     (folder / "metrics").mkdir()
     (folder / "metrics" / "counter_1.db").write_bytes(b"left over from an earlier run")
-    (folder / "hooks.py").write_text(GUNICORN_HOOKS)
     with django_db_blocker.unblock():
         database = dict(connection.settings_dict)
         vendor = connection.vendor
@@ -146,10 +131,12 @@ def served(tmp_path_factory, django_db_setup, django_db_blocker):
         log = open(folder / "gunicorn.log", "wb")  # noqa: SIM115 - closed below
         server = subprocess.Popen(
             [
-                *(sys.executable, "-m", "gunicorn", "config.wsgi", "-c", str(folder / "hooks.py")),
+                *(sys.executable, "-m", "gunicorn", "config.wsgi"),
+                # The deployment's own configuration: its hooks empty the metrics folder at
+                # start and take a dead worker's gauges out.
+                *("-c", str(BASE_DIR / "deploy" / "gunicorn.conf.py")),
                 *("-w", "2", "-b", f"127.0.0.1:{port}"),
                 *("--access-logfile", str(folder / "access.log")),
-                *("--access-logformat", "%(p)s %(U)s"),
             ],
             env=environment,
             cwd=BASE_DIR,
@@ -203,10 +190,11 @@ def _healthz_requests_counted(port: int) -> float:
 
 
 def _workers_that_answered(folder: Path, path: str) -> set[str]:
-    """The process ids in gunicorn's access log ("<pid> path") of the calls of ``path``."""
+    """The process ids in gunicorn's access log (deploy/gunicorn.conf.py: a JSON object a line)
+    of the calls of ``path``."""
     log = folder / "access.log"
-    lines = log.read_text().splitlines() if log.exists() else []
-    return {line.split()[0] for line in lines if line.split()[1:] == [path]}
+    entries = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    return {entry["pid"] for entry in entries if entry["path"] == path}
 
 
 def test_metrics__two_gunicorn_workers__one_scrape_counts_both(served):
