@@ -500,9 +500,10 @@ MIDDLEWARE = [
     "operations.middleware.MetricsMiddleware",
     *MIDDLEWARE,
 ]
-# Who may scrape /metrics: networks in CIDR form, checked against REMOTE_ADDR alone (a request
-# that came through a proxy is refused; operations/metrics.py). Loopback only by default.
-METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", ["127.0.0.1/32", "::1/128"])
+# Who may ask /readyz and scrape /metrics (the load balancer, Prometheus): networks in CIDR form,
+# checked against REMOTE_ADDR alone (a request that came through a proxy is refused;
+# operations/metrics.py). Loopback only by default.
+OPERATIONS_ALLOWED_NETWORKS = env_list("OPERATIONS_ALLOWED_NETWORKS", ["127.0.0.1/32", "::1/128"])
 # SECURE_REDIRECT_EXEMPT (above, beside SECURE_SSL_REDIRECT) lets the load balancer and
 # Prometheus reach these over plain HTTP.
 # prometheus_client reads PROMETHEUS_MULTIPROC_DIR from the environment itself (gunicorn's

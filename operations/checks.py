@@ -9,13 +9,13 @@ from django.core import checks
 @checks.register(checks.Tags.security)
 def metrics_allowed_networks(app_configs, **kwargs) -> list[checks.CheckMessage]:
     errors = []
-    for network in settings.METRICS_ALLOWED_NETWORKS:
+    for network in settings.OPERATIONS_ALLOWED_NETWORKS:
         try:
             ipaddress.ip_network(network)
         except ValueError:
             errors.append(
                 checks.Error(
-                    f"METRICS_ALLOWED_NETWORKS: {network!r} is not a network in CIDR form "
+                    f"OPERATIONS_ALLOWED_NETWORKS: {network!r} is not a network in CIDR form "
                     "(host bits set, or not an address).",
                     id="operations.E001",
                 )

@@ -163,18 +163,19 @@ def exposition() -> bytes:
 
 
 def allowed_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    """settings.METRICS_ALLOWED_NETWORKS parsed; a malformed one stops the request (and
+    """settings.OPERATIONS_ALLOWED_NETWORKS parsed; a malformed one stops the request (and
     operations/checks.py stops the start-up)."""
     try:
-        return [ipaddress.ip_network(network) for network in settings.METRICS_ALLOWED_NETWORKS]
+        return [ipaddress.ip_network(network) for network in settings.OPERATIONS_ALLOWED_NETWORKS]
     except ValueError as error:
-        raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {error}") from error
+        raise ImproperlyConfigured(f"OPERATIONS_ALLOWED_NETWORKS: {error}") from error
 
 
-def scrape_allowed(request: HttpRequest) -> bool:
-    """Only REMOTE_ADDR decides. A request carrying X-Forwarded-For (or Forwarded) came through a
-    proxy, and behind one every outside request arrives from the proxy's own address, which may
-    well be in an allowed network: refused, whatever BEHIND_TLS_PROXY says."""
+def from_operators_network(request: HttpRequest) -> bool:
+    """Whether /metrics and /readyz answer this request. Only REMOTE_ADDR decides. A request
+    carrying X-Forwarded-For (or Forwarded) came through a proxy, and behind one every outside
+    request arrives from the proxy's own address, which may well be in an allowed network:
+    refused, whatever BEHIND_TLS_PROXY says."""
     if "HTTP_X_FORWARDED_FOR" in request.META or "HTTP_FORWARDED" in request.META:
         return False
     try:

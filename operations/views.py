@@ -29,6 +29,8 @@ class ReadinessView(HealthCheckView):
     """django-health-check's view, its checks from operations.health, answering in one fixed
     form: 200 {"status": "ok", "components": {"database": "ok", ...}} when every component
     answers, 503 with "fail" for each that does not (a load balancer sends no traffic to it).
+    From OPERATIONS_ALLOWED_NETWORKS only (the load balancer's among them); anyone else gets the
+    site's own 404.
     Only fixed words: an exception's text may hold a host, a path or a connection string."""
 
     def get_checks(self):
@@ -48,6 +50,12 @@ class ReadinessView(HealthCheckView):
             executor.shutdown(wait=False, cancel_futures=True)
 
     async def get(self, request, *args, **kwargs):
+        # The load balancer's and the operators' only, as /metrics: each call opens a connection
+        # to the mail server and writes a file to the storage, which an outsider could repeat
+        # until the mail account is throttled, and the components' names tell how the service
+        # is built.
+        if not metrics.from_operators_network(request):
+            raise Http404
         with self.get_executor() as executor:
             results = await asyncio.gather(
                 *(check.get_result(executor) for check in self.get_checks())
@@ -70,8 +78,8 @@ readyz = public(ReadinessView.as_view())
 @require_safe
 @never_cache
 def metrics_view(request: HttpRequest) -> HttpResponse:
-    """Prometheus' scrape, from METRICS_ALLOWED_NETWORKS only; anyone else gets the site's own
+    """Prometheus' scrape, from OPERATIONS_ALLOWED_NETWORKS only; anyone else gets the site's own
     404, as for a page that does not exist."""
-    if not metrics.scrape_allowed(request):
+    if not metrics.from_operators_network(request):
         raise Http404
     return HttpResponse(metrics.exposition(), content_type=CONTENT_TYPE_LATEST)

@@ -148,7 +148,7 @@ EXPECTED: dict[str, tuple] = {
     "api:watch_delete":                 (  405,   405,   405,   405,   405,   405,   405),
     "api:notifications":                (  401,   401,   401,   401,   401,   401,   401),
     # For the load balancer and Prometheus (operations/): no session read. /metrics answers
-    # the test client because it calls from loopback (METRICS_ALLOWED_NETWORKS); elsewhere 404.
+    # the test client because it calls from loopback (OPERATIONS_ALLOWED_NETWORKS); elsewhere 404.
     "operations:healthz":               (  200,   200,   200,   200,   200,   200,   200),
     "operations:readyz":                (  200,   200,   200,   200,   200,   200,   200),
     "operations:metrics":               (  200,   200,   200,   200,   200,   200,   200),

@@ -161,7 +161,7 @@ def test_readyz__mail_server_silent__503_names_mail_within_email_timeout(client,
 def test_metrics_allowed_networks__not_a_network__stops_the_start(settings):
     from operations.checks import metrics_allowed_networks
 
-    settings.METRICS_ALLOWED_NETWORKS = ["127.0.0.1/32", "10.0.0.1/8", "intranet"]
+    settings.OPERATIONS_ALLOWED_NETWORKS = ["127.0.0.1/32", "10.0.0.1/8", "intranet"]
 
     assert [error.id for error in metrics_allowed_networks(None)] == ["operations.E001"] * 2
 
@@ -228,6 +228,22 @@ def test_readyz__needs_no_session_or_csrf_and_writes_no_access_log(client):
     assert AccessEvent.objects.count() == before
 
 
+@pytest.mark.parametrize(
+    "remote,forwarded",
+    [("192.0.2.10", None), ("127.0.0.1", "10.9.8.7")],
+    ids=["outside-network", "through-the-proxy"],
+)
+def test_readyz__not_from_the_operators_networks__404_as_any_unknown_page(
+    client, remote, forwarded
+):
+    extra = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded else {}
+
+    response = client.get(reverse("operations:readyz"), REMOTE_ADDR=remote, **extra)
+
+    assert response.status_code == 404
+    assert b"components" not in response.content
+
+
 # --- /metrics ------------------------------------------------------------------------------------
 
 
@@ -251,7 +267,7 @@ def test_metrics__through_a_proxy_from_loopback__404(client, settings):
 
 
 def test_metrics__allowed_network_setting__its_addresses_scrape(client, settings):
-    settings.METRICS_ALLOWED_NETWORKS = ["10.20.0.0/16"]
+    settings.OPERATIONS_ALLOWED_NETWORKS = ["10.20.0.0/16"]
 
     assert client.get(reverse("operations:metrics"), REMOTE_ADDR="10.20.3.4").status_code == 200
     assert client.get(reverse("operations:metrics"), REMOTE_ADDR="127.0.0.1").status_code == 404
