@@ -40,11 +40,26 @@ def reset_request_id(token: contextvars.Token) -> None:
     _current.reset(token)
 
 
+# Secrets that travel in a URL: a login link's one-time secret in its path (access/urls.py,
+# /logga-in/lank/<secret>/: a mail client opens it as it is) and an OpenID Connect callback's
+# authorisation code and state in its query. Neither may reach a log that many people read while
+# the link still works. deploy/gunicorn.conf.py's access log uses the same function.
+_SECRET_PATH = re.compile(r"(/logga-in/lank/)[^/?#\s\"']+")
+_SECRET_QUERY = re.compile(r"\b(code|state|token)=[^&#\s\"']*")
+
+
+def redact(text: str | None) -> str:
+    """``text`` with the secrets a URL may carry replaced by ``***``."""
+    if not text:
+        return ""
+    return _SECRET_QUERY.sub(r"\1=***", _SECRET_PATH.sub(r"\1***", text))
+
+
 class RequestIdFilter(logging.Filter):
     """Puts ``request_id`` on every record (``-`` outside a request), for the formatters of
-    settings.LOGGING. Django logs a 4xx or 5xx answer (logger ``django.request``) after the
-    middleware has returned, the id no longer current: it is then read from the request the
-    record carries."""
+    settings.LOGGING, and takes a URL's secrets out of the record (``redact``). Django logs a
+    4xx or 5xx answer (logger ``django.request``) after the middleware has returned, the id no
+    longer current: it is then read from the request the record carries."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
@@ -52,4 +67,15 @@ class RequestIdFilter(logging.Filter):
                 getattr(record, "request", None), "request_id", None
             )
             record.request_id = request_id or "-"
+        # Django's request and CSRF loggers name the path in the message and put the request on
+        # the record, which the JSON formatter writes out whole ("<WSGIRequest: POST '/...'>").
+        request = getattr(record, "request", None)
+        if request is not None and not isinstance(request, str):
+            path = getattr(request, "get_full_path", None)
+            method = getattr(request, "method", "")
+            record.request = redact(f"{method} {path()}" if path else str(request))
+        message = record.getMessage()
+        redacted = redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
         return True

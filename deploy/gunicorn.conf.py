@@ -14,7 +14,6 @@ draw), so a request may go to any worker of any server.
 
 import json
 import os
-import re
 import shutil
 import tempfile
 
@@ -66,17 +65,14 @@ proc_name = "hvb-registret"
 # containers); /dev/shm is missing on some hosts.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 
-# A login link carries its one-time secret in the path (access/urls.py, /logga-in/lank/<secret>/:
-# a mail client opens it as it is), and an OpenID Connect callback its authorisation code in the
-# query; neither may reach a log that many people read while the link still works.
-_SECRET_PATH = re.compile(r"(/logga-in/lank/)[^/?#\s\"]+")
-_SECRET_QUERY = re.compile(r"\b(code|state|token)=[^&#\s\"]*")
-
 
 def redact(text: str | None) -> str:
-    if not text:
-        return ""
-    return _SECRET_QUERY.sub(r"\1=***", _SECRET_PATH.sub(r"\1***", text))
+    """A login link's secret and an OpenID Connect callback's code out of the line
+    (config/request_id.py, which the application's own log lines go through too). Imported
+    when a line is written: the workers have the project on their path."""
+    from config.request_id import redact as redact_secrets
+
+    return redact_secrets(text)
 
 
 class JsonAccessLogger(Logger):

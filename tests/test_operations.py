@@ -15,6 +15,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.db import connections, transaction
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from prometheus_client.parser import text_string_to_metric_families
@@ -402,3 +403,28 @@ def test_request_id__json_log_line_of_the_request__carries_it(client):
     assert ours[0]["level"] == "WARNING"
     assert ours[0]["logger"] == "django.request"
     assert "time" in ours[0]
+
+
+def test_log_lines__a_login_link_s_secret__never_written():
+    """Django's CSRF and request loggers name the path and carry the request; a login link's
+    secret still works when its page refuses a form, so it must not reach the log."""
+    secret = "hemlighet-som-fortfarande-galler-4711"
+    console = next(
+        handler for handler in logging.getLogger().handlers if handler.get_name() == "console"
+    )
+    stream = io.StringIO()
+    previous = console.setStream(stream)
+    try:
+        response = Client(enforce_csrf_checks=True).post(
+            f"/logga-in/lank/{secret}/?code=oidc-kod-123", HTTP_X_REQUEST_ID="csrf-refused-0001"
+        )
+    finally:
+        console.setStream(previous)
+
+    assert response.status_code == 403
+    written = stream.getvalue()
+    ours = [json.loads(line) for line in written.splitlines()]
+    assert any(line.get("request_id") == "csrf-refused-0001" for line in ours), written
+    assert secret not in written
+    assert "oidc-kod-123" not in written
+    assert "/logga-in/lank/***/" in written
