@@ -283,6 +283,12 @@ def stored_names(storage) -> Iterator[str]:
     yield from _walk(storage, "")
 
 
+# The readiness check's own folder (django-health-check's storage check writes a file there and
+# deletes it at once, operations/health.py): none of the service's data, and a file that vanishes
+# while it is read would fail the night's backup. A restore leaves it as it finds it.
+READINESS_FOLDER = "health_check_storage_test"
+
+
 def _walk(storage, folder: str) -> Iterator[str]:
     try:
         directories, files = storage.listdir(folder)
@@ -291,6 +297,8 @@ def _walk(storage, folder: str) -> Iterator[str]:
     for name in sorted(files):
         yield posixpath.join(folder, name) if folder else name
     for directory in sorted(directories):
+        if not folder and directory == READINESS_FOLDER:
+            continue
         yield from _walk(storage, posixpath.join(folder, directory) if folder else directory)
 
 
@@ -347,7 +355,19 @@ def backup(folder: Path, *, say: Callable[[str], None] = lambda line: None) -> d
     last: a folder without one is no backup."""
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise BackupError(f"{folder} finns redan och är inte en tom mapp; välj en ny mapp.")
+    # Readable by the service's user alone, whoever runs it with whatever umask: a backup holds
+    # personal data, the access log and the second factors' keys (the folders 0700, every file
+    # written in them, pg_dump's too, 0600).
+    previous_umask = os.umask(0o077)
+    try:
+        return _backup(folder, say)
+    finally:
+        os.umask(previous_umask)
+
+
+def _backup(folder: Path, say: Callable[[str], None]) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o700)
     (folder / "databases").mkdir()
     (folder / "documents").mkdir()
     started = datetime.datetime.now(datetime.UTC)
@@ -411,7 +431,8 @@ def read_manifest(folder: Path) -> dict:
         raise BackupError(f"{path}: okänt format (väntade format {FORMAT}).")
     try:
         listed = [
-            (entry["file"], entry["size"], entry["sha256"]) for entry in manifest["databases"]
+            (_database_file(entry["file"]), entry["size"], entry["sha256"])
+            for entry in manifest["databases"]
         ]
         listed += [
             (f"documents/{_safe_relative(entry['path'])}", entry["size"], entry["sha256"])
@@ -433,6 +454,17 @@ def read_manifest(folder: Path) -> dict:
         raise BackupError(f"Säkerhetskopian är skadad, inget har ändrats: {shown}.")
     _match_databases(manifest)
     return manifest
+
+
+def _database_file(name: str) -> str:
+    """A database's file as the manifest names it: inside the backup's databases/ folder, never
+    a path that leads out of the backup (an absolute one, or one with ..)."""
+    parts = name.split("/")
+    if len(parts) != 2 or parts[0] != "databases" or parts[1] in ("", ".", ".."):
+        raise BackupError(
+            f"Manifestet pekar på {name!r}, som inte ligger i säkerhetskopians mapp databases/."
+        )
+    return name
 
 
 def _match_databases(manifest: dict) -> None:

@@ -9,6 +9,7 @@ folder of its own. The tables and files are read here straight from the database
 not through the code under test.
 """
 
+import json
 import os
 import shutil
 import sqlite3
@@ -438,3 +439,31 @@ def test_backup__into_a_folder_that_is_not_empty__refused(drill, tmp_path):
     assert refused.returncode != 0
     assert "inte en tom mapp" in refused.stderr
     assert sorted(path.name for path in tmp_path.iterdir()) == ["kept.txt"]
+
+
+def test_backup__readable_by_its_owner_alone(drill):
+    # The drill's backup ran in a process with the test run's umask (022 as a rule).
+    folders = [drill.backup, *(path for path in drill.backup.rglob("*") if path.is_dir())]
+    files = [path for path in drill.backup.rglob("*") if path.is_file()]
+
+    assert files
+    assert {oct(path.stat().st_mode & 0o777) for path in folders} == {"0o700"}
+    assert {oct(path.stat().st_mode & 0o777) for path in files} == {"0o600"}
+
+
+def test_restore__manifest_naming_a_file_outside_the_backup__refused(drill, tmp_path):
+    forged = tmp_path / "forged"
+    shutil.copytree(drill.backup, forged)
+    manifest = json.loads((forged / "manifest.json").read_text())
+    manifest["databases"][0]["file"] = "../../register.sqlite3"
+    (forged / "manifest.json").write_text(json.dumps(manifest))
+    before = snapshot(drill)
+
+    refused = manage(drill, "restore", str(forged), "--yes")
+
+    assert refused.returncode != 0
+    assert (
+        "Manifestet pekar på '../../register.sqlite3', som inte ligger i säkerhetskopians mapp "
+        "databases/." in refused.stderr
+    )
+    assert snapshot(drill) == before
