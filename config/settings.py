@@ -173,6 +173,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
     }
     DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "") or None}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A server that does not answer (a host that drops packets) fails a connection within this
+    # many seconds instead of holding a request, or /readyz's check, until gunicorn's timeout.
+    DATABASES["default"]["OPTIONS"] = {
+        **DATABASES["default"].get("OPTIONS", {}),
+        "connect_timeout": env_int("DATABASE_CONNECT_TIMEOUT", 5),
+    }
 
 # The access log (access/models.py AccessEvent). On SQLite it gets a file of its own, so that
 # logging a read never queues on the register's single write lock. Each entry is committed before

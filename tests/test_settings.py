@@ -19,6 +19,7 @@ def run_manage(*args: str, **environment: str) -> subprocess.CompletedProcess:
         cwd=BASE_DIR,
         capture_output=True,
         text=True,
+        timeout=120,
     )
 
 
@@ -203,3 +204,29 @@ def test_env_cache__redis_without_the_redis_package__refused_saying_what_to_inst
     assert str(refused.value) == (
         'CACHE_URL names a Redis server, which needs the redis package: pip install -e ".[redis]"'
     )
+
+
+def test_postgresql__a_server_that_never_answers__connection_given_up_after_the_timeout():
+    """A listening socket that never speaks: the TCP connection is made (the kernel accepts it
+    into the backlog), PostgreSQL's start-up answer never comes. Without connect_timeout libpq
+    would wait for ever."""
+    import socket
+    import time
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        started = time.monotonic()
+        result = run_manage(
+            "shell",
+            "-c",
+            "from django.db import connection; connection.ensure_connection()",
+            DATABASE_URL=f"postgres://hvb:secret@127.0.0.1:{port}/hvb",
+            DATABASE_CONNECT_TIMEOUT="2",
+        )
+        seconds = time.monotonic() - started
+
+    assert result.returncode != 0
+    assert "timeout" in result.stderr.lower()
+    assert seconds < 15
