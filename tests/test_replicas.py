@@ -196,8 +196,11 @@ def _replicated() -> None:
 
 def _lag_measured_from_now() -> None:
     """This process's measure of the replica's lag started afresh, from a position of the
-    primary the replica has replayed: the tests' requests read it (the cluster's other
-    databases, other test processes' included, keep the primary writing meanwhile)."""
+    primary the replica has replayed, so that the next two seconds' requests may read it. Called
+    just before the reads a test expects on the replica: the cluster's other databases (another
+    test process's) keep the primary writing, and after a pause of more than two seconds in a
+    process's requests the replica must have replayed the primary's newest position
+    (config/replicas.py replayed_in_time), which it seldom has to the millisecond."""
     lag_watch.reset()
     lag_watch.sample_primary()
     _replicated()
@@ -269,7 +272,7 @@ def test_read_after_write__same_client_reads_the_primary_other_client_the_replic
     assert read_on == {DEFAULT_DB_ALIAS}
 
     def another_client_reads():
-        _replicated()
+        _lag_measured_from_now()
         reader = _signed_in(Role.MUNICIPAL_USER)
         servers = Servers()
         read = servers.run(lambda: reader.get(page))
@@ -298,6 +301,7 @@ def test_changes_feed__pins_its_api_client_to_the_primary_by_key_without_cookies
         servers = Servers()
         servers.run(lambda: http.get("/api/v1/facilities", **bearer(token)))
         pinned_on = servers.of("register_facility")
+        _lag_measured_from_now()
         servers = Servers()
         servers.run(lambda: Client().get("/api/v1/facilities"))
         return feed, pin, pinned_on, servers.of("register_facility")
@@ -396,7 +400,7 @@ def test_api_deadline__on_the_replica_it_reads__gone_for_the_portal_page_after(r
 
     def api_then_portal():
         reader = _signed_in(Role.MUNICIPAL_USER)
-        _replicated()
+        _lag_measured_from_now()
         seen = []
         for get in (lambda: Client().get("/api/v1/facilities"), lambda: reader.get(page)):
             timeout = TimeoutWhenRead()
@@ -567,7 +571,7 @@ def test_replica_stops_during_a_request__answered_again_from_the_primary(replica
 
     def stop_then_read():
         reader = _signed_in(Role.MUNICIPAL_USER)
-        _replicated()
+        _lag_measured_from_now()
         stopped = []
 
         def terminate_first(execute, sql, params, many, context):
