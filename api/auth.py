@@ -14,12 +14,12 @@ import threading
 import time
 import weakref
 from array import array
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
-from django.db import OperationalError, connection
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connection, connections
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,6 +29,7 @@ from ninja.throttling import BaseThrottle
 from access.log import client_ip
 from api.models import ApiClient, ApiToken
 from api.problems import ApiProblem
+from config.replicas import when_replica_chosen
 
 TOKEN_PREFIX = "hvb_"
 TOKEN_FORMAT = re.compile(r"^hvb_[A-Za-z0-9_-]{43}$")
@@ -195,10 +196,34 @@ def _room_made(seconds: array, limit: int, minute: int, now: float) -> float:
 _timeout_kept: "weakref.WeakKeyDictionary[object, int]" = weakref.WeakKeyDictionary()
 
 
+def _set_statement_timeout(on, milliseconds: int, *, keep: bool) -> None:
+    """``statement_timeout`` on connection ``on`` (PostgreSQL): kept between API requests, or set
+    for this call only (reset by the caller, or undone by a rollback)."""
+    on.ensure_connection()
+    if keep and _timeout_kept.get(on.connection) == milliseconds:
+        return
+    with on.cursor() as cursor:
+        cursor.execute(f"SET statement_timeout = {int(milliseconds)}")
+    if keep:
+        _timeout_kept[on.connection] = milliseconds
+    else:
+        _timeout_kept.pop(on.connection, None)
+
+
+def _on_replica(alias: str, milliseconds: int) -> None:
+    """The request's read replica (config/replicas.py) serves the API's register reads: they stop
+    there as on the primary. Always kept: no transaction is ever opened on a replica."""
+    replica = connections[alias]
+    if replica.vendor == "postgresql":
+        _set_statement_timeout(replica, milliseconds, keep=True)
+
+
 @contextmanager
 def query_deadline():
     """Stops the request's queries after ``API_QUERY_TIMEOUT_MS`` (PostgreSQL's
-    ``statement_timeout``; on SQLite a progress handler that interrupts the statement).
+    ``statement_timeout``; on SQLite a progress handler that interrupts the statement), on the
+    primary and on the read replica the request reads, if any (set when it is chosen: a call
+    that reads no replica's model never connects to one).
 
     On PostgreSQL, outside a transaction, the timeout stays set on the connection between API
     requests (two round trips fewer per call); ``clear_api_statement_timeout`` resets it before
@@ -208,20 +233,14 @@ def query_deadline():
     connection.ensure_connection()
     vendor = connection.vendor
     keep = vendor == "postgresql" and not connection.in_atomic_block
-    if vendor == "postgresql" and not (
-        keep and _timeout_kept.get(connection.connection) == milliseconds
-    ):
-        with connection.cursor() as cursor:
-            cursor.execute(f"SET statement_timeout = {int(milliseconds)}")
-        if keep:
-            _timeout_kept[connection.connection] = milliseconds
-        else:  # set here and reset below (or undone by a rollback): nothing left in place
-            _timeout_kept.pop(connection.connection, None)
+    if vendor == "postgresql":
+        _set_statement_timeout(connection, milliseconds, keep=keep)
     elif vendor == "sqlite":
         deadline = time.monotonic() + milliseconds / 1000
         connection.connection.set_progress_handler(
             lambda: 1 if time.monotonic() > deadline and not _lifted.active else 0, 2000
         )
+    cancel = when_replica_chosen(lambda alias: _on_replica(alias, milliseconds))
     failed = False
     try:
         yield
@@ -237,6 +256,7 @@ def query_deadline():
             ) from error
         raise
     finally:
+        cancel()
         if connection.connection is None or keep:
             pass
         elif vendor == "postgresql" and not (failed and connection.in_atomic_block):
@@ -256,22 +276,35 @@ _lifted = _Lifted()
 
 
 @contextmanager
+def _no_statement_timeout(on):
+    with on.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        (kept,) = cursor.fetchone()
+        cursor.execute("SET statement_timeout = 0")
+    try:
+        yield
+    finally:
+        with on.cursor() as cursor:
+            cursor.execute("SELECT set_config('statement_timeout', %s, false)", [kept])
+
+
+@contextmanager
 def query_deadline_lifted():
     """The deadline set aside for work whose cost no caller drives: the statistics' tallies,
     counted once for each data version of the register and then read by every caller in a
     millisecond (stats/facts.py). Under the deadline the first call after a write would be
-    stopped every time, and nothing would ever be kept."""
+    stopped every time, and nothing would ever be kept. Set aside on the request's read replica
+    too, where the tallies are counted when the request reads one."""
     vendor = connection.vendor
     if vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW statement_timeout")
-            (kept,) = cursor.fetchone()
-            cursor.execute("SET statement_timeout = 0")
-        try:
+        with ExitStack() as lifted:
+            lifted.enter_context(_no_statement_timeout(connection))
+            lifted.callback(
+                when_replica_chosen(
+                    lambda alias: lifted.enter_context(_no_statement_timeout(connections[alias]))
+                )
+            )
             yield
-        finally:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('statement_timeout', %s, false)", [kept])
         return
     _lifted.active = True
     try:
@@ -282,10 +315,13 @@ def query_deadline_lifted():
 
 def clear_api_statement_timeout(sender=None, environ=None, **kwargs) -> None:
     """Connected to ``request_started``: a request outside the API (the portal, open data, the
-    back office) never runs under the timeout an API call left on its connection."""
+    back office) never runs under the timeout an API call left on its connection, the primary's
+    or a read replica's."""
     if environ is not None and environ.get("PATH_INFO", "").startswith("/api/"):
         return
-    raw = connection.connection
-    if connection.vendor == "postgresql" and raw is not None and _timeout_kept.pop(raw, None):
-        with connection.cursor() as cursor:
-            cursor.execute("RESET statement_timeout")
+    for alias in (DEFAULT_DB_ALIAS, *settings.DATABASE_REPLICAS):
+        kept_on = connections[alias]
+        raw = kept_on.connection  # None: not connected by this thread, nothing to reset
+        if kept_on.vendor == "postgresql" and raw is not None and _timeout_kept.pop(raw, None):
+            with kept_on.cursor() as cursor:
+                cursor.execute("RESET statement_timeout")

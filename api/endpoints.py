@@ -61,6 +61,7 @@ from api.problems import (
     problem_response,
     validation_problem,
 )
+from config.replicas import pin_after
 from register import codes, selectors, validation
 from register.counties import with_neighbours
 from register.models import (
@@ -1085,6 +1086,9 @@ def changes(
     events, has_more = change_feed.changes_after(
         cursor, limit=limit, include_protected=may_see_protected_homes(request.user)
     )
+    # Read on the primary; the client fetches what it lists next: from the primary too, not from
+    # a replica that may not have replayed it yet (config/replicas.py).
+    pin_after(request)
     log.record(request, AccessEvent.Action.API_READ, object_type="changes", detail={"since": since})
     for resource in ("facility", "decision", "inspection"):
         record_protected_views(
@@ -1379,6 +1383,7 @@ def notifications(
     events, has_more, next_cursor = notification_feed.notifications_after(
         cursor, municipality_code=client.municipality_id, limit=limit
     )
+    pin_after(request)  # as the changes feed: what it names is read next, on the primary
     log.record(
         request, AccessEvent.Action.API_READ, object_type="notifications", detail={"since": since}
     )

@@ -40,11 +40,12 @@ class ReplicaRouter:
     cache are routed before it, always to the database that holds them."""
 
     def db_for_read(self, model, **hints):
-        replica = current_replica()
-        if replica is None:
-            return None
+        # The model first: choosing the request's replica connects to it (and asks how far
+        # behind it is), which a request reading only sessions, keys or accounts must not cost.
         if replica_readable(model) and not connections[DEFAULT_DB_ALIAS].in_atomic_block:
-            return replica
+            replica = current_replica()
+            if replica is not None:
+                return replica
         # Named, not left to Django: it would follow an object read from the replica (the
         # "instance" hint) and read, say, its account there.
         return DEFAULT_DB_ALIAS

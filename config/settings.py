@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_cache, env_choice, env_int, env_list, env_str
 from config.replicas import replica_databases
@@ -252,13 +253,22 @@ NOTICE_DIGEST_HOUR = env_int("NOTICE_DIGEST_HOUR", 7)
 # Read replicas (PostgreSQL): DATABASE_REPLICA_URLS (config/routers.py, docs/operations.md).
 # Hot standbys of the primary, comma-separated, as aliases replica_1, replica_2…; requests that
 # may read a second-old register read from one of them (config/replicas.py says which). A client
-# that wrote reads the primary for DATABASE_REPLICA_PIN_SECONDS (keep it well above the replicas'
-# lag); a replica that does not answer is left out for DATABASE_REPLICA_RETRY_SECONDS.
+# that wrote reads the primary for DATABASE_REPLICA_PIN_SECONDS; a replica more than
+# DATABASE_REPLICA_MAX_LAG_SECONDS behind the primary is not read (below the pin window, or a
+# client could read its own write's old state from a replica that lags within the pin); one that
+# does not answer is left out for DATABASE_REPLICA_RETRY_SECONDS.
 _replicas = replica_databases(env_list("DATABASE_REPLICA_URLS", []), DATABASES["default"])
 DATABASES.update(_replicas)
 DATABASE_REPLICAS = list(_replicas)
 DATABASE_REPLICA_PIN_SECONDS = env_int("DATABASE_REPLICA_PIN_SECONDS", 5)
 DATABASE_REPLICA_RETRY_SECONDS = env_int("DATABASE_REPLICA_RETRY_SECONDS", 5)
+DATABASE_REPLICA_MAX_LAG_SECONDS = env_int("DATABASE_REPLICA_MAX_LAG_SECONDS", 2)
+if not 0 < DATABASE_REPLICA_MAX_LAG_SECONDS < DATABASE_REPLICA_PIN_SECONDS:
+    raise ImproperlyConfigured(
+        "DATABASE_REPLICA_MAX_LAG_SECONDS must be at least 1 and below "
+        f"DATABASE_REPLICA_PIN_SECONDS ({DATABASE_REPLICA_PIN_SECONDS}), "
+        f"not {DATABASE_REPLICA_MAX_LAG_SECONDS}"
+    )
 DATABASE_ROUTERS = ["config.routers.CacheRouter", "access.routers.AccessLogRouter"]
 if DATABASE_REPLICAS:
     DATABASE_ROUTERS.append("config.routers.ReplicaRouter")

@@ -16,8 +16,10 @@ On SQLite, and on a developer's PostgreSQL without a replica, the module is skip
 (CI=true) the PostgreSQL leg without a replica fails.
 """
 
+import hashlib
 import os
 import re
+import subprocess
 import time
 
 import pytest
@@ -31,6 +33,9 @@ from access.roles import Role
 from config.replicas import (
     PIN_COOKIE,
     ReplicaMiddleware,
+    lag_watch,
+    parse_lsn,
+    replayed_in_time,
     replica_databases,
     writes_replica_table,
 )
@@ -112,6 +117,7 @@ def replica(replica_server, settings):
         ChangeEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
     ) + 1
     writer = Writer()
+    writer.call(_lag_measured_from_now)
     yield writer
     writer.call(connections.close_all)
     writer.stop()
@@ -188,6 +194,18 @@ def _replicated() -> None:
             time.sleep(0.01)
 
 
+def _lag_measured_from_now() -> None:
+    """This process's measure of the replica's lag started afresh, from a position of the
+    primary the replica has replayed, so that the next two seconds' requests may read it. Called
+    just before the reads a test expects on the replica: the cluster's other databases (another
+    test process's) keep the primary writing, and after a pause of more than two seconds in a
+    process's requests the replica must have replayed the primary's newest position
+    (config/replicas.py replayed_in_time), which it seldom has to the millisecond."""
+    lag_watch.reset()
+    lag_watch.sample_primary()
+    _replicated()
+
+
 def _signed_in(role: str) -> Client:
     from tests.factories import make_user, sign_in
 
@@ -254,7 +272,7 @@ def test_read_after_write__same_client_reads_the_primary_other_client_the_replic
     assert read_on == {DEFAULT_DB_ALIAS}
 
     def another_client_reads():
-        _replicated()
+        _lag_measured_from_now()
         reader = _signed_in(Role.MUNICIPAL_USER)
         servers = Servers()
         read = servers.run(lambda: reader.get(page))
@@ -271,34 +289,200 @@ def test_read_after_write__same_client_reads_the_primary_other_client_the_replic
 
 
 @on_replica
-def test_api_client_that_wrote__pinned_by_its_key_without_cookies(replica):
+def test_changes_feed__pins_its_api_client_to_the_primary_by_key_without_cookies(replica):
     from tests.api_support import api_client_with_token, bearer
-    from tests.factories import FacilityFactory
 
-    def write_then_read():
+    def feed_then_read():
         _api_client, token = api_client_with_token()
-        facility = FacilityFactory()
         http = Client(raise_request_exception=False)
-        written = http.post(
-            "/api/v1/watches",
-            {"kind": "facility", "target": facility.facility_id},
-            content_type="application/json",
-            **bearer(token),
-        )
+        feed = http.get("/api/v1/changes", **bearer(token))
+        pin = http.cookies.get(PIN_COOKIE)
         http.cookies.clear()  # a machine client keeps no cookies
-        _replicated()
         servers = Servers()
         servers.run(lambda: http.get("/api/v1/facilities", **bearer(token)))
         pinned_on = servers.of("register_facility")
+        _lag_measured_from_now()
         servers = Servers()
         servers.run(lambda: Client().get("/api/v1/facilities"))
-        return written, pinned_on, servers.of("register_facility")
+        return feed, pin, pinned_on, servers.of("register_facility")
 
-    written, pinned_on, anonymous_on = replica.call(write_then_read)
+    feed, pin, pinned_on, anonymous_on = replica.call(feed_then_read)
 
-    assert written.status_code == 201
+    assert feed.status_code == 200
+    assert pin is not None  # and a client that keeps cookies, by its cookie
+    # The feed was read on the primary: what it lists is read there next, replayed or not.
     assert pinned_on == {DEFAULT_DB_ALIAS}
     assert anonymous_on == {REPLICA}
+
+
+def _pin_mark(header: str) -> str:
+    return "replica-pin:" + hashlib.sha256(header.encode()).hexdigest()
+
+
+@on_replica
+def test_unsafe_request_that_writes_no_replica_table__no_pin_mark_in_the_cache(replica):
+    from django.core.cache import cache
+
+    from tests.api_support import api_client_with_token, bearer
+    from tests.factories import FacilityFactory
+
+    unknown = "Bearer hvb_" + "A" * 43
+
+    def posts():
+        _api_client, token = api_client_with_token()
+        facility = FacilityFactory()
+        http = Client(raise_request_exception=False)
+        answers = [
+            http.post("/api/v1/watches", {}, HTTP_AUTHORIZATION=unknown).status_code,
+            http.post("/api/v1/no-such-thing", {}, **bearer(token)).status_code,
+            # A watch is the primary's own: nothing a replica serves changed.
+            http.post(
+                "/api/v1/watches",
+                {"kind": "facility", "target": facility.facility_id},
+                content_type="application/json",
+                **bearer(token),
+            ).status_code,
+        ]
+        marks = [cache.get(_pin_mark(header)) for header in (unknown, f"Bearer {token}")]
+        return answers, marks, http.cookies.get(PIN_COOKIE)
+
+    answers, marks, pin = replica.call(posts)
+
+    assert answers == [401, 404, 201]
+    assert marks == [None, None]
+    assert pin is not None  # the cookie costs the server nothing
+
+
+@on_replica
+def test_reads_of_keys_and_feeds_only__never_connect_to_a_replica(replica):
+    from tests.api_support import api_client_with_token, bearer
+
+    def read_the_feed():
+        _api_client, token = api_client_with_token()
+        connections[REPLICA].close()  # the fixture's, that measured the lag
+        servers = Servers()
+        feed = servers.run(lambda: Client().get("/api/v1/changes", **bearer(token)))
+        return feed, connections[REPLICA].connection, servers.statements
+
+    feed, replica_connection, statements = replica.call(read_the_feed)
+
+    assert feed.status_code == 200
+    assert replica_connection is None  # the key, the account, the feed: the primary's
+    assert [sql for alias, sql in statements if alias == REPLICA] == []
+
+
+def _statement_timeout(alias: str) -> str:
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        return cursor.fetchone()[0]
+
+
+class TimeoutWhenRead:
+    """The replica's ``statement_timeout`` at its first read of the register's facilities."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def __call__(self, execute, sql, params, many, context):
+        if "register_facility" in str(sql):
+            execute("SHOW statement_timeout", None, False, context)
+            self.seen.append(context["cursor"].fetchone()[0])
+        return execute(sql, params, many, context)
+
+
+@on_replica
+def test_api_deadline__on_the_replica_it_reads__gone_for_the_portal_page_after(replica, settings):
+    settings.API_QUERY_TIMEOUT_MS = 4321
+    from tests.factories import FacilityFactory
+
+    facility = replica.call(lambda: FacilityFactory(name="Tidsgränsgården"))
+    page = f"/verksamhet/{facility.facility_id}/"
+
+    def api_then_portal():
+        reader = _signed_in(Role.MUNICIPAL_USER)
+        _lag_measured_from_now()
+        seen = []
+        for get in (lambda: Client().get("/api/v1/facilities"), lambda: reader.get(page)):
+            timeout = TimeoutWhenRead()
+            with connections[REPLICA].execute_wrapper(timeout):
+                response = get()
+            seen.append((response.status_code, timeout.seen[:1]))
+        return seen
+
+    api, portal = replica.call(api_then_portal)
+
+    assert api == (200, ["4321ms"])  # the API's register read, on the replica, under its limit
+    assert portal == (200, ["0"])  # the same connection, kept open, for a portal page
+
+
+@on_replica
+def test_api_deadline_lifted__on_the_replica_too_and_back_after(replica, settings):
+    settings.API_QUERY_TIMEOUT_MS = 4321
+    from api.auth import query_deadline, query_deadline_lifted
+
+    def in_a_request():
+        def view(request):
+            with query_deadline():
+                with query_deadline_lifted():
+                    Facility.objects.exists()  # the replica chosen here, under both
+                    lifted = _statement_timeout(REPLICA)
+                after = _statement_timeout(REPLICA)
+            return router.db_for_read(Facility), lifted, after
+
+        return _through_the_middleware(view)
+
+    read_on, lifted, after = replica.call(in_a_request)
+
+    assert read_on == REPLICA
+    assert (lifted, after) == ("0", "4321ms")
+
+
+def _on_the_standby(sql: str) -> None:
+    """``sql`` run by the standby's superuser (pausing replay needs one; CI runs as root)."""
+    subprocess.run(
+        ["su", "postgres", "-c", f"psql -X -q -p {_port(REPLICA)} -c '{sql}'"],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+
+
+@on_replica
+def test_replica_replay_paused__reads_go_to_the_primary_until_it_catches_up(replica):
+    if os.geteuid() != 0:
+        pytest.skip("pausing the standby's replay needs its superuser: run as root (CI does)")
+    from tests.factories import FacilityFactory
+
+    def read_on():
+        servers = Servers()
+        response = servers.run(lambda: Client().get("/api/v1/facilities"))
+        assert response.status_code == 200
+        return servers.of("register_facility")
+
+    _on_the_standby("SELECT pg_wal_replay_pause()")
+    try:
+        # Written after the pause: the standby receives it and does not replay it.
+        replica.call(lambda: FacilityFactory(name="Pausgården"))
+        lag_watch.reset()  # a process that starts now, with the primary's position past it
+        while_paused = replica.call(read_on)
+    finally:
+        _on_the_standby("SELECT pg_wal_replay_resume()")
+    replica.call(_lag_measured_from_now)
+    caught_up = replica.call(read_on)
+
+    assert while_paused == {DEFAULT_DB_ALIAS}
+    assert caught_up == {REPLICA}
+
+
+@on_replica
+def test_migrate_all__never_touches_a_replica(replica, settings):
+    from django.core.management import call_command
+
+    settings.DATABASE_REPLICAS = [REPLICA, DOWN]  # both standbys, as in DATABASES
+    servers = Servers()
+    servers.run(lambda: call_command("migrate_all", verbosity=0))
+
+    assert {alias for alias, _sql in servers.statements} == {DEFAULT_DB_ALIAS}
 
 
 @on_replica
@@ -387,12 +571,12 @@ def test_replica_stops_during_a_request__answered_again_from_the_primary(replica
 
     def stop_then_read():
         reader = _signed_in(Role.MUNICIPAL_USER)
-        _replicated()
+        _lag_measured_from_now()
         stopped = []
 
         def terminate_first(execute, sql, params, many, context):
             # What a restart of the replica does to the connections it has open.
-            if not stopped:
+            if not stopped and "register_" in str(sql):
                 stopped.append(sql)
                 execute("SELECT pg_terminate_backend(pg_backend_pid())", None, False, context)
             return execute(sql, params, many, context)
@@ -456,6 +640,62 @@ def test_replica_databases__none_by_default__no_router_no_middleware():
     assert django_settings.DATABASE_REPLICAS == []
     assert "config.routers.ReplicaRouter" not in django_settings.DATABASE_ROUTERS
     assert "config.replicas.ReplicaMiddleware" not in django_settings.MIDDLEWARE
+
+
+def test_parse_lsn__both_halves_hexadecimal():
+    assert parse_lsn("0/0") == 0
+    assert parse_lsn("16/B374D848") == (0x16 << 32) + 0xB374D848
+    assert parse_lsn("1/0") > parse_lsn("0/FFFFFFFF")
+
+
+# The primary's WAL positions sampled at these times (seconds), as LagWatch keeps them.
+SAMPLES = [(10.0, 1000), (10.5, 1500), (11.0, 2000), (12.5, 3000), (13.0, 3500)]
+
+
+@pytest.mark.parametrize(
+    ("replayed", "samples", "now", "caught_up"),
+    [
+        # 2 s ago was 11.0 (the newest sample at most half a second before): position 2000.
+        (2000, SAMPLES, 13.0, True),
+        (1999, SAMPLES, 13.0, False),
+        # 2 s ago was 10.9: 10.5 bounds it from below.
+        (1500, SAMPLES, 12.9, True),
+        (1499, SAMPLES, 12.9, False),
+        # 2 s ago was 11.4: the newest sample before it is 0.4 s older (11.0).
+        (2000, SAMPLES, 13.4, True),
+        # 2 s ago was 12.2: no sample in the half second before (idle from 11.0 to 12.5), so the
+        # first one after it (12.5) is what the replica must have replayed; 11.0's is not enough.
+        (2000, SAMPLES, 14.2, False),
+        (3000, SAMPLES, 14.2, True),
+        # A process that has sampled for less than 2 s: its oldest sample.
+        (999, SAMPLES, 11.5, False),
+        (1000, SAMPLES, 11.5, True),
+        (None, [(20.0, 5000)], 20.0, False),  # not a standby: it replays nothing
+        (4999, [(20.0, 5000)], 20.0, False),
+        (5000, [(20.0, 5000)], 20.0, True),
+        # No sample since the moment: nothing known.
+        (9999, [(10.0, 1000)], 13.0, False),
+        (9999, [], 13.0, False),
+    ],
+)
+def test_replayed_in_time__against_the_primarys_position_max_lag_ago(
+    replayed, samples, now, caught_up
+):
+    assert replayed_in_time(replayed, samples, now, max_lag=2) is caught_up
+
+
+def test_settings__max_lag_not_below_the_pin__start_up_stops_naming_both():
+    from tests.test_settings import run_manage
+
+    result = run_manage(
+        "check", DATABASE_REPLICA_MAX_LAG_SECONDS="5", DATABASE_REPLICA_PIN_SECONDS="5"
+    )
+
+    assert result.returncode != 0
+    assert result.stderr.splitlines()[-1].endswith(
+        "DATABASE_REPLICA_MAX_LAG_SECONDS must be at least 1 and below "
+        "DATABASE_REPLICA_PIN_SECONDS (5), not 5"
+    )
 
 
 @pytest.mark.parametrize(

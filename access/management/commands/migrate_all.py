@@ -1,5 +1,7 @@
 """``migrate_all``: migrate every configured database (the register's and the access log's) and
-make the database cache's table (CACHE_URL=db://<table>) where config/routers.py puts it."""
+make the database cache's table (CACHE_URL=db://<table>) where config/routers.py puts it. Never a
+read replica (``DATABASE_REPLICAS``): a hot standby takes its schema from the primary's WAL, and
+refuses the write ``migrate`` makes to record what it applied."""
 
 from django.conf import settings
 from django.core.management import call_command
@@ -16,6 +18,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         for alias in settings.DATABASES:
+            if alias in settings.DATABASE_REPLICAS:
+                continue
             call_command(
                 "migrate", database=alias, interactive=False, verbosity=options["verbosity"]
             )
