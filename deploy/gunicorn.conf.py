@@ -18,6 +18,7 @@ import shutil
 import tempfile
 
 from gunicorn.glogging import Logger
+from prometheus_client import multiprocess
 
 
 def _int(name: str, default: int) -> int:
@@ -141,7 +142,9 @@ def on_exit(server) -> None:
 
 def child_exit(server, worker) -> None:
     """A worker ended (replaced after max_requests, killed on timeout): its live gauges are
-    removed from the multiprocess files (operations.metrics), or they would be counted for ever."""
-    from operations.metrics import gunicorn_child_exit
-
-    gunicorn_child_exit(server, worker)
+    removed from the multiprocess files, or they would be counted for ever (its counters and
+    histograms stay counted). prometheus_client alone, imported above: this runs in the master's
+    signal handler, where importing the project (Django) could be interrupted by the next
+    worker's exit and leave a half-imported module that stops the master's shutdown."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.mark_process_dead(worker.pid)

@@ -6,12 +6,14 @@ that can hold a host, a path or a connection string. The failure itself, with it
 logged for the operators (django-health-check logs it as a warning).
 """
 
+import asyncio
+import concurrent.futures
 import contextlib
 import dataclasses
 import datetime
+import logging
 import smtplib
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.mail import get_connection
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
@@ -19,7 +21,9 @@ from django.db import DatabaseError, router
 from django.utils.module_loading import import_string
 from health_check.base import HealthCheck
 from health_check.checks import Database, Storage
-from health_check.exceptions import ServiceUnavailable
+from health_check.exceptions import HealthCheckException, ServiceUnavailable
+
+logger = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass
@@ -50,13 +54,15 @@ class MailServer(HealthCheck):
 @dataclasses.dataclass
 class TaskQueue(HealthCheck):
     """The worker's queue: django-tasks-db's table, in the database the worker takes its tasks
-    from, answers a read. Read on the request's own thread and database connection (Django's
-    thread-sensitive sync_to_async), as every other read of the request is: a connection opened
-    in a thread of the check's own would stay open after it, and on SQLite would wait on the
+    from, answers a read. Read on the request's own thread and database connection
+    (``ON_REQUEST_THREAD``), as every other read of the request is: a connection opened in a
+    thread of the check's own would stay open after it, and on SQLite would wait on the
     request's own open transaction."""
 
-    async def run(self) -> None:
-        await sync_to_async(self._read, thread_sensitive=True)()
+    ON_REQUEST_THREAD = True
+
+    def run(self) -> None:
+        self._read()
 
     def _read(self) -> None:
         from django_tasks_db.models import DBTaskResult
@@ -86,3 +92,45 @@ def components() -> list[tuple[str, HealthCheck]]:
         checks.append(("mail", MailServer()))
     checks.append(("queue", TaskQueue()))
     return checks
+
+
+def failing(named: list[tuple[str, HealthCheck]]) -> dict[str, bool]:
+    """{component: whether it failed}. The checks run side by side, each in a thread of its own
+    with an event loop of its own (django-health-check's checks are coroutines), so the answer
+    takes as long as the slowest, and one past its timeout counts as failed without being waited
+    for; the queue's on the request's own thread meanwhile. A plain function for a plain view:
+    the view needs no event loop of the request's, which a thread that already runs one (a
+    browser driver's, in the tests) could not give it."""
+    executor = concurrent.futures.ThreadPoolExecutor(max_workers=len(named))
+    try:
+        elsewhere = {
+            name: (check, executor.submit(asyncio.run, check.get_result()))
+            for name, check in named
+            if not getattr(check, "ON_REQUEST_THREAD", False)
+        }
+        failed = {}
+        for name, check in named:
+            if getattr(check, "ON_REQUEST_THREAD", False):
+                failed[name] = _fails_here(check)
+        for name, (check, future) in elsewhere.items():
+            try:
+                # get_result gives a check its timeout and a second more, and reports it failed.
+                failed[name] = future.result(timeout=check.timeout.total_seconds() + 2).error
+            except concurrent.futures.TimeoutError:
+                logger.warning("Health check %r did not answer in time", check)
+                failed[name] = True
+        return {name: bool(failed[name]) for name, _check in named}
+    finally:
+        executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _fails_here(check: HealthCheck) -> bool:
+    try:
+        check.run()
+    except HealthCheckException:
+        logger.warning("Health check %r failed", check, exc_info=True)
+        return True
+    except Exception:
+        logger.exception("Unexpected exception in health check %r", check)
+        return True
+    return False

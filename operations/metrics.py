@@ -187,14 +187,7 @@ def from_operators_network(request: HttpRequest) -> bool:
     return any(address in network for network in allowed_networks())
 
 
-# --- gunicorn hooks (deploy/gunicorn.conf.py) -----------------------------------------------------
-
-
-def gunicorn_child_exit(server, worker) -> None:
-    """gunicorn's ``child_exit`` hook: a worker that ended leaves its live gauges' files behind;
-    prometheus_client removes them (its counters and histograms stay counted)."""
-    if multiprocess_directory():
-        multiprocess.mark_process_dead(worker.pid)
+# --- gunicorn (deploy/gunicorn.conf.py has the hooks) -----------------------------------------
 
 
 def prepare_multiprocess_directory() -> None:

@@ -56,8 +56,11 @@ ROLES = (
     Role.IVO_CASE_OFFICER,
     Role.IVO_ADMIN,
 )
-# Answers that are not pages: files, JSON, the API's own 404.
+# Answers that are not pages: files, JSON, the API's own 404, the operators' endpoints.
 NOT_PAGES = {
+    "operations:healthz",
+    "operations:readyz",
+    "operations:metrics",
     "open_data_download",
     "dcat",
     "api_not_found",
