@@ -155,10 +155,27 @@ def pytest_sessionstart(session):
     compile_all()
 
 
+# The feeds ordered by transaction id (api/changes.py ended_transactions_only) list on PostgreSQL
+# only what every writing transaction of the whole cluster that began earlier has finished with:
+# another process's open transaction, in another database of the cluster too, holds them and
+# their cursors back. These modules assert exact cursors and pages, so they run alone on the
+# cluster: CI's PostgreSQL leg runs them after its two processes have ended (.ci/run).
+ALONE_ON_THE_CLUSTER = {
+    "test_api_changes.py",
+    "test_api_notifications.py",
+    "test_api_disclosure.py",
+    "test_protected_homes.py",
+    "test_protected_homes_review.py",
+}
+
+
 def pytest_collection_modifyitems(items):
     """Every database test may touch every database: the access log has one of its own on
-    SQLite (config/settings.py), and every logged page writes to it."""
+    SQLite (config/settings.py), and every logged page writes to it. The feeds' modules are
+    marked ``alone_on_the_cluster`` (above)."""
     for item in items:
+        if item.path.name in ALONE_ON_THE_CLUSTER:
+            item.add_marker(pytest.mark.alone_on_the_cluster)
         marker = item.get_closest_marker("django_db")
         if marker is not None and "databases" not in marker.kwargs:
             item.add_marker(
